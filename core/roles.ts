@@ -1,0 +1,203 @@
+/**
+ * The roles the core defines. Plugins fill them; the core never imports a plugin.
+ *
+ * Data flow (one-way):
+ *   Source.list/prepare → Store.putRun(initial) → Store.putRun(update)
+ *   Store.listRuns → Store.exportRun → blob → Sink.put → Sink.verify → state
+ *
+ * @module
+ */
+
+/** Log levels, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error" | "critical";
+
+/** Structured fields attached to a log line (run number, stage, duration, ...). */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * The logger every stage and plugin writes through. The implementation (core/log) passes every line through one
+ * redaction layer, so a plugin never needs to scrub secrets itself.
+ */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  critical(message: string, fields?: LogFields): void;
+  /** A logger whose lines carry `name` (e.g. "importer", "plugins.ucondb"). */
+  child(name: string): Logger;
+}
+
+/** One file of a run as it was on disk (source manifest entry). */
+export interface ManifestEntry {
+  /** Path relative to the run directory, `/`-separated. */
+  path: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the raw bytes. */
+  sha256: string;
+}
+
+/** A FHiCL document prepared for artdaqDB: `name` is the file name (`boot.fcl`), `text` its exact content. */
+export interface PreparedDocument {
+  name: string;
+  text: string;
+}
+
+/** Everything the import stage needs to archive one run, made by `Source.prepare`. */
+export interface PreparedRun {
+  run: number;
+  /** Configuration name without the run prefix (`standard`, `demo_config`); the store name is `<run>/<configName>`. */
+  configName: string;
+  /** Documents of the initial insert (per-process FHiCL, fhiclized text files, RunHistory.fcl, schema.fcl). */
+  documents: PreparedDocument[];
+  /** Documents of the stop-time update (RunHistory2.fcl); empty when the run has no stop time yet. */
+  updateDocuments: PreparedDocument[];
+  /** True when metadata carries a stop time. */
+  complete: boolean;
+  /** Start/stop time as written in metadata.txt (verbatim), when present. */
+  startTime?: string;
+  stopTime?: string;
+  /** The source files with sizes and SHA-256, carried through the pipeline. */
+  manifest: ManifestEntry[];
+}
+
+/** What a source knows about a run without reading it (discovery is name-only). */
+export interface SourceRun {
+  run: number;
+  /** Directory name as found (may be zero-padded, e.g. `000123`). */
+  dirName: string;
+}
+
+/** Where run records come from. Filled by `plugins/run-records`. */
+export interface Source {
+  readonly kind: string;
+  /** All runs, ascending by run number. Must not read run contents. */
+  listRuns(): Promise<SourceRun[]>;
+  /** Read and prepare one run. Throws `RunInputError` (one-line, names file and run) for bad input. */
+  prepare(run: number): Promise<PreparedRun>;
+  /** Cheap check whether the run has a stop time (reads metadata only). */
+  isComplete(run: number): Promise<boolean>;
+  /** mtime (ms since epoch) of the run directory, for the grace period of incomplete runs. */
+  modifiedAt(run: number): Promise<number>;
+  /** Human description for reports; never contains secrets. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** Kind of write into artdaqDB. `update` is the stop-time update (RunHistory2.fcl and friends). */
+export type PutKind = "initial" | "update";
+
+/** One exported file of a stored run. */
+export interface ExportedFile {
+  /** Relative path as the artdaq_database tools write it (e.g. `boot.fcl`). */
+  path: string;
+  data: Uint8Array;
+}
+
+/** A run read back from artdaqDB. */
+export interface ExportedRun {
+  run: number;
+  /** Full configuration name `<run>/<configName>`. */
+  configuration: string;
+  files: ExportedFile[];
+  /** Time of the stored run (its newest document's creation time), ISO 8601: makes the blob deterministic. */
+  storedAt: string;
+}
+
+/** artdaqDB. Filled by `plugins/artdaqdb-conftool` and `plugins/artdaqdb-bulktools`. */
+export interface Store {
+  readonly kind: string;
+  /** Runs whose initial archive is complete (one indexed query). Ascending. */
+  listRuns(): Promise<number[]>;
+  /** Full configuration name `<run>/<name>` of an archived run, or null when the run is not archived. */
+  configurationName(run: number): Promise<string | null>;
+  /**
+   * Write a run's documents. Idempotent: a partial earlier write is completed, identical documents are not
+   * written twice, and a run is only listed once every document of the initial write is in.
+   */
+  putRun(run: PreparedRun, kind: PutKind): Promise<void>;
+  /** Whether the stop-time update of `run` is stored. */
+  hasUpdate(run: number): Promise<boolean>;
+  /** Export a run exactly as artdaq_database's tools write it. Throws `NotFoundError` when absent. */
+  exportRun(run: number): Promise<ExportedRun>;
+  /** Human description for reports, credentials removed. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** Result of `Sink.put`. */
+export type PutOutcome = "created" | "identical";
+
+/** Server-side facts about a stored blob, used for verification without a download. */
+export interface SinkEntry {
+  run: number;
+  size: number;
+  adler32: string;
+  versionId?: number | string;
+  createdAt?: string;
+}
+
+/** The permanent archive. Filled by `plugins/ucondb`. */
+export interface Sink {
+  readonly kind: string;
+  /** Runs present in the archive, ascending. */
+  listRuns(): Promise<number[]>;
+  /**
+   * Store `blob` under key = run. "Already exists" with identical size and adler32 is `identical`;
+   * a different stored blob throws `ConflictError`.
+   */
+  put(run: number, blob: Uint8Array): Promise<PutOutcome>;
+  /** Metadata of the stored blob, or null when absent. */
+  stat(run: number): Promise<SinkEntry | null>;
+  /** The stored blob, or null when absent. */
+  get(run: number): Promise<Uint8Array | null>;
+  describe(): string;
+  close(): Promise<void>;
+}
+
+/** Where measurements go. `send` never throws and never blocks the pipeline. */
+export interface Metrics {
+  /** Post one value under `path` (prefix added by the plugin); timestamp in seconds, default now. */
+  send(path: string, value: number, timestamp?: number): void;
+  /** Flush what is queued (best effort, bounded time). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One failed run in a notification. */
+export interface FailureItem {
+  run: number;
+  stage: string;
+  reason: string;
+  attempts: number;
+}
+
+/** A message to operators about a batch that had failures. */
+export interface Notification {
+  stage: string;
+  subject: string;
+  /** Plain-text body, ready to send. */
+  text: string;
+  failures: FailureItem[];
+  /** The command that retries the failed runs. */
+  retryCommand: string;
+}
+
+/** Who is told about failures. Filled by `plugins/email` and `plugins/slack`. */
+export interface Notifier {
+  readonly kind: string;
+  notify(notification: Notification): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The names of the roles, for the registry. */
+export type RoleName = "source" | "store" | "sink" | "metrics" | "notifier";
+
+/** Role name → interface. */
+export interface RoleTypes {
+  source: Source;
+  store: Store;
+  sink: Sink;
+  metrics: Metrics;
+  notifier: Notifier;
+}
