@@ -1,0 +1,253 @@
+/**
+ * The archiver's configuration, as loaded from `config.yaml` (keys in snake_case exactly as in YAML).
+ *
+ * Every section and key of the Python archiver's configuration is here with the default its code really uses;
+ * keys marked "new" are additions of this implementation (an existing Python `config.yaml` loads unchanged).
+ * `loadConfig` (core/config/mod.ts) returns a fully resolved `ArchiverConfig`: every default filled in, every
+ * `${...}` expanded, every path absolute.
+ *
+ * Plugins receive their section verbatim (the ucondb plugin takes `config.ucon_db`, the carbon plugin
+ * `config.carbon`, ...).
+ *
+ * @module
+ */
+
+/** Log level names accepted in `app.log_level` (case-insensitive in YAML, upper-case here as in Python). */
+export type ConfigLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+
+/** Output format of log lines. */
+export type LogFormat = "text" | "json";
+
+/** Blob verification after upload: server metadata (size + adler32) or a full byte compare. */
+export type VerifyMode = "meta" | "full";
+
+/** Section `app`: work directory, state files, batching, retries, logging. */
+export interface AppConfig {
+  /** Created at startup; base of every default path below. Default `/tmp/run_record_archiver`. */
+  work_dir: string;
+  /** Import state JSON. Default `<work_dir>/importer_state.json`. */
+  import_state_file: string;
+  /** Import failure list. Default `<work_dir>/import_failures.log`. */
+  import_failure_log: string;
+  /** Migration state JSON. Default `<work_dir>/migrator_state.json`. */
+  migrate_state_file: string;
+  /** Migration failure list. Default `<work_dir>/migrate_failures.log`. */
+  migrate_failure_log: string;
+  /** Single-instance lock. Default `<work_dir>/.archiver.lock`. */
+  lock_file: string;
+  /** Incremental: max runs per stage per invocation; full mode: `batch_size*10`. Default 5, range >= 1. */
+  batch_size: number;
+  /** Runs processed at a time per stage. Default 2, range >= 1. */
+  parallel_workers: number;
+  /** Extra attempts per run (attempts = value + 1). Default 2, range >= 0. */
+  run_process_retries: number;
+  /** Base delay between attempts, seconds. Default 3, range >= 0. */
+  retry_delay_seconds: number;
+  /** Log level; `-v` forces DEBUG. Default `INFO`. */
+  log_level: ConfigLogLevel;
+  /** Log file (rotated by size), or null for stdout/stderr only. Default null. */
+  log_file: string | null;
+  /** New: log line format on the terminal and in the log file. Default `text`; `--log-format` overrides. */
+  log_format: LogFormat;
+  /** New: rotate the log file when it reaches this size in bytes. Default 500 MiB (the Python archiver's value). */
+  log_max_bytes: number;
+  /** New: rotated log files kept (`<file>.1` … `<file>.N`). Default 5. */
+  log_backups: number;
+  /** New: upper bound of the exponential backoff between attempts, seconds. Default 60. */
+  retry_max_delay_seconds: number;
+  /** New: a run's import or migration attempt is abandoned after this many seconds (0 = no limit). Default 600. */
+  run_timeout_seconds: number;
+  /** New: poll interval of `--watch` when no interval is given on the command line, seconds. Default 60. */
+  watch_interval_seconds: number;
+}
+
+/** Section `app_fuzz`: random skips and errors for testing (§13); off in incremental mode. */
+export interface AppFuzzConfig {
+  /** Percent of runs skipped (0–100). Default 0. */
+  random_skip_percent: number;
+  /** Whether a skipped run is retried. Default false. */
+  random_skip_retry: boolean;
+  /** Percent of runs failed on purpose (0–100). Default 0. */
+  random_error_percent: number;
+  /** Whether a fuzz error is retried. Default false. */
+  random_error_retry: boolean;
+}
+
+/** Section `source_files` (required): where run records are. */
+export interface SourceFilesConfig {
+  /** Directory holding one sub-directory per run (required). */
+  run_records_dir: string;
+  /** New: largest single file of a run record, bytes. Default 64 MiB. */
+  max_file_bytes: number;
+  /** New: largest total of a run record, bytes. Default 512 MiB. */
+  max_run_bytes: number;
+  /**
+   * New: a run without stop time is deferred until it is older than this many seconds, then archived flagged
+   * incomplete (its stop-time update follows when the stop time appears). Default 86400 (one day).
+   */
+  incomplete_run_grace_seconds: number;
+}
+
+/** Section `artdaq_db` (required): the intermediate configuration database. */
+export interface ArtdaqDbConfig {
+  /** Directory with `schema.fcl` (required; must exist when a run is imported). */
+  fcl_conf_dir: string;
+  /** `filesystemdb:///abs/path` or `mongodb://user:pass@host:port/db` (required; credentials are secrets). */
+  database_uri: string;
+  /** true → bulkloader/bulkdownloader (artdaqdb-bulktools), false → native store (artdaqdb-conftool). Default false. */
+  use_tools: boolean;
+  /** Host (`user@host` allowed) on which the bulk tools run over SSH; null → env `ARTDAQ_DATABASE_REMOTEHOST`. */
+  remote_host: string | null;
+  /** New: directory of the `bulkloader`/`bulkdownloader` executables; null → `PATH`. Default null. */
+  tools_dir: string | null;
+  /** New: timeout of one bulk tool invocation, seconds. Default 300 (the Python archiver's fixed value). */
+  tools_timeout_seconds: number;
+  /** New: SSH port of `remote_host`. Default 22. */
+  ssh_port: number;
+  /** New: private key file for SSH; null → the SSH agent (`SSH_AUTH_SOCK`). Default null. */
+  ssh_key_file: string | null;
+  /** New: known_hosts file used to verify the remote host key. Default `~/.ssh/known_hosts`. */
+  ssh_known_hosts: string | null;
+  /** New: pinned host key fingerprint (`SHA256:...`), checked instead of known_hosts when set. Default null. */
+  ssh_host_fingerprint: string | null;
+}
+
+/** Section `ucon_db` (required): the permanent archive. */
+export interface UconDbConfig {
+  /** Base URL ending in `/app`, or `embedded:<dir>` for the in-process UconDB-compatible server (required). */
+  server_url: string;
+  /** UconDB folder (required). */
+  folder_name: string;
+  /** UconDB object (required). */
+  object_name: string;
+  /** HTTP Digest user for uploads (required). */
+  writer_user: string;
+  /** HTTP Digest password (required; a secret). */
+  writer_password: string;
+  /** Timeout of every request, seconds. Default 10. */
+  timeout_seconds: number;
+  /** New: CA bundle (PEM) to trust for HTTPS; null → system roots. Default null. */
+  ca_file: string | null;
+  /** New: skip TLS verification (loud warning at startup). Default false. */
+  tls_insecure: boolean;
+  /** New: retries of a request on 5xx or network errors (exponential backoff with jitter). Default 3. */
+  request_retries: number;
+  /** New: verification after put; `--verify` overrides. Default `meta`. */
+  verify: VerifyMode;
+}
+
+/** Section `reporting.email`. */
+export interface EmailConfig {
+  /** Default false. */
+  enabled: boolean;
+  /** `To:` (comma-separated list allowed). Required when enabled. */
+  recipient_email: string | null;
+  /** `From:`. Required when enabled. */
+  sender_email: string | null;
+  /** Required when enabled. */
+  smtp_host: string | null;
+  /** Default 25. */
+  smtp_port: number;
+  /** STARTTLS. Default false. */
+  smtp_use_tls: boolean;
+  /** Login only when both user and password are set. */
+  smtp_user: string | null;
+  /** A secret. */
+  smtp_password: string | null;
+}
+
+/** Section `reporting.slack`. */
+export interface SlackConfig {
+  /** Default false. */
+  enabled: boolean;
+  /** `xoxb-…` (a secret). Required when enabled. */
+  bot_token: string | null;
+  /** `#name` or channel ID. Required when enabled. */
+  channel: string | null;
+  /** Comma-separated Slack user IDs mentioned in messages. */
+  mention_users: string | null;
+  /** New: Slack Web API base URL (tests point it at a local peer). Default `https://slack.com/api`. */
+  api_url: string;
+}
+
+/** Section `reporting`. The legacy flat email keys are folded into `email` by the loader (with a warning). */
+export interface ReportingConfig {
+  email: EmailConfig;
+  slack: SlackConfig;
+}
+
+/** Section `carbon`: Graphite plaintext metrics. */
+export interface CarbonConfig {
+  /** Default false. */
+  enabled: boolean;
+  /** Required when enabled. */
+  host: string | null;
+  /** Default 2003. */
+  port: number;
+  /** Required when enabled (e.g. `demo.run_archiver.dev`). */
+  metric_prefix: string | null;
+}
+
+/** New section `status_server`: the Hono status server (`deno task serve`). */
+export interface StatusServerConfig {
+  /** Bind address. Default `127.0.0.1` (loopback only). */
+  host: string;
+  /** Port. Default 8080. */
+  port: number;
+  /** Optional bearer token required on every request (a secret). Default null = no token. */
+  token: string | null;
+}
+
+/**
+ * New section `plugins`: which plugin fills a role, by built-in name or module specifier (resolved against the
+ * config file's directory). Absent keys keep the defaults chosen from the other sections.
+ */
+export interface PluginsConfig {
+  source?: string;
+  store?: string;
+  sink?: string;
+  metrics?: string;
+  /** Extra notifiers besides the email/slack ones enabled under `reporting`. */
+  notifiers?: string[];
+}
+
+/** The nine converter/generator names of `fhiclize_generate`. */
+export type FhiclizeName =
+  | "boot"
+  | "metadata"
+  | "known_boardreaders_list"
+  | "settings"
+  | "setup"
+  | "environment"
+  | "ranks"
+  | "RunHistory"
+  | "RunHistory2";
+
+/** The whole configuration, resolved. */
+export interface ArchiverConfig {
+  app: AppConfig;
+  app_fuzz: AppFuzzConfig;
+  source_files: SourceFilesConfig;
+  artdaq_db: ArtdaqDbConfig;
+  ucon_db: UconDbConfig;
+  reporting: ReportingConfig;
+  carbon: CarbonConfig;
+  /** Enabled converters/generators (suffix `.txt`/`.fcl` stripped); absent/null in YAML → all nine. */
+  fhiclize_generate: FhiclizeName[];
+  status_server: StatusServerConfig;
+  plugins: PluginsConfig;
+  /** Absolute path of the file loaded (for messages and reports). */
+  readonly configFile: string;
+  /** Directory of the file loaded: relative plugin specifiers and paths resolve against it. */
+  readonly configDir: string;
+}
+
+/** Options of `loadConfig`. */
+export interface LoadConfigOptions {
+  /** Environment used for `${VAR}` expansion. Default: the process environment plus `archiver.env`. */
+  env?: Record<string, string>;
+  /** Load `archiver.env` beside the config file (default true). */
+  loadEnvFile?: boolean;
+  /** Called for every warning (unknown key, deprecated key). Default: written to stderr. */
+  onWarning?: (message: string) => void;
+}
