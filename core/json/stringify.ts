@@ -1,0 +1,136 @@
+/**
+ * The artdaq_database JsonWriter text layout (artdaq-database.md Appendix A): no indentation, `"key" : value`,
+ * items joined by `,\n`, empty containers as `{\n\n}` / `[\n\n]`, no final newline.
+ *
+ * @module
+ */
+
+import { isObjectLike, JsonNumber, JsonObject, type JsonValue } from "./model.ts";
+
+/**
+ * Encodes a string as a JSON string literal the way artdaq_database's `to_json_string` does: `"`, `\`, backspace,
+ * form feed, newline, carriage return and tab get their short escapes; other control characters get `\u00XX`
+ * (artdaq_database would mangle them, so callers should avoid them); `/` and non-ASCII stay as they are.
+ *
+ * @example
+ * ```ts
+ * quoteJsonString('a"b\tc'); // "\"a\\\"b\\tc\""
+ * ```
+ */
+export function quoteJsonString(value: string): string {
+  const len = value.length;
+  let i = 0;
+  for (; i < len; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) break;
+  }
+  if (i === len) return '"' + value + '"';
+  let out = '"' + value.slice(0, i);
+  let chunk = i;
+  for (; i < len; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c) continue;
+    out += value.slice(chunk, i);
+    chunk = i + 1;
+    switch (c) {
+      case 0x22:
+        out += '\\"';
+        break;
+      case 0x5c:
+        out += "\\\\";
+        break;
+      case 0x08:
+        out += "\\b";
+        break;
+      case 0x0c:
+        out += "\\f";
+        break;
+      case 0x0a:
+        out += "\\n";
+        break;
+      case 0x0d:
+        out += "\\r";
+        break;
+      case 0x09:
+        out += "\\t";
+        break;
+      default:
+        out += "\\u" + c.toString(16).padStart(4, "0");
+    }
+  }
+  return out + value.slice(chunk) + '"';
+}
+
+/**
+ * Formats a non-integer JS number as Boost.Karma's default double generator does (artdaq_database's writer): at
+ * most 3 fractional digits, trailing zeros dropped, scientific notation when |x| ≥ 1e5 or |x| < 1e-3.
+ *
+ * @example
+ * ```ts
+ * formatKarmaDouble(2.5); // "2.5"
+ * formatKarmaDouble(0.12345); // "0.123"
+ * formatKarmaDouble(123456.7); // "1.235e5"
+ * ```
+ */
+export function formatKarmaDouble(value: number): string {
+  if (Number.isNaN(value)) return "nan";
+  if (!Number.isFinite(value)) return value < 0 ? "-inf" : "inf";
+  const abs = Math.abs(value);
+  const sign = value < 0 ? "-" : "";
+  const trim = (s: string): string => s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, ".0") : s;
+  if (abs !== 0 && (abs >= 1e5 || abs < 1e-3)) {
+    const [mantissa, exponent] = abs.toExponential(3).split("e");
+    return `${sign}${trim(mantissa)}e${Number(exponent)}`;
+  }
+  return sign + trim(abs.toFixed(3));
+}
+
+function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
+  return formatKarmaDouble(value);
+}
+
+/**
+ * Writes a value in artdaq_database's JsonWriter layout. Accepts the ordered model as well as plain JS objects and
+ * arrays. Numbers parsed from text (`JsonNumber`) keep their spelling; JS numbers print as integers or, when not
+ * integral, in the Karma double format. `null` and `undefined` are refused because the C++ reader rejects `null`.
+ *
+ * @example
+ * ```ts
+ * stringifyArtdaq({ a: "1", b: [], c: { d: true } });
+ * // '{\n"a" : "1",\n"b" : [\n\n],\n"c" : {\n"d" : true\n}\n}'
+ * ```
+ */
+export function stringifyArtdaq(value: JsonValue | Record<string, unknown> | unknown[]): string {
+  return write(value as JsonValue);
+}
+
+function write(value: JsonValue): string {
+  if (typeof value === "string") return quoteJsonString(value);
+  if (value instanceof JsonObject) {
+    const entries = value.entries;
+    if (entries.length === 0) return "{\n\n}";
+    let out = "{\n" + quoteJsonString(entries[0][0]) + " : " + write(entries[0][1]);
+    for (let i = 1; i < entries.length; i++) {
+      out += ",\n" + quoteJsonString(entries[i][0]) + " : " + write(entries[i][1]);
+    }
+    return out + "\n}";
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[\n\n]";
+    let out = "[\n" + write(value[0]);
+    for (let i = 1; i < value.length; i++) out += ",\n" + write(value[i]);
+    return out + "\n]";
+  }
+  if (value instanceof JsonNumber) return value.text;
+  if (typeof value === "number") return formatNumber(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (isObjectLike(value)) {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) parts.push(quoteJsonString(k) + " : " + write(v as JsonValue));
+    }
+    return parts.length === 0 ? "{\n\n}" : "{\n" + parts.join(",\n") + "\n}";
+  }
+  throw new TypeError(`artdaq_database JSON cannot hold ${value === null ? "null" : typeof value}`);
+}

@@ -1,0 +1,76 @@
+import { assertEquals, assertOk as assert, assertThrows } from "./_assert.ts";
+import {
+  formatKarmaDouble,
+  fromPlain,
+  JsonNumber,
+  JsonObject,
+  JsonSyntaxError,
+  parseOrdered,
+  quoteJsonString,
+  stringifyArtdaq,
+  toPlain,
+} from "../../core/json/mod.ts";
+
+Deno.test("parseOrdered keeps key order, duplicate keys and number spellings", () => {
+  const doc = parseOrdered('{"b":1,"a":[1.0,-0,2e5,12345678901234567890],"b":{"x":"y"}}') as JsonObject;
+  assertEquals(doc.keys(), ["b", "a", "b"]);
+  const a = doc.get("a") as JsonNumber[];
+  assertEquals(a.map((n) => n.text), ["1.0", "-0", "2e5", "12345678901234567890"]);
+  assertEquals(a[3].toBigInt(), 12345678901234567890n);
+  assertEquals(doc.get("b"), new JsonNumber("1"));
+  assertEquals(doc.getAll("b").length, 2);
+});
+
+Deno.test("parseOrdered decodes escapes and rejects bad input with a located error", () => {
+  assertEquals(parseOrdered('"a\\"b\\\\c\\n\\u00e9\\/"'), 'a"b\\c\né/');
+  const error = assertThrows(() => parseOrdered('{\n  "a": [1,]\n}', { source: "doc.json" }), JsonSyntaxError);
+  assert(error instanceof JsonSyntaxError);
+  assertEquals(error.message, 'doc.json:2:11: invalid JSON: unexpected "]"');
+  assertEquals(error.excerpt, '  "a": [1,]\n          ^');
+  assertThrows(() => parseOrdered('{"a":1} x'), JsonSyntaxError);
+  assertEquals(toPlain(parseOrdered('{"a":1} x', { allowTrailing: true })), { a: 1 });
+  for (const bad of ["", "{", "[1", '{"a"}', '{"a":}', "tru", '"\\x"', '"a', "01", "1.", "-", '{"a":1,}', '"\u0001"']) {
+    assertThrows(() => parseOrdered(bad), JsonSyntaxError, undefined, JSON.stringify(bad));
+  }
+});
+
+Deno.test("parseOrdered refuses absurd nesting instead of overflowing the stack", () => {
+  assertThrows(() => parseOrdered("[".repeat(5000) + "]".repeat(5000)), JsonSyntaxError, "nesting deeper");
+});
+
+Deno.test("stringifyArtdaq writes the JsonWriter layout", () => {
+  const doc = new JsonObject().add("a", 'x"\\\t').add("a", []).add("o", new JsonObject()).add(
+    "n",
+    [new JsonNumber("12345678901234567890"), 3, true, false, 2.5],
+  );
+  assertEquals(
+    stringifyArtdaq(doc),
+    '{\n"a" : "x\\"\\\\\\t",\n"a" : [\n\n],\n"o" : {\n\n},\n"n" : [\n12345678901234567890,\n3,\ntrue,\nfalse,\n2.5\n]\n}',
+  );
+  assertEquals(stringifyArtdaq({ a: { b: ["c"] } }), '{\n"a" : {\n"b" : [\n"c"\n]\n}\n}');
+  assertThrows(() => stringifyArtdaq({ a: null } as unknown as Record<string, unknown>), TypeError);
+});
+
+Deno.test("stringifyArtdaq ∘ parseOrdered is the identity on JsonWriter text", () => {
+  const text = '{\n"k" : "v",\n"k" : [\n{\n\n},\n1.50\n],\n"u" : "é\\n"\n}';
+  assertEquals(stringifyArtdaq(parseOrdered(text)), text);
+});
+
+Deno.test("quoteJsonString and formatKarmaDouble", () => {
+  assertEquals(quoteJsonString("\u0001/"), '"\\u0001/"');
+  assertEquals(formatKarmaDouble(2.5), "2.5");
+  assertEquals(formatKarmaDouble(0.12345), "0.123");
+  assertEquals(formatKarmaDouble(-1.5e-4), "-1.5e-4");
+  assertEquals(formatKarmaDouble(1e-4), "1.0e-4");
+  assertEquals(formatKarmaDouble(123456.7), "1.235e5");
+  assertEquals(formatKarmaDouble(0.1), "0.1");
+});
+
+Deno.test("toPlain and fromPlain", () => {
+  const doc = parseOrdered('{"a":1,"a":2,"big":12345678901234567890,"x":[{"y":null}]}');
+  assertEquals(toPlain(doc), { a: 1, big: 12345678901234567890n, x: [{ y: null }] });
+  assertEquals(toPlain(doc, { bigIntegers: "string" }), { a: 1, big: "12345678901234567890", x: [{ y: null }] });
+  const ordered = fromPlain({ z: 1, a: [true, 5n] }) as JsonObject;
+  assertEquals(ordered.keys(), ["z", "a"]);
+  assertEquals(stringifyArtdaq(ordered), '{\n"z" : 1,\n"a" : [\ntrue,\n5\n]\n}');
+});
