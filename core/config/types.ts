@@ -240,6 +240,8 @@ export interface ArchiverConfig {
   readonly configFile: string;
   /** Directory of the file loaded: relative plugin specifiers and paths resolve against it. */
   readonly configDir: string;
+  /** The `archiver.env` that was read beside the config file, or null when there was none. */
+  readonly envFile: string | null;
 }
 
 /** Options of `loadConfig`. */
@@ -248,6 +250,8 @@ export interface LoadConfigOptions {
   env?: Record<string, string>;
   /** Load `archiver.env` beside the config file (default true). */
   loadEnvFile?: boolean;
+  /** Also set `archiver.env`'s variables in the process environment, as the launcher's `set -a` did (CLI). */
+  exportEnvFile?: boolean;
   /** Called for every warning (unknown key, deprecated key). Default: written to stderr. */
   onWarning?: (message: string) => void;
 }

@@ -1,0 +1,291 @@
+/**
+ * The one description of every configuration key: type, default, range, whether it is a secret, and a short
+ * meaning. The loader (defaults, coercion, range checks, unknown-key warnings, secret registration) and the
+ * documentation test both read it, so the code and docs/configuration.md cannot drift apart.
+ *
+ * @module
+ */
+
+/** How a key's value is read. `path` values are resolved against the config file's directory. */
+export type KeyType = "string" | "path" | "int" | "number" | "bool" | "enum" | "string-list";
+
+/** What kind of secret a key holds: a plain secret, or a URI whose credentials are secret. */
+export type SecretKind = "plain" | "uri";
+
+/** Description of one key. */
+export interface KeySpec {
+  type: KeyType;
+  /** Default when absent; a function derives it from the already-resolved section (e.g. paths under work_dir). */
+  default?: unknown | ((section: Record<string, unknown>) => unknown);
+  /** A missing key is an error. */
+  required?: boolean;
+  /** `null` is an accepted value. */
+  nullable?: boolean;
+  /** Inclusive numeric bounds. */
+  min?: number;
+  max?: number;
+  /** Accepted values of an `enum` (compared case-insensitively when `upper` is set, then upper-cased). */
+  values?: readonly string[];
+  upper?: boolean;
+  secret?: SecretKind;
+  /** True for keys this implementation adds to the Python archiver's configuration. */
+  added?: boolean;
+  /** One-line meaning, used by messages. */
+  doc: string;
+}
+
+/** A section: its keys, and whether the section must be present. */
+export interface SectionSpec {
+  required?: boolean;
+  added?: boolean;
+  keys: Record<string, KeySpec>;
+}
+
+const under = (name: string) => (section: Record<string, unknown>) => `${section.work_dir}/${name}`;
+
+/** The Python archiver's log level names. */
+export const LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] as const;
+
+/** Every section except `reporting` (nested, see REPORTING_SECTIONS) and `fhiclize_generate` (a list). */
+export const SECTIONS: Record<string, SectionSpec> = {
+  app: {
+    keys: {
+      work_dir: { type: "path", default: "/tmp/run_record_archiver", doc: "work directory, created at startup" },
+      import_state_file: { type: "path", default: under("importer_state.json"), doc: "import state JSON" },
+      import_failure_log: { type: "path", default: under("import_failures.log"), doc: "import failure list" },
+      migrate_state_file: { type: "path", default: under("migrator_state.json"), doc: "migration state JSON" },
+      migrate_failure_log: { type: "path", default: under("migrate_failures.log"), doc: "migration failure list" },
+      lock_file: { type: "path", default: under(".archiver.lock"), doc: "single-instance lock file" },
+      batch_size: { type: "int", default: 5, min: 1, doc: "runs per stage per invocation (full mode: x10)" },
+      parallel_workers: { type: "int", default: 2, min: 1, max: 64, doc: "runs processed at a time" },
+      run_process_retries: { type: "int", default: 2, min: 0, max: 100, doc: "extra attempts per run" },
+      retry_delay_seconds: { type: "number", default: 3, min: 0, doc: "base delay between attempts" },
+      log_level: { type: "enum", values: LOG_LEVELS, upper: true, default: "INFO", doc: "log level" },
+      log_file: { type: "path", nullable: true, default: null, doc: "log file with size rotation" },
+      log_format: { type: "enum", values: ["text", "json"], default: "text", added: true, doc: "log line format" },
+      log_max_bytes: {
+        type: "int",
+        default: 500 * 1024 * 1024,
+        min: 1024,
+        added: true,
+        doc: "log file size that triggers rotation",
+      },
+      log_backups: { type: "int", default: 5, min: 0, max: 100, added: true, doc: "rotated log files kept" },
+      retry_max_delay_seconds: {
+        type: "number",
+        default: 60,
+        min: 0,
+        added: true,
+        doc: "upper bound of the retry backoff",
+      },
+      run_timeout_seconds: {
+        type: "number",
+        default: 600,
+        min: 0,
+        added: true,
+        doc: "time limit of one run attempt (0 = none)",
+      },
+      watch_interval_seconds: {
+        type: "number",
+        default: 60,
+        min: 1,
+        added: true,
+        doc: "poll interval of --watch",
+      },
+    },
+  },
+  app_fuzz: {
+    keys: {
+      random_skip_percent: { type: "int", default: 0, min: 0, max: 100, doc: "percent of runs skipped" },
+      random_skip_retry: { type: "bool", default: false, doc: "retry a skipped run" },
+      random_error_percent: { type: "int", default: 0, min: 0, max: 100, doc: "percent of runs failed on purpose" },
+      random_error_retry: { type: "bool", default: false, doc: "retry a fuzz error" },
+    },
+  },
+  source_files: {
+    required: true,
+    keys: {
+      run_records_dir: { type: "path", required: true, doc: "directory of run records" },
+      max_file_bytes: {
+        type: "int",
+        default: 64 * 1024 * 1024,
+        min: 1,
+        added: true,
+        doc: "largest file of a run record",
+      },
+      max_run_bytes: {
+        type: "int",
+        default: 512 * 1024 * 1024,
+        min: 1,
+        added: true,
+        doc: "largest run record",
+      },
+      incomplete_run_grace_seconds: {
+        type: "number",
+        default: 86400,
+        min: 0,
+        added: true,
+        doc: "age after which a run without stop time is archived flagged incomplete",
+      },
+    },
+  },
+  artdaq_db: {
+    required: true,
+    keys: {
+      fcl_conf_dir: { type: "path", required: true, doc: "directory holding schema.fcl" },
+      database_uri: { type: "string", required: true, secret: "uri", doc: "filesystemdb:// or mongodb:// URI" },
+      use_tools: { type: "bool", default: false, doc: "use bulkloader/bulkdownloader" },
+      remote_host: { type: "string", nullable: true, default: null, doc: "host running the bulk tools over SSH" },
+      tools_dir: { type: "path", nullable: true, default: null, added: true, doc: "directory of the bulk tools" },
+      tools_timeout_seconds: {
+        type: "number",
+        default: 300,
+        min: 1,
+        added: true,
+        doc: "timeout of one bulk tool run",
+      },
+      ssh_port: { type: "int", default: 22, min: 1, max: 65535, added: true, doc: "SSH port of remote_host" },
+      ssh_key_file: { type: "path", nullable: true, default: null, added: true, doc: "SSH private key file" },
+      ssh_known_hosts: {
+        type: "path",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "known_hosts file (null: ~/.ssh/known_hosts)",
+      },
+      ssh_host_fingerprint: {
+        type: "string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "pinned SHA256 host key fingerprint",
+      },
+    },
+  },
+  ucon_db: {
+    required: true,
+    keys: {
+      server_url: { type: "string", required: true, secret: "uri", doc: "UconDB base URL or embedded:<dir>" },
+      folder_name: { type: "string", required: true, doc: "UconDB folder" },
+      object_name: { type: "string", required: true, doc: "UconDB object" },
+      writer_user: { type: "string", required: true, doc: "HTTP Digest user" },
+      writer_password: { type: "string", required: true, secret: "plain", doc: "HTTP Digest password" },
+      timeout_seconds: { type: "number", default: 10, min: 0.1, doc: "timeout of every request" },
+      ca_file: { type: "path", nullable: true, default: null, added: true, doc: "CA bundle for HTTPS" },
+      tls_insecure: { type: "bool", default: false, added: true, doc: "skip TLS verification (warned)" },
+      request_retries: {
+        type: "int",
+        default: 3,
+        min: 0,
+        max: 20,
+        added: true,
+        doc: "retries on 5xx/network errors",
+      },
+      verify: { type: "enum", values: ["meta", "full"], default: "meta", added: true, doc: "verification after put" },
+    },
+  },
+  carbon: {
+    keys: {
+      enabled: { type: "bool", default: false, doc: "send metrics to Carbon" },
+      host: { type: "string", nullable: true, default: null, doc: "Carbon host" },
+      port: { type: "int", default: 2003, min: 1, max: 65535, doc: "Carbon plaintext port" },
+      metric_prefix: { type: "string", nullable: true, default: null, doc: "metric path prefix" },
+    },
+  },
+  status_server: {
+    added: true,
+    keys: {
+      host: { type: "string", default: "127.0.0.1", doc: "bind address of the status server" },
+      port: { type: "int", default: 8080, min: 0, max: 65535, doc: "port of the status server" },
+      token: { type: "string", nullable: true, default: null, secret: "plain", doc: "bearer token" },
+    },
+  },
+  plugins: {
+    added: true,
+    keys: {
+      source: { type: "string", nullable: true, doc: "source plugin name or module" },
+      store: { type: "string", nullable: true, doc: "store plugin name or module" },
+      sink: { type: "string", nullable: true, doc: "sink plugin name or module" },
+      metrics: { type: "string", nullable: true, doc: "metrics plugin name or module" },
+      notifiers: { type: "string-list", nullable: true, doc: "extra notifier plugin names or modules" },
+    },
+  },
+};
+
+/** The sub-sections of `reporting`. */
+export const REPORTING_SECTIONS: Record<"email" | "slack", SectionSpec> = {
+  email: {
+    keys: {
+      enabled: { type: "bool", default: false, doc: "send failure emails" },
+      recipient_email: { type: "string", nullable: true, default: null, doc: "To: (comma-separated)" },
+      sender_email: { type: "string", nullable: true, default: null, doc: "From:" },
+      smtp_host: { type: "string", nullable: true, default: null, doc: "SMTP server" },
+      smtp_port: { type: "int", default: 25, min: 1, max: 65535, doc: "SMTP port" },
+      smtp_use_tls: { type: "bool", default: false, doc: "STARTTLS" },
+      smtp_user: { type: "string", nullable: true, default: null, doc: "SMTP login user" },
+      smtp_password: { type: "string", nullable: true, default: null, secret: "plain", doc: "SMTP password" },
+    },
+  },
+  slack: {
+    keys: {
+      enabled: { type: "bool", default: false, doc: "post failures to Slack" },
+      bot_token: { type: "string", nullable: true, default: null, secret: "plain", doc: "xoxb- bot token" },
+      channel: { type: "string", nullable: true, default: null, doc: "channel name or ID" },
+      mention_users: { type: "string", nullable: true, default: null, doc: "user IDs to mention" },
+      api_url: {
+        type: "string",
+        default: "https://slack.com/api",
+        added: true,
+        doc: "Slack Web API base URL",
+      },
+    },
+  },
+};
+
+/**
+ * The deprecated flat email keys directly under `reporting` (read only when `send_email_on_error` is present and
+ * `reporting.email` is empty), with the defaults the Python archiver used for them.
+ */
+export const LEGACY_REPORTING_KEYS: Record<string, KeySpec> = {
+  send_email_on_error: { type: "bool", default: false, doc: "deprecated: reporting.email.enabled" },
+  recipient_email: { type: "string", nullable: true, default: null, doc: "deprecated: reporting.email" },
+  sender_email: { type: "string", nullable: true, default: null, doc: "deprecated: reporting.email" },
+  smtp_host: { type: "string", nullable: true, default: null, doc: "deprecated: reporting.email" },
+  smtp_port: { type: "int", default: 587, min: 1, max: 65535, doc: "deprecated: reporting.email" },
+  smtp_use_tls: { type: "bool", default: true, doc: "deprecated: reporting.email" },
+  smtp_user: { type: "string", nullable: true, default: null, doc: "deprecated: reporting.email" },
+  smtp_password: { type: "string", nullable: true, default: null, secret: "plain", doc: "deprecated" },
+};
+
+/** Known converters (text files fhiclized) and generators (documents made) of `fhiclize_generate`. */
+export const FHICLIZE_CONVERTERS = [
+  "boot",
+  "metadata",
+  "known_boardreaders_list",
+  "settings",
+  "setup",
+  "environment",
+  "ranks",
+] as const;
+/** Known generators of `fhiclize_generate`. */
+export const FHICLIZE_GENERATORS = ["RunHistory", "RunHistory2"] as const;
+
+/** Every known top-level key. */
+export const TOP_LEVEL_KEYS: readonly string[] = [...Object.keys(SECTIONS), "reporting", "fhiclize_generate"];
+
+/**
+ * Every documented key path (`app.work_dir`, `reporting.email.enabled`, `fhiclize_generate`, ...), legacy keys as
+ * `reporting.<key>`. The documentation test compares docs/configuration.md against this list.
+ */
+export function allKeyPaths(): string[] {
+  const paths: string[] = [];
+  for (const [section, spec] of Object.entries(SECTIONS)) {
+    for (const key of Object.keys(spec.keys)) paths.push(`${section}.${key}`);
+  }
+  for (const [sub, spec] of Object.entries(REPORTING_SECTIONS)) {
+    for (const key of Object.keys(spec.keys)) paths.push(`reporting.${sub}.${key}`);
+  }
+  for (const key of Object.keys(LEGACY_REPORTING_KEYS)) paths.push(`reporting.${key}`);
+  paths.push("fhiclize_generate");
+  return paths;
+}
