@@ -1,0 +1,134 @@
+/**
+ * Throughput over time for the status page. The state files keep run sets, not a time per run, so the status
+ * server samples the number of done runs per stage whenever a state file changes and turns the differences into
+ * runs per time bucket. Samples are kept in a small JSON-lines file in the work directory
+ * (`status_history.jsonl`, bounded) so the chart survives a server restart. Failures carry their own timestamps in
+ * the state and are bucketed directly.
+ *
+ * @example
+ * ```ts
+ * import { ThroughputHistory } from "./throughput.ts";
+ * const history = await ThroughputHistory.open("/tmp/work/status_history.jsonl");
+ * await history.record({ at: Date.now(), imported: 120, migrated: 118 });
+ * history.series({ now: Date.now(), buckets: 60 });
+ * ```
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { writeFileAtomic } from "../state/mod.ts";
+
+/** Done-run counts of both stages at one moment. */
+export interface ThroughputSample {
+  /** ms since epoch. */
+  at: number;
+  imported: number;
+  migrated: number;
+}
+
+/** One bar of the chart. */
+export interface ThroughputBucket {
+  /** Bucket start, ms since epoch. */
+  start: number;
+  imported: number;
+  migrated: number;
+  failed: number;
+}
+
+/** The chart's data. */
+export interface ThroughputSeries {
+  bucketMs: number;
+  buckets: ThroughputBucket[];
+}
+
+/** Samples kept in memory and on disk; older ones are dropped (a week of one sample per state change is plenty). */
+const MAX_SAMPLES = 20_000;
+
+/** Bucket sizes the chart picks from, smallest that fits the samples' time span into the wanted bar count. */
+const BUCKET_SIZES = [60_000, 300_000, 900_000, 3_600_000, 6 * 3_600_000, 86_400_000];
+
+/** Sampled done-run counts with optional persistence. */
+export class ThroughputHistory {
+  #samples: ThroughputSample[] = [];
+  readonly #path: string | null;
+
+  private constructor(path: string | null) {
+    this.#path = path;
+  }
+
+  /** A history kept only in memory (tests, or when the work directory is read-only). */
+  static inMemory(): ThroughputHistory {
+    return new ThroughputHistory(null);
+  }
+
+  /** Load the history file (missing or unreadable lines are skipped: it is a cache, not a record). */
+  static async open(path: string): Promise<ThroughputHistory> {
+    const history = new ThroughputHistory(path);
+    try {
+      const text = await Deno.readTextFile(path);
+      for (const line of text.split("\n")) {
+        if (!line) continue;
+        try {
+          const s = JSON.parse(line);
+          if (typeof s.at === "number" && typeof s.imported === "number" && typeof s.migrated === "number") {
+            history.#samples.push({ at: s.at, imported: s.imported, migrated: s.migrated });
+          }
+        } catch { /* a torn last line after a crash: skip it */ }
+      }
+      history.#samples.sort((a, b) => a.at - b.at);
+      if (history.#samples.length > MAX_SAMPLES) history.#samples = history.#samples.slice(-MAX_SAMPLES);
+    } catch { /* no history yet */ }
+    return history;
+  }
+
+  /** The samples, oldest first (a copy). */
+  samples(): ThroughputSample[] {
+    return [...this.#samples];
+  }
+
+  /** Record a sample when the counts changed since the last one; persisted best effort. */
+  async record(sample: ThroughputSample): Promise<boolean> {
+    const last = this.#samples.at(-1);
+    if (last && last.imported === sample.imported && last.migrated === sample.migrated) return false;
+    this.#samples.push(sample);
+    if (!this.#path) return true;
+    try {
+      if (this.#samples.length > MAX_SAMPLES) {
+        this.#samples = this.#samples.slice(-MAX_SAMPLES);
+        await writeFileAtomic(this.#path, this.#samples.map((s) => JSON.stringify(s) + "\n").join(""));
+      } else {
+        await Deno.mkdir(dirname(this.#path), { recursive: true });
+        await Deno.writeTextFile(this.#path, JSON.stringify(sample) + "\n", { append: true });
+      }
+    } catch { /* the chart is a convenience: a read-only work directory must not break the server */ }
+    return true;
+  }
+
+  /**
+   * Runs per bucket over the last `buckets` buckets ending at `now`: imported and migrated from the differences
+   * between consecutive samples (negative differences, e.g. after a recovery rewrote the state, count as 0),
+   * failed from the failures' own timestamps.
+   */
+  series(options: { now: number; buckets?: number; failureTimes?: Iterable<number> }): ThroughputSeries {
+    const count = options.buckets ?? 60;
+    const first = this.#samples[0]?.at ?? options.now;
+    const span = Math.max(options.now - first, 1);
+    const bucketMs = BUCKET_SIZES.find((size) => size * count >= span) ?? BUCKET_SIZES.at(-1)!;
+    const end = Math.floor(options.now / bucketMs) * bucketMs + bucketMs;
+    const start = end - count * bucketMs;
+    const buckets: ThroughputBucket[] = [];
+    for (let i = 0; i < count; i++) buckets.push({ start: start + i * bucketMs, imported: 0, migrated: 0, failed: 0 });
+    const slot = (at: number) => (at >= start && at < end ? Math.floor((at - start) / bucketMs) : -1);
+    for (let i = 1; i < this.#samples.length; i++) {
+      const b = slot(this.#samples[i].at);
+      if (b < 0) continue;
+      buckets[b].imported += Math.max(0, this.#samples[i].imported - this.#samples[i - 1].imported);
+      buckets[b].migrated += Math.max(0, this.#samples[i].migrated - this.#samples[i - 1].migrated);
+    }
+    for (const at of options.failureTimes ?? []) {
+      const b = slot(at);
+      if (b >= 0) buckets[b].failed++;
+    }
+    return { bucketMs, buckets };
+  }
+}
