@@ -18,7 +18,8 @@
  *     "1204": {"reason": "metadata.txt: ...", "attempts": 3, "first_failed_at": "...", "last_failed_at": "...",
  *              "permanent": false}
  *   },
- *   "pending_updates": {"1207": {"imported_at": "...", "modified_at": 1764426600000}}
+ *   "pending_updates": {"1207": {"imported_at": "...", "modified_at": 1764426600000}},
+ *   "in_flight": []
  * }
  * ```
  *
@@ -30,6 +31,8 @@
  * * `last_attempted_run` — the largest run that completed an attempt (success or failure), as in Python.
  * * `failures` — one record per run (deduplicated), removed when the run later succeeds.
  * * `pending_updates` — import only: runs imported flagged incomplete, awaiting the stop-time update.
+ * * `in_flight` — runs of a batch in progress (written at batch start, emptied at batch end); after a crash they
+ *   are re-processed idempotently rather than trusted from a listing.
  *
  * The failure log files of the Python archiver (`import_failures.log`, one run per line) are still written, as a
  * derived view, so the Python reporter and operators' scripts keep working. On first use (a state file without
@@ -128,6 +131,12 @@ export class StageState {
   readonly done: RunSet;
   readonly failures: Map<number, FailureRecord>;
   readonly pendingUpdates: Map<number, PendingUpdate>;
+  /**
+   * Runs of a batch that was started and not finished (written once at batch start): after a crash they are
+   * re-processed (idempotently) instead of being adopted from a store/sink listing, so a half-done run is
+   * completed and verified.
+   */
+  readonly inFlight: RunSet;
   /** Keys of the file this implementation does not know: preserved on write, as the Python updaters did. */
   readonly extra: Record<string, unknown>;
   updatedAt: string | null;
@@ -140,6 +149,7 @@ export class StageState {
     this.done = init.done ?? new RunSet();
     this.failures = init.failures ?? new Map();
     this.pendingUpdates = init.pendingUpdates ?? new Map();
+    this.inFlight = init.inFlight ?? new RunSet();
     this.extra = init.extra ?? {};
     this.updatedAt = init.updatedAt ?? null;
   }
@@ -227,6 +237,7 @@ export interface StageStateInit {
   done: RunSet;
   failures: Map<number, FailureRecord>;
   pendingUpdates: Map<number, PendingUpdate>;
+  inFlight: RunSet;
   extra: Record<string, unknown>;
   updatedAt: string | null;
 }
@@ -314,6 +325,7 @@ export function serializeState(state: StageState): string {
     done: state.done.ranges(),
     failures,
     pending_updates: pending,
+    in_flight: state.inFlight.ranges(),
   };
   return JSON.stringify(document, null, 2).replace(
     /\[\n\s+(-?\d+),\n\s+(-?\d+)\n\s+\]/g,
@@ -389,6 +401,7 @@ function parseOwnState(stage: StageName, paths: StagePaths, object: Record<strin
     done,
     failures,
     pending_updates,
+    in_flight,
     ...extra
   } = object;
   const bad = (what: string) => corrupt(stage, paths, what);
@@ -397,17 +410,8 @@ function parseOwnState(stage: StageName, paths: StagePaths, object: Record<strin
   const c = runNumber(last_contiguous_run ?? 0);
   const a = runNumber(last_attempted_run ?? 0);
   if (c === null || a === null) throw bad("has a last_contiguous_run/last_attempted_run that is not a run number");
-  if (!Array.isArray(done)) throw bad("has no 'done' range list");
-  const ranges: RunRange[] = [];
-  for (const range of done) {
-    if (!Array.isArray(range) || range.length !== 2) throw bad("has a malformed 'done' range");
-    const first = runNumber(range[0]);
-    const last = runNumber(range[1]);
-    if (first === null || last === null || first > last) {
-      throw bad(`has a malformed 'done' range ${JSON.stringify(range)}`);
-    }
-    ranges.push([first, last]);
-  }
+  const ranges = parseRanges(done, "done", bad);
+  const inFlightRanges = parseRanges(in_flight ?? [], "in_flight", bad);
   const failureMap = new Map<number, FailureRecord>();
   for (const [key, value] of Object.entries(asObject(failures, () => bad("has a malformed 'failures' object")))) {
     const run = /^\d+$/.test(key) ? Number(key) : null;
@@ -449,9 +453,24 @@ function parseOwnState(stage: StageName, paths: StagePaths, object: Record<strin
     done: RunSet.fromRanges(ranges),
     failures: failureMap,
     pendingUpdates: pendingMap,
+    inFlight: RunSet.fromRanges(inFlightRanges),
     extra,
     updatedAt: typeof updated_at === "string" ? updated_at : null,
   });
+}
+
+function parseRanges(value: unknown, key: string, bad: (what: string) => StateError): RunRange[] {
+  if (!Array.isArray(value)) throw bad(`has no '${key}' range list`);
+  const ranges: RunRange[] = [];
+  for (const range of value) {
+    const first = Array.isArray(range) && range.length === 2 ? runNumber(range[0]) : null;
+    const last = Array.isArray(range) && range.length === 2 ? runNumber(range[1]) : null;
+    if (first === null || last === null || first > last) {
+      throw bad(`has a malformed '${key}' range ${JSON.stringify(range)}`);
+    }
+    ranges.push([first, last]);
+  }
+  return ranges;
 }
 
 function asObject(value: unknown, error: () => StateError): Record<string, unknown> {
