@@ -1,0 +1,140 @@
+/**
+ * The escaping rule that makes the blob lossless. A blob's structure is made of whole lines `#####` (section
+ * separator) and `End of Record` (footer). File content may contain those lines too, so inside content:
+ *
+ * - a line that is a reserved line preceded by k ≥ 0 backslashes (`#####`, `\#####`, `\\#####`, ...,
+ *   `End of Record`, `\End of Record`, ...) is written with one more backslash in front;
+ * - every other byte is copied unchanged.
+ *
+ * Unescaping removes one leading backslash from lines of the form `\`^k + reserved with k ≥ 1. The mapping is a
+ * bijection, so a content line is never exactly a reserved line in the blob and the first reserved line after a
+ * section's start always ends it. Lines are split on `\n` only: `#####\r` (CRLF) is not reserved and is copied
+ * as is. Content without any reserved text is copied byte for byte (zero-copy), which keeps such blobs identical
+ * to the Python archiver's layout.
+ *
+ * @module
+ */
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
+
+/** The lines that carry structure in a blob. */
+export const RESERVED_LINES: readonly string[] = ["#####", "End of Record"];
+const RESERVED_BYTES = RESERVED_LINES.map((line) => encoder.encode(line));
+/** First bytes a line must start with to be (an escaped form of) a reserved line: `\`, `#`, `E`. */
+const CANDIDATE_FIRST = new Set([BACKSLASH, ...RESERVED_BYTES.map((line) => line[0])]);
+const ONE_BACKSLASH = new Uint8Array([BACKSLASH]);
+
+/** Number of leading backslashes of the line [start, end) when the rest is a reserved line, else -1. */
+function reservedDepth(bytes: Uint8Array, start: number, end: number): number {
+  let i = start;
+  while (i < end && bytes[i] === BACKSLASH) i++;
+  const restLength = end - i;
+  for (const reserved of RESERVED_BYTES) {
+    if (reserved.length !== restLength) continue;
+    let equal = true;
+    for (let j = 0; j < restLength; j++) {
+      if (bytes[i + j] !== reserved[j]) {
+        equal = false;
+        break;
+      }
+    }
+    if (equal) return i - start;
+  }
+  return -1;
+}
+
+/**
+ * Start offsets of the lines of `bytes` that are a reserved line behind at least `minDepth` backslashes. One pass
+ * over the newlines (native `indexOf`), looking only at lines whose first byte can start such a line.
+ */
+function reservedLineStarts(bytes: Uint8Array, minDepth: number): number[] {
+  const starts: number[] = [];
+  let start = 0;
+  while (start < bytes.length) {
+    const newline = bytes.indexOf(NEWLINE, start);
+    const end = newline < 0 ? bytes.length : newline;
+    if (CANDIDATE_FIRST.has(bytes[start]) && reservedDepth(bytes, start, end) >= minDepth) starts.push(start);
+    if (newline < 0) break;
+    start = newline + 1;
+  }
+  return starts;
+}
+
+/**
+ * The pieces of `content` escaped for a blob: views of `content` plus single backslashes. Returns `[content]`
+ * when nothing needs escaping.
+ *
+ * @example
+ * ```ts
+ * const parts = escapeContent(new TextEncoder().encode("a\n#####\nb"));
+ * new TextDecoder().decode(concatBytes(parts)); // "a\n\\#####\nb"
+ * ```
+ */
+export function escapeContent(content: Uint8Array): Uint8Array[] {
+  const starts = reservedLineStarts(content, 0);
+  if (starts.length === 0) return [content];
+  const parts: Uint8Array[] = [];
+  let copiedUpTo = 0;
+  for (const start of starts) {
+    if (start > copiedUpTo) parts.push(content.subarray(copiedUpTo, start));
+    parts.push(ONE_BACKSLASH);
+    copiedUpTo = start;
+  }
+  parts.push(content.subarray(copiedUpTo));
+  return parts;
+}
+
+/**
+ * Inverse of `escapeContent`: the original content. Returns `escaped` itself (no copy) when nothing was escaped.
+ *
+ * @example
+ * ```ts
+ * new TextDecoder().decode(unescapeContent(new TextEncoder().encode("\\#####"))); // "#####"
+ * ```
+ */
+export function unescapeContent(escaped: Uint8Array): Uint8Array {
+  const starts = reservedLineStarts(escaped, 1);
+  if (starts.length === 0) return escaped;
+  const parts: Uint8Array[] = [];
+  let copiedUpTo = 0;
+  for (const start of starts) {
+    if (start > copiedUpTo) parts.push(escaped.subarray(copiedUpTo, start));
+    copiedUpTo = start + 1;
+  }
+  parts.push(escaped.subarray(copiedUpTo));
+  return concatBytes(parts);
+}
+
+/**
+ * Offset of the first `\n` at or after `from` that begins `\n<line>\n` for one of `lines` (each given with its
+ * trailing newline), or -1. Used to find a blob's structural lines in one linear scan.
+ */
+export function findLine(bytes: Uint8Array, from: number, lines: readonly Uint8Array[]): number {
+  let newline = bytes.indexOf(NEWLINE, from);
+  while (newline >= 0) {
+    for (const line of lines) if (matchesAt(bytes, line, newline + 1)) return newline;
+    newline = bytes.indexOf(NEWLINE, newline + 1);
+  }
+  return -1;
+}
+
+/** Whether `pattern` occurs in `bytes` at `position`. */
+export function matchesAt(bytes: Uint8Array, pattern: Uint8Array, position: number): boolean {
+  if (position < 0 || position + pattern.length > bytes.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (bytes[position + i] !== pattern[i]) return false;
+  return true;
+}
+
+/** One allocation holding every part in order. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
