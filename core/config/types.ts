@@ -77,15 +77,17 @@ export interface AppFuzzConfig {
 export interface SourceFilesConfig {
   /** Directory holding one sub-directory per run (required). */
   run_records_dir: string;
-  /** New: largest single file of a run record, bytes. Default 64 MiB. */
+  /** New: largest single file of a run record, bytes. Default 16 MiB. */
   max_file_bytes: number;
-  /** New: largest total of a run record, bytes. Default 512 MiB. */
+  /** New: largest total of a run record, bytes. Default 256 MiB. */
   max_run_bytes: number;
   /**
    * New: a run without stop time is deferred until it is older than this many seconds, then archived flagged
    * incomplete (its stop-time update follows when the stop time appears). Default 86400 (one day).
    */
   incomplete_run_grace_seconds: number;
+  /** New: parse the run's own `.fcl` files before archiving (generated documents are always parsed). Default true. */
+  validate_fhicl: boolean;
 }
 
 /** Section `artdaq_db` (required): the intermediate configuration database. */
@@ -186,6 +188,20 @@ export interface CarbonConfig {
   port: number;
   /** Required when enabled (e.g. `demo.run_archiver.dev`). */
   metric_prefix: string | null;
+  /** New: lines per TCP write. Default 500. */
+  batch_size: number;
+  /** New: lines held while Carbon is unreachable (oldest dropped beyond it). Default 10000. */
+  queue_size: number;
+  /** New: queued lines are written at least this often, seconds. Default 1. */
+  flush_interval_seconds: number;
+  /** New: connect and write timeout, seconds. Default 2. */
+  timeout_seconds: number;
+  /** New: first reconnect delay, seconds (doubles per failure). Default 0.25. */
+  reconnect_min_seconds: number;
+  /** New: upper bound of the reconnect delay, seconds. Default 30. */
+  reconnect_max_seconds: number;
+  /** New: longest wait for queued lines at shutdown, seconds. Default 2. */
+  close_timeout_seconds: number;
 }
 
 /** New section `status_server`: the Hono status server (`deno task serve`). */
