@@ -1,0 +1,381 @@
+/**
+ * The status server's model: it keeps a current picture of every run (source listings + state), refreshed in the
+ * background — the state files every few seconds (two `stat` calls when nothing changed), the listings of run
+ * records, artdaqDB and UconDB less often — and answers per-run questions (manifest, blob files) on demand with a
+ * small cache. HTTP handlers only read from it, so a request never waits for a full listing.
+ *
+ * @example
+ * ```ts
+ * import { StatusService } from "./service.ts";
+ * const service = new StatusService({ roles, state: openStateView(config), configFile: "archiver.yaml" });
+ * await service.refresh();
+ * service.start();           // background refresh
+ * service.current().index.counts();
+ * await service.close();
+ * ```
+ *
+ * @module
+ */
+import type { Logger, ManifestEntry, Sink, Source, Store } from "../roles.ts";
+import { type StageName, StageState } from "../state/mod.ts";
+import { describeError } from "../errors.ts";
+import { redact } from "../redact.ts";
+import { unpackBlob } from "../blob/mod.ts";
+import { querySources, type SourcesSnapshot } from "../status/sources.ts";
+import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
+import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
+import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
+import { decodeText } from "../status/compare.ts";
+
+/** The roles the server reads. */
+export interface StatusRoles {
+  source: Pick<Source, "listRuns" | "describe" | "prepare">;
+  store: Pick<Store, "listRuns" | "describe" | "configurationName">;
+  sink: Pick<Sink, "listRuns" | "describe" | "get" | "stat">;
+}
+
+/** Options of the service. */
+export interface StatusServiceOptions {
+  roles: StatusRoles;
+  state: StateView;
+  /** Config file path as operators type it, for the retry commands shown. */
+  configFile: string;
+  history?: ThroughputHistory;
+  logger?: Logger;
+  /** How often the state files are checked, ms (default 2000). */
+  stateIntervalMs?: number;
+  /** How often the three sources are listed, ms (default 30000). */
+  listingIntervalMs?: number;
+}
+
+/** Everything a page or API response is built from, replaced as a whole on refresh. */
+export interface StatusPicture {
+  /** Increases on every change; clients poll it to know when to reload. */
+  version: number;
+  refreshedAt: string;
+  sources: SourcesSnapshot;
+  states: Record<StageName, StageState>;
+  index: RunIndex;
+  /** Error reading the state (corrupt file): shown on the page, the listings still work. */
+  stateError?: string;
+}
+
+/** One file of a run's blob. */
+export interface BlobFileInfo {
+  path: string;
+  size: number;
+  text: boolean;
+}
+
+/** Everything the run page shows. */
+export interface RunDetail {
+  run: RunRow;
+  configuration: string | null;
+  history: { stage: StageName; status: string; detail?: string; at?: string }[];
+  retryCommands: string[];
+  blob: {
+    present: boolean;
+    size?: number;
+    adler32?: string;
+    createdAt?: string;
+    files: BlobFileInfo[];
+    legacy?: boolean;
+    error?: string;
+  };
+  manifest: { files: ManifestEntry[]; complete?: boolean; startTime?: string; stopTime?: string; error?: string };
+}
+
+const CACHE_SIZE = 16;
+
+/** The live status model. */
+export class StatusService {
+  readonly #options: StatusServiceOptions;
+  readonly #history: ThroughputHistory;
+  #picture: StatusPicture | null = null;
+  #version = 0;
+  #stateKey = "";
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #refreshing: Promise<void> | null = null;
+  readonly #blobs = new Lru<number, Promise<BlobEntry>>(CACHE_SIZE);
+  readonly #manifests = new Lru<number, Promise<RunDetail["manifest"]>>(CACHE_SIZE);
+  readonly #listeners = new Set<(version: number) => void>();
+
+  constructor(options: StatusServiceOptions) {
+    this.#options = options;
+    this.#history = options.history ?? ThroughputHistory.inMemory();
+  }
+
+  /** The config file as shown in commands. */
+  get configFile(): string {
+    return this.#options.configFile;
+  }
+
+  /** The current picture; call `refresh()` once before. */
+  current(): StatusPicture {
+    if (!this.#picture) throw new Error("StatusService.refresh() must complete before current() is used");
+    return this.#picture;
+  }
+
+  /** Called with the new version after every change (used by server-sent events). */
+  onChange(listener: (version: number) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** List the sources and read the state now (concurrent calls share one refresh). */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refreshAll().finally(() => (this.#refreshing = null));
+    return this.#refreshing;
+  }
+
+  /** Start the background refresh loops. */
+  start(): void {
+    const stateMs = this.#options.stateIntervalMs ?? 2000;
+    const listingMs = this.#options.listingIntervalMs ?? 30_000;
+    const guard = (work: () => Promise<void>) => () => {
+      work().catch((error) => this.#options.logger?.warn(`status refresh failed: ${redact(describeError(error))}`));
+    };
+    this.#timers.push(setInterval(guard(() => this.#refreshState()), stateMs));
+    this.#timers.push(setInterval(guard(() => this.refresh()), listingMs));
+  }
+
+  /** Stop the loops and wait for a refresh in flight. */
+  async close(): Promise<void> {
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#timers = [];
+    await this.#refreshing?.catch(() => {});
+    this.#listeners.clear();
+  }
+
+  /** The throughput chart's data. */
+  throughput(now = Date.now()): ThroughputSeries {
+    const picture = this.current();
+    const failureTimes: number[] = [];
+    for (const stage of STAGES) {
+      for (const failure of picture.states[stage].failures.values()) {
+        failureTimes.push(Date.parse(failure.lastFailedAt));
+      }
+    }
+    return this.#history.series({ now, buckets: 48, failureTimes });
+  }
+
+  /** Commands that retry each stage's failures (only stages with failures). */
+  retryCommands(): { stage: StageName; count: number; command: string }[] {
+    const picture = this.current();
+    return STAGES.filter((stage) => picture.states[stage].failures.size > 0).map((stage) => ({
+      stage,
+      count: picture.states[stage].failures.size,
+      command: retryCommand(stage, this.configFile),
+    }));
+  }
+
+  /** Everything known about one run, or null when the run is unknown everywhere. */
+  async runDetail(run: number): Promise<RunDetail | null> {
+    const picture = this.current();
+    const row = picture.index.get(run);
+    if (!row) return null;
+    const [configuration, blob, manifest] = await Promise.all([
+      row.inArtdaqdb ? this.#options.roles.store.configurationName(run).catch(() => null) : Promise.resolve(null),
+      this.#blobSummary(run, row),
+      row.onFilesystem ? this.#manifest(run) : Promise.resolve({ files: [], error: "not in the run records" }),
+    ]);
+    return {
+      run: row,
+      configuration: configuration === null ? null : redact(configuration),
+      history: this.#stageHistory(run, picture),
+      retryCommands: STAGES.filter((stage) => picture.states[stage].failures.has(run)).map((stage) =>
+        retryRunCommand(stage, this.configFile, run)
+      ),
+      blob,
+      manifest,
+    };
+  }
+
+  /** One file of a run's blob as text, or null when absent or binary. */
+  async blobFile(run: number, path: string): Promise<{ text: string; size: number } | null> {
+    const entry = await this.#blob(run);
+    const file = entry.files?.find((f) => f.path === path);
+    if (!file) return null;
+    const text = decodeText(file.data);
+    return text === null ? null : { text: redact(text), size: file.data.length };
+  }
+
+  #stageHistory(run: number, picture: StatusPicture): RunDetail["history"] {
+    const out: RunDetail["history"] = [];
+    for (const stage of STAGES) {
+      const state = picture.states[stage];
+      const failure = state.failures.get(run);
+      if (state.done.has(run) && !failure) {
+        out.push({ stage, status: stage === "import" ? "imported into artdaqDB" : "migrated to UconDB and verified" });
+      }
+      const pending = stage === "import" ? state.pendingUpdates.get(run) : undefined;
+      if (pending) {
+        out.push({ stage, status: "imported without stop time; stop-time update pending", at: pending.importedAt });
+      }
+      if (failure) {
+        const attempts = failure.attempts === 1 ? "1 attempt" : `${failure.attempts} attempts`;
+        out.push({
+          stage,
+          status: failure.permanent ? "failed (permanent)" : "failed",
+          detail: `${failure.reason} (${attempts}; first failure ${failure.firstFailedAt})`,
+          at: failure.lastFailedAt,
+        });
+      }
+      if (!state.done.has(run) && !failure && !pending) out.push({ stage, status: "not done yet" });
+    }
+    return out;
+  }
+
+  async #blobSummary(run: number, row: RunRow): Promise<RunDetail["blob"]> {
+    if (!row.inUcondb && !row.inArtdaqdb && row.state !== "archived") return { present: false, files: [] };
+    const entry = await this.#blob(run);
+    if (!entry.present) return { present: false, files: [], ...(entry.error ? { error: entry.error } : {}) };
+    return {
+      present: true,
+      size: entry.size,
+      ...(entry.adler32 ? { adler32: entry.adler32 } : {}),
+      ...(entry.createdAt ? { createdAt: entry.createdAt } : {}),
+      files: (entry.files ?? []).map((f) => ({ path: f.path, size: f.data.length, text: decodeText(f.data) !== null })),
+      ...(entry.legacy ? { legacy: true } : {}),
+      ...(entry.error ? { error: entry.error } : {}),
+    };
+  }
+
+  #blob(run: number): Promise<BlobEntry> {
+    let entry = this.#blobs.get(run);
+    if (!entry) {
+      entry = loadBlob(this.#options.roles.sink, run);
+      this.#blobs.set(run, entry);
+      // A failed download is not cached: the next view retries.
+      entry.then((e) => e.error && this.#blobs.delete(run));
+    }
+    return entry;
+  }
+
+  #manifest(run: number): Promise<RunDetail["manifest"]> {
+    let entry = this.#manifests.get(run);
+    if (!entry) {
+      entry = this.#options.roles.source.prepare(run).then(
+        (prepared) => ({
+          files: prepared.manifest,
+          complete: prepared.complete,
+          ...(prepared.startTime ? { startTime: prepared.startTime } : {}),
+          ...(prepared.stopTime ? { stopTime: prepared.stopTime } : {}),
+        }),
+        (error) => ({ files: [], error: redact(describeError(error)) }),
+      );
+      this.#manifests.set(run, entry);
+    }
+    return entry;
+  }
+
+  async #refreshAll(): Promise<void> {
+    const sources = await querySources(this.#options.roles);
+    await this.#rebuild(sources);
+  }
+
+  async #refreshState(): Promise<void> {
+    if (!this.#picture || this.#refreshing) return;
+    await this.#rebuild(this.#picture.sources);
+  }
+
+  async #rebuild(sources: SourcesSnapshot): Promise<void> {
+    let states: Record<StageName, StageState>;
+    let stateError: string | undefined;
+    try {
+      const [imp, mig] = await Promise.all(STAGES.map((stage) => this.#options.state.load(stage)));
+      states = { import: imp, migrate: mig };
+    } catch (error) {
+      // A corrupt state file: keep showing the last good state (or none) and say so.
+      stateError = redact(describeError(error));
+      states = this.#picture?.states ?? emptyStates();
+    }
+    const stateKey = stateFingerprint(states);
+    if (this.#picture && this.#picture.sources === sources && stateKey === this.#stateKey && !stateError) return;
+    this.#stateKey = stateKey;
+    const now = Date.now();
+    await this.#history.record({ at: now, imported: states.import.done.size, migrated: states.migrate.done.size });
+    this.#picture = {
+      version: ++this.#version,
+      refreshedAt: new Date(now).toISOString(),
+      sources,
+      states,
+      index: buildRunIndex(sources, states),
+      ...(stateError ? { stateError } : {}),
+    };
+    for (const listener of this.#listeners) listener(this.#version);
+  }
+}
+
+interface BlobEntry {
+  present: boolean;
+  size?: number;
+  adler32?: string;
+  createdAt?: string;
+  files?: { path: string; data: Uint8Array }[];
+  legacy?: boolean;
+  error?: string;
+}
+
+async function loadBlob(sink: StatusRoles["sink"], run: number): Promise<BlobEntry> {
+  try {
+    const [stat, bytes] = await Promise.all([sink.stat(run), sink.get(run)]);
+    if (!bytes) return { present: false };
+    const base: BlobEntry = {
+      present: true,
+      size: bytes.length,
+      ...(stat?.adler32 ? { adler32: stat.adler32 } : {}),
+      ...(stat?.createdAt ? { createdAt: stat.createdAt } : {}),
+    };
+    try {
+      const unpacked = unpackBlob(bytes);
+      return { ...base, files: unpacked.files, legacy: unpacked.legacy };
+    } catch (error) {
+      return { ...base, files: [], error: redact(`blob cannot be unpacked: ${describeError(error)}`) };
+    }
+  } catch (error) {
+    return { present: false, error: redact(`UconDB: ${describeError(error)}`) };
+  }
+}
+
+function stateFingerprint(states: Record<StageName, StageState>): string {
+  // The state view returns the same object until a file changes, so identity plus update time is enough.
+  return STAGES.map((stage) => `${states[stage].updatedAt}:${states[stage].done.size}:${states[stage].failures.size}`)
+    .join("|") + `|${identity(states.import)}|${identity(states.migrate)}`;
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+function identity(object: object): number {
+  let id = ids.get(object);
+  if (id === undefined) ids.set(object, id = ++nextId);
+  return id;
+}
+
+/** Empty states, shown when the state files cannot be read at all (the page says why). */
+function emptyStates(): Record<StageName, StageState> {
+  const paths = { stateFile: "", failureLog: "" };
+  return { import: new StageState("import", paths), migrate: new StageState("migrate", paths) };
+}
+
+/** A tiny least-recently-used map. */
+class Lru<K, V> {
+  readonly #map = new Map<K, V>();
+  constructor(readonly capacity: number) {}
+  get(key: K): V | undefined {
+    const value = this.#map.get(key);
+    if (value !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, value);
+    }
+    return value;
+  }
+  set(key: K, value: V): void {
+    this.#map.delete(key);
+    this.#map.set(key, value);
+    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+  }
+  delete(key: K): void {
+    this.#map.delete(key);
+  }
+}

@@ -1,0 +1,334 @@
+/**
+ * The status pages, rendered on the server. The summary and the run table are also served alone as fragments
+ * (`/fragments/summary`, `/fragments/runs`): the page's script swaps them in when the status changes or a filter
+ * is applied, so every piece of markup is written once, here.
+ *
+ * @module
+ */
+import { RUN_STATES, type RunPage, type RunQuery, type RunRow, type RunState } from "../status/run_index.ts";
+import { SOURCE_KEYS } from "../status/sources.ts";
+import { bytes, count, type Html, html, layout, raw, when } from "./html.ts";
+import { throughputChart } from "./chart.ts";
+import type { RunDetail, StatusPicture, StatusService } from "./service.ts";
+
+const STATE_LABELS: Record<RunState, { title: string; hint: string }> = {
+  waiting: { title: "Waiting for import", hint: "in the run records, not yet in artdaqDB" },
+  imported: { title: "Waiting for migration", hint: "in artdaqDB, not yet in UconDB" },
+  failed: { title: "Failed", hint: "an import or migration failed; see the reason below" },
+  archived: { title: "Archived", hint: "in UconDB and verified" },
+};
+
+const SOURCE_LABELS = { filesystem: "Run records", artdaqdb: "artdaqDB", ucondb: "UconDB" } as const;
+
+/** The home page: summary and run table. */
+export function homePage(service: StatusService, query: RunQuery): string {
+  const picture = service.current();
+  const body = html`<section id="summary" data-fragment="/fragments/summary">${summaryFragment(service)}</section>
+<section class="card" aria-labelledby="runs-title">
+  <h2 id="runs-title">Runs</h2>
+  ${runFilterForm(query)}
+  <div id="runs" data-fragment="/fragments/runs">${runTableFragment(picture.index.query(query), query)}</div>
+</section>`;
+  return layout("Run Record Archiver — status", body, { version: picture.version });
+}
+
+/** Sources, stage counts, chart and failures. */
+export function summaryFragment(service: StatusService): Html {
+  const picture = service.current();
+  const counts = picture.index.counts();
+  const total = picture.index.size;
+  return html`
+    <div class="updated muted">Updated ${when(picture.refreshedAt)} · ${count(total)} runs known</div>
+    ${picture.stateError ? html`<p class="alert">State files unreadable: ${picture.stateError}</p>` : ""}
+    <div class="sources">${SOURCE_KEYS.map((key) => sourceCard(picture, key))}</div>
+    <div class="counts">${RUN_STATES.map((state) =>
+      html`<a class="count state-${state}" href="/?state=${state}#runs-title" data-state="${state}">
+  <span class="n">${count(counts[state])}</span>
+  <span class="label">${STATE_LABELS[state].title}</span>
+  <span class="hint">${STATE_LABELS[state].hint}</span>
+</a>`
+    )}</div>
+    ${progressBar(counts, total)}
+    <section class="card">
+      <h2>Throughput</h2>
+      ${throughputChart(service.throughput())}
+    </section>
+    ${failuresCard(service, picture)}
+  `;
+}
+
+function sourceCard(picture: StatusPicture, key: (typeof SOURCE_KEYS)[number]): Html {
+  const source = picture.sources[key];
+  const runs = source.runs;
+  return html`<div class="source ${source.reachable ? "up" : "down"}">
+  <div class="source-head"><b>${SOURCE_LABELS[key]}</b>
+    <span class="badge ${source.reachable ? "ok" : "bad"}">${
+    source.reachable ? "reachable" : "unreachable"
+  }</span></div>
+  <div class="muted small" title="${source.description}">${source.description}</div>
+  ${
+    source.reachable
+      ? html`<div>${count(runs.length)} runs${
+        runs.length
+          ? html`
+            · ${runs[0]}–${runs[runs.length - 1]}
+          `
+          : ""
+      }</div>`
+      : html`<div class="error">${source.error ?? ""}</div>`
+  }
+</div>`;
+}
+
+function progressBar(counts: Record<RunState, number>, total: number): Html {
+  if (total === 0) return html`<p class="muted">No runs found yet.</p>`;
+  return html`<div class="progress" role="img" aria-label="${RUN_STATES.map((s) => `${counts[s]} ${s}`).join(", ")}">${
+    RUN_STATES.map((state) =>
+      counts[state]
+        ? html`<span class="state-${state}" style="width:${(100 * counts[state] / total).toFixed(3)}%"></span>`
+        : ""
+    )
+  }</div>`;
+}
+
+function failuresCard(service: StatusService, picture: StatusPicture): Html {
+  const page = picture.index.query({ state: "failed", limit: 10 });
+  const retries = service.retryCommands();
+  if (page.total === 0 && retries.length === 0) {
+    return html`
+      <section class="card">
+        <h2>Failures</h2>
+        <p class="ok-text">No failed runs.</p>
+      </section>
+    `;
+  }
+  return html`<section class="card failures">
+  <h2>Failures <span class="pill state-failed">${count(page.total)}</span></h2>
+  ${
+    retries.map((r) =>
+      html`<div class="retry"><span>Retry the ${count(r.count)} failed ${r.stage} run(s):</span>
+<code class="cmd">${r.command}</code><button type="button" class="copy" data-copy="${r.command}">Copy</button></div>`
+    )
+  }
+  <table class="runs"><thead><tr><th>Run</th><th>Stage</th><th>Reason</th><th>Attempts</th><th>Last failure</th></tr></thead>
+  <tbody>${page.items.map(failureRow)}</tbody></table>
+  ${
+    page.total > page.items.length
+      ? html`<p><a href="/?state=failed#runs-title">All ${count(page.total)} failed runs →</a></p>`
+      : ""
+  }
+</section>`;
+}
+
+function failureRow(row: RunRow): Html {
+  const f = row.failure;
+  return html`
+    <tr>
+      <td><a href="/runs/${row.run}">${row.run}</a></td>
+      <td>${f?.stage ?? ""}</td>
+      <td class="reason">${f?.reason ?? ""}</td>
+      <td>${f?.attempts ?? ""}</td>
+      <td>${when(f?.at)}</td>
+    </tr>
+  `;
+}
+
+function runFilterForm(query: RunQuery): Html {
+  const current = query.state ?? "all";
+  return html`<form class="filters" id="run-filter" action="/" method="get">
+  <input type="search" name="q" value="${query.search ?? ""}" placeholder="Run number, range (100-200) or failure text"
+    aria-label="Search runs" autocomplete="off">
+  <select name="state" aria-label="Filter by state">
+    <option value="all"${raw(current === "all" ? " selected" : "")}>All states</option>
+    ${
+    RUN_STATES.map((state) =>
+      html`
+        <option value="${state}" ${raw(current === state ? " selected" : "")}>${STATE_LABELS[state].title}</option>
+      `
+    )
+  }
+  </select>
+  <button type="submit">Filter</button>
+</form>`;
+}
+
+/** The run table with its pager. */
+export function runTableFragment(page: RunPage, query: RunQuery): Html {
+  const first = page.total === 0 ? 0 : page.offset + 1;
+  const last = page.offset + page.items.length;
+  const link = (offset: number) => {
+    const params = new URLSearchParams();
+    if (query.state && query.state !== "all") params.set("state", query.state);
+    if (query.search) params.set("q", query.search);
+    if (offset > 0) params.set("offset", String(offset));
+    if (page.limit !== 50) params.set("limit", String(page.limit));
+    const text = params.toString();
+    return `/${text ? `?${text}` : ""}#runs-title`;
+  };
+  const pager = html`<nav class="pager" aria-label="Pages">
+  <span class="muted" id="runs-range">${count(first)}–${count(last)} of ${count(page.total)}</span>
+  ${page.offset > 0 ? html`<a href="${link(Math.max(0, page.offset - page.limit))}" rel="prev">← Newer</a>` : ""}
+  ${last < page.total ? html`<a href="${link(page.offset + page.limit)}" rel="next">Older →</a>` : ""}
+</nav>`;
+  if (page.total === 0) return html`<p class="muted empty">No runs match.</p>${pager}`;
+  return html`
+    <table class="runs" id="run-table">
+      <thead>
+        <tr>
+          <th>Run</th>
+          <th>State</th>
+          <th title="run records / artdaqDB / UconDB">Present in</th>
+          <th>Details</th>
+        </tr>
+      </thead>
+      <tbody>${page.items.map(runRow)}</tbody>
+    </table>${pager}
+  `;
+}
+
+function runRow(row: RunRow): Html {
+  const where = [row.onFilesystem && "run records", row.inArtdaqdb && "artdaqDB", row.inUcondb && "UconDB"].filter(
+    Boolean,
+  ).join(" · ");
+  const detail = row.failure
+    ? `${row.failure.stage}: ${row.failure.reason}`
+    : row.awaitingStopTime
+    ? "imported without stop time; update pending"
+    : "";
+  return html`
+    <tr data-run="${row.run}">
+      <td><a href="/runs/${row.run}">${row.run}</a></td>
+      <td><span class="pill state-${row.state}">${STATE_LABELS[row.state].title}</span></td>
+      <td class="muted">${where}</td>
+      <td class="reason">${detail}</td>
+    </tr>
+  `;
+}
+
+/** The page of one run, optionally showing one of its blob files. */
+export function runPage(
+  service: StatusService,
+  detail: RunDetail,
+  file?: { path: string; text: string | null },
+): string {
+  const row = detail.run;
+  const body = html`
+    <p><a href="/">← All runs</a></p>
+    <h1>Run ${row.run} <span class="pill state-${row.state}">${STATE_LABELS[row.state].title}</span></h1>
+    <div class="grid2">
+      <section class="card">
+      <h2>Stages</h2>
+      <ol class="history">${detail.history.map((h) =>
+        html`<li><b>${h.stage}</b>: ${h.status}${
+          h.at
+            ? html`
+              <span class="muted">(${when(h.at)})</span>
+            `
+            : ""
+        }${h.detail ? html`<div class="reason">${h.detail}</div>` : ""}</li>`
+      )}</ol>
+      ${detail.retryCommands.map((command) =>
+        html`<div class="retry"><span>Retry this run:</span><code class="cmd">${command}</code>
+<button type="button" class="copy" data-copy="${command}">Copy</button></div>`
+      )}
+      </section>
+      <section class="card">
+        <h2>Where it is</h2>
+        <dl class="facts">
+        <dt>Run records</dt><dd>${row.onFilesystem ? "yes" : "no"}</dd>
+        <dt>artdaqDB</dt><dd>${row.inArtdaqdb
+          ? `yes${detail.configuration ? ` — ${detail.configuration}` : ""}`
+          : "no"}</dd>
+        <dt>UconDB</dt><dd>${detail.blob.present
+          ? `yes — ${bytes(detail.blob.size ?? 0)}${detail.blob.adler32 ? `, adler32 ${detail.blob.adler32}` : ""}`
+          : "no"}</dd>
+        ${detail.blob.createdAt
+          ? html`
+            <dt>Stored</dt>
+            <dd>${when(detail.blob.createdAt)}</dd>
+          `
+          : ""}
+        ${detail.manifest.stopTime !== undefined || detail.manifest.startTime !== undefined
+          ? html`
+            <dt>Start / stop</dt>
+            <dd>${detail.manifest.startTime ?? "?"} / ${detail.manifest.stopTime ?? "no stop time yet"}</dd>
+          `
+          : ""}
+      </dl>
+      </section>
+    </div>
+    <section class="card">
+      <h2>Archived files <span class="muted small">(from the UconDB blob)</span></h2>
+      ${detail.blob.error ? html`<p class="alert">${detail.blob.error}</p>` : ""}
+      ${detail.blob.files.length
+        ? html`
+          <table class="files" id="blob-files">
+            <thead>
+              <tr>
+                <th>File</th>
+                <th>Size</th>
+              </tr>
+            </thead>
+            <tbody>${detail.blob.files.map((f) =>
+              html`
+                <tr${raw(file?.path === f.path ? ' class="selected"' : "")}>
+                  <td>${f.text
+                    ? html`<a href="/runs/${row.run}?file=${encodeURIComponent(f.path)}#file">${f.path}</a>`
+                    : html`${f.path} <span class="muted">(binary)</span>`}</td>
+                  <td>${bytes(f.size)}</td>
+                  </tr>
+              `
+            )}</tbody>
+          </table>
+        `
+        : html`<p class="muted">${detail.blob.present ? "The blob holds no files." : "Not in UconDB yet."}</p>`}
+      ${file
+        ? html`<div id="file" class="file-view"><div class="file-head"><b>${file.path}</b>
+<a href="/api/runs/${row.run}/files/${raw(file.path.split("/").map(encodeURIComponent).join("/"))}">raw</a></div>${
+          file.text === null
+            ? html`<p class="alert">No such text file in this run's blob.</p>`
+            : html`<pre>${file.text}</pre>`
+        }</div>`
+        : ""}
+    </section>
+    <section class="card">
+      <h2>Source manifest <span class="muted small">(run record files with SHA-256)</span></h2>
+      ${detail.manifest.error ? html`<p class="muted">${detail.manifest.error}</p>` : ""}
+      ${detail.manifest.files.length
+        ? html`
+          <table class="files">
+            <thead>
+              <tr>
+                <th>File</th>
+                <th>Size</th>
+                <th>SHA-256</th>
+              </tr>
+            </thead>
+            <tbody>${detail.manifest.files.map((m) =>
+              html`
+                <tr>
+                  <td>${m.path}</td>
+                  <td>${bytes(m.size)}</td>
+                  <td class="mono" title="${m.sha256}">${m.sha256.slice(0, 16)}…</td>
+                </tr>
+              `
+            )}</tbody>
+          </table>
+        `
+        : ""}
+    </section>
+  `;
+  return layout(`Run ${row.run} — Run Record Archiver`, body, { version: service.current().version });
+}
+
+/** A plain page for 404s and bad requests. */
+export function messagePage(title: string, message: string): string {
+  return layout(
+    title,
+    html`
+      <p><a href="/">← All runs</a></p>
+      <h1>${title}</h1>
+      <p>${message}</p>
+    `,
+  );
+}
