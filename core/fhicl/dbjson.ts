@@ -1,0 +1,229 @@
+/**
+ * FHiCL → artdaq_database DB-JSON (`fhicl_to_json`, artdaq-database.md §5.1–§5.3): the `document.data` tree of
+ * strings, the parallel `document.metadata` tree of type tags, comments, annotations and protections, the
+ * `comments` list and the `origin` block, with key order and top-level duplicate keys kept.
+ *
+ * @module
+ */
+
+import { JsonObject, type JsonValue } from "../json/model.ts";
+import type { FhiclAtom, FhiclEntry, FhiclModifier, FhiclTopEntry, FhiclValue } from "./ast.ts";
+import { type CommentMap, INCLUDE_KEY_PREFIX, rewriteIncludes, scanComments } from "./comments.ts";
+import { FhiclSyntaxError } from "./errors.ts";
+import { parseSyntax } from "./parser.ts";
+
+/** Options of {@link fhiclToDbJson}. */
+export interface FhiclToDbJsonOptions {
+  /** `origin.timestamp`; default: now, in artdaq_database's local-time format ({@link artdaqTimestamp}). */
+  timestamp?: string;
+  /** Name used in error messages when it differs from the entity name (e.g. the file path). */
+  sourceName?: string;
+}
+
+/**
+ * Formats a time as artdaq_database does (`YYYY-MM-DDTHH:MM:SS.mmm±hhmm`, local time, no colon in the offset).
+ *
+ * @example
+ * ```ts
+ * artdaqTimestamp(new Date()); // e.g. "2024-03-04T12:05:01.337-0600"
+ * ```
+ */
+export function artdaqTimestamp(date: Date = new Date()): string {
+  const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? "-" : "+";
+  const abs = Math.abs(offset);
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:` +
+    `${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}` +
+    `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+}
+
+/**
+ * Converts FHiCL text into the DB-JSON document artdaq_database's `fhicl_to_json(text, name)` returns:
+ * `{document:{data,metadata}, comments, origin, version:"notprovided", entities:[], configurations:[]}`.
+ * Throws {@link FhiclSyntaxError} for text artdaq_database's parser rejects.
+ *
+ * @example
+ * ```ts
+ * const doc = fhiclToDbJson("a: 1 # one\n", "boot");
+ * stringifyArtdaq(doc); // the JsonWriter text artdaq_database stores
+ * ```
+ */
+export function fhiclToDbJson(text: string, filename = "notprovided", options: FhiclToDbJsonOptions = {}): JsonObject {
+  const sourceName = options.sourceName ?? filename;
+  const comments = scanComments(text);
+  const rewritten = rewriteIncludes(text);
+  const syntax = parseSyntax(rewritten, { filename: sourceName, snippet: true });
+  const builder = new Builder(rewritten, comments, sourceName);
+
+  const prologData = new JsonObject();
+  const prologMeta = new JsonObject();
+  const mainData = new JsonObject();
+  const mainMeta = new JsonObject();
+  for (const entry of syntax.entries) {
+    if (entry.kind === "prolog") {
+      for (const inner of entry.entries) builder.topLevel(inner, prologData, prologMeta, null);
+    } else {
+      builder.topLevel(entry, mainData, mainMeta, { data: prologData, meta: prologMeta });
+    }
+  }
+
+  const commentList: JsonValue[] = [];
+  if (comments.size === 0) {
+    commentList.push(new JsonObject([["linenum", 0], ["value", "No comments"]]));
+  } else {
+    for (const line of [...comments.keys()].sort((a, b) => a - b)) {
+      commentList.push(new JsonObject([["linenum", line], ["value", comments.get(line) as string]]));
+    }
+  }
+
+  return new JsonObject([
+    [
+      "document",
+      new JsonObject([
+        ["data", new JsonObject([["prolog", prologData], ["main", mainData]])],
+        [
+          "metadata",
+          new JsonObject([
+            ["prolog", rootMeta("#prolog", prologMeta)],
+            ["main", rootMeta("#main", mainMeta)],
+          ]),
+        ],
+      ]),
+    ],
+    ["comments", commentList],
+    [
+      "origin",
+      new JsonObject([
+        ["format", "fhicl"],
+        ["name", filename],
+        ["source", "fhicl_to_json"],
+        ["timestamp", options.timestamp ?? artdaqTimestamp()],
+      ]),
+    ],
+    ["version", "notprovided"],
+    ["entities", []],
+    ["configurations", []],
+  ]);
+}
+
+function rootMeta(comment: string, children: JsonObject): JsonObject {
+  return new JsonObject([["type", "table"], ["comment", comment], ["children", children]]);
+}
+
+/** Raw data text of a scalar, trimmed as the artdaq patch's `rtrim_whitespace` does. */
+function rawData(atom: FhiclAtom): string {
+  if (atom.type !== "complex") return atom.text;
+  const text = atom.text;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x23) return text.slice(0, i);
+    if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) return text.slice(0, i);
+  }
+  return text;
+}
+
+class Builder {
+  /** Forward cursor for offset → line; nodes are visited in source order, so the scan is linear overall. */
+  private lineOffset = 0;
+  private line = 1;
+
+  constructor(
+    private readonly text: string,
+    private readonly comments: CommentMap,
+    private readonly sourceName: string,
+  ) {}
+
+  private lineOf(offset: number): number {
+    if (offset < this.lineOffset) {
+      this.lineOffset = 0;
+      this.line = 1;
+    }
+    const text = this.text;
+    let at = text.indexOf("\n", this.lineOffset);
+    while (at !== -1 && at < offset) {
+      this.line++;
+      at = text.indexOf("\n", at + 1);
+    }
+    this.lineOffset = offset;
+    return this.line;
+  }
+
+  /** Comment (line above, unless it starts with `/` or holds `#include `) and annotation (same line). */
+  private notes(value: FhiclValue): [string, string] {
+    const line = this.lineOf(value.start);
+    const above = this.comments.get(line - 1);
+    const comment = above !== undefined && above.charCodeAt(0) !== 0x2f && !above.includes("#include ") ? above : "";
+    return [comment, this.comments.get(line) ?? ""];
+  }
+
+  private fail(offset: number, reason: string): never {
+    throw new FhiclSyntaxError(this.sourceName, this.text, offset, reason);
+  }
+
+  /**
+   * Adds a top-level binding: appended even when the key repeats. A main binding whose key is in the prolog
+   * removes the first such prolog entry.
+   */
+  topLevel(
+    entry: FhiclTopEntry,
+    data: JsonObject,
+    meta: JsonObject,
+    prolog: { data: JsonObject; meta: JsonObject } | null,
+  ): void {
+    if (entry.kind !== "binding") this.fail(entry.start, "unexpected directive");
+    const [value, node] = this.node(entry.key, entry.value, entry.modifier);
+    if (prolog !== null && prolog.data.has(entry.key)) {
+      prolog.data.delete(entry.key);
+      prolog.meta.delete(entry.key);
+    }
+    data.entries.push([entry.key, value]);
+    meta.entries.push([entry.key, node]);
+  }
+
+  /** Data value and metadata node of one binding or sequence element. */
+  private node(key: string | null, value: FhiclValue, protection: FhiclModifier | undefined): [JsonValue, JsonObject] {
+    const include = key !== null && key.startsWith(INCLUDE_KEY_PREFIX);
+    const [comment, annotation] = include ? ["", ""] : this.notes(value);
+    if (value.kind === "atom") {
+      const type = value.type === "reference" ? "string_unquoted" : value.type;
+      const meta = new JsonObject([["type", type], ["comment", comment], ["annotation", annotation]]);
+      if (protection !== undefined) meta.entries.push(["protection", protection]);
+      return [rawData(value), meta];
+    }
+    if (value.kind === "table") {
+      const data = new JsonObject();
+      const children = new JsonObject();
+      for (const entry of value.entries) this.member(entry, data, children, protection);
+      const meta = new JsonObject([["type", "table"], ["comment", comment]]);
+      if (protection !== undefined) meta.entries.push(["protection", protection]);
+      meta.entries.push(["children", children]);
+      return [data, meta];
+    }
+    const data: JsonValue[] = [];
+    const children = new JsonObject();
+    for (let i = 0; i < value.items.length; i++) {
+      const [itemData, itemMeta] = this.node(null, value.items[i], protection);
+      data.push(itemData);
+      children.entries.push([String(i), itemMeta]);
+    }
+    const meta = new JsonObject([["type", "sequence"], ["comment", comment], ["annotation", annotation]]);
+    if (protection !== undefined) meta.entries.push(["protection", protection]);
+    meta.entries.push(["children", children]);
+    return [data, meta];
+  }
+
+  /** A binding inside a table: a repeated key replaces the earlier value in place. */
+  private member(entry: FhiclEntry, data: JsonObject, meta: JsonObject, inherited: FhiclModifier | undefined): void {
+    if (entry.kind !== "binding") this.fail(entry.start, "unexpected directive inside a table");
+    const [value, node] = this.node(entry.key, entry.value, entry.modifier ?? inherited);
+    const index = data.indexOf(entry.key);
+    if (index < 0) {
+      data.entries.push([entry.key, value]);
+      meta.entries.push([entry.key, node]);
+    } else {
+      data.entries[index][1] = value;
+      meta.set(entry.key, node);
+    }
+  }
+}

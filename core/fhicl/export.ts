@@ -1,0 +1,143 @@
+/**
+ * DB-JSON → FHiCL exactly as artdaq_database exports it (`FhiclWriter::write_data`, artdaq-database.md §5.4):
+ * a comment line before every key, `" " + annotation + "\n"` after scalars and sequences, `{\n…\n}` tables,
+ * `", "`-joined sequences, `#include "x" ` lines and `BEGIN_PROLOG`/`END_PROLOG` around the prolog.
+ *
+ * @module
+ */
+
+import { RunInputError } from "../errors.ts";
+import { JsonNumber, JsonObject, type JsonValue } from "../json/model.ts";
+import { formatKarmaDouble } from "../json/stringify.ts";
+import { INCLUDE_KEY_PREFIX } from "./comments.ts";
+
+const EMPTY = new JsonObject();
+
+function field(object: JsonValue | undefined, key: string): JsonValue | undefined {
+  return object instanceof JsonObject ? object.get(key) : undefined;
+}
+
+function text(value: JsonValue | undefined): string {
+  return typeof value === "string" ? value : "";
+}
+
+/** Characters that make the writer quote a value of the legacy `string` type. */
+function needsQuotes(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    // space . % ( ) / - \
+    if (c === 0x20 || c === 0x2e || c === 0x25 || c === 0x28 || c === 0x29 || c === 0x2f || c === 0x2d || c === 0x5c) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Scalar text: strings verbatim, real JSON numbers and booleans as Boost.Karma prints them. */
+function scalarText(value: JsonValue): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (value instanceof JsonNumber) return value.isInteger ? value.text : formatKarmaDouble(value.toNumber());
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : formatKarmaDouble(value);
+  return "";
+}
+
+function renderScalar(value: JsonValue, type: string): string {
+  const v = scalarText(value);
+  switch (type) {
+    case "string_doublequoted":
+      return '"' + v + '"';
+    case "string_singlequoted":
+      return "'" + v + "'";
+    case "string":
+      return needsQuotes(v) ? '"' + v + '"' : v;
+    default:
+      return v;
+  }
+}
+
+function renderTable(data: JsonObject, children: JsonValue | undefined): string {
+  return "{\n" + renderAtoms(data, children instanceof JsonObject ? children : EMPTY, false) + "\n}";
+}
+
+function renderSequence(data: JsonValue[], children: JsonValue | undefined): string {
+  const metas = children instanceof JsonObject ? children : EMPTY;
+  const parts: string[] = [];
+  for (let i = 0; i < data.length; i++) {
+    const meta = metas.get(String(i));
+    if (!(meta instanceof JsonObject)) break; // the C++ writer silently drops the rest
+    parts.push(renderElement(data[i], meta));
+  }
+  return "[" + parts.join(", ") + "]";
+}
+
+/** A sequence element: no comment line; nested sequences keep their `" " + annotation + "\n"`. */
+function renderElement(value: JsonValue, meta: JsonObject): string {
+  if (value instanceof JsonObject) return renderTable(value, meta.get("children"));
+  if (Array.isArray(value)) {
+    return renderSequence(value, meta.get("children")) + " " + text(meta.get("annotation")) + "\n";
+  }
+  return renderScalar(value, text(meta.get("type")));
+}
+
+function renderAtom(key: string, value: JsonValue, meta: JsonObject): string {
+  if (key.startsWith(INCLUDE_KEY_PREFIX)) {
+    return ' \n#include "' + scalarText(value) + '" ' + text(meta.get("annotation")) + "\n";
+  }
+  const protection = text(meta.get("protection"));
+  let out = text(meta.get("comment")) + "\n" + key;
+  if (protection !== "" && protection !== "@none") out += " " + protection;
+  out += ": ";
+  const type = text(meta.get("type"));
+  if (value instanceof JsonObject) return out + renderTable(value, meta.get("children"));
+  if (Array.isArray(value)) {
+    return out + renderSequence(value, meta.get("children")) + " " + text(meta.get("annotation")) + "\n";
+  }
+  // A later duplicate of a key whose first occurrence was a table: printed as a `string`, with no annotation.
+  if (type === "table") return out + renderScalar(value, "string");
+  return out + renderScalar(value, type) + " " + text(meta.get("annotation")) + "\n";
+}
+
+function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
+  let out = "";
+  for (const [key, value] of data.entries) {
+    const meta = metas.get(key);
+    if (!(meta instanceof JsonObject)) {
+      if (topLevel) {
+        throw new RunInputError(`DB-JSON has no metadata for the top-level key "${key}"; the document is damaged`);
+      }
+      break; // nested: the C++ writer silently drops the rest of the table
+    }
+    out += renderAtom(key, value, meta);
+  }
+  return out;
+}
+
+/**
+ * Writes the FHiCL text artdaq_database exports for a DB-JSON document (the whole stored document, or the
+ * `fhicl_to_json` result; only `document.data` and `document.metadata` are read). Throws `RunInputError` when the
+ * document lacks them.
+ *
+ * @example
+ * ```ts
+ * dbJsonToFhicl(fhiclToDbJson("a: 1 # one\n")); // "\na: 1 # one\n"
+ * ```
+ */
+export function dbJsonToFhicl(doc: JsonValue): string {
+  const document = field(doc, "document") ?? doc;
+  const data = field(document, "data");
+  const metadata = field(document, "metadata");
+  if (!(data instanceof JsonObject) || !(metadata instanceof JsonObject)) {
+    throw new RunInputError("not an artdaq_database FHiCL document: document.data or document.metadata is missing");
+  }
+  const part = (name: string): [JsonObject, JsonObject] => {
+    const d = data.get(name);
+    const m = field(metadata.get(name), "children");
+    return [d instanceof JsonObject ? d : EMPTY, m instanceof JsonObject ? m : EMPTY];
+  };
+  const [prologData, prologMeta] = part("prolog");
+  const [mainData, mainMeta] = part("main");
+  let out = "";
+  if (prologData.size > 0) out += "BEGIN_PROLOG\n" + renderAtoms(prologData, prologMeta, true) + "\nEND_PROLOG\n";
+  return out + renderAtoms(mainData, mainMeta, true);
+}
