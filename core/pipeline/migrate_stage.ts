@@ -1,0 +1,235 @@
+/**
+ * The migration stage: artdaqDB → UconDB. A run is migrated by `Store.exportRun` → `packBlob` (deterministic:
+ * the same stored run always gives the same bytes) → `Sink.put` → verification, and only a verified run counts
+ * as migrated (§16.1-6/7). Verification is `meta` (the sink's size and adler32 of the stored blob equal ours; no
+ * download) or `full` (`--verify full`: the stored bytes are downloaded and compared).
+ *
+ * Because the blob is deterministic, a re-upload after a crash finds an identical blob ("identical", no second
+ * version) and is verified like a fresh one; a *different* stored blob is a `ConflictError` (never overwritten).
+ *
+ * A run whose stop-time update is still awaited by the import stage waits (its blob would be archived without a
+ * stop time, and UconDB keeps the first version) until the grace period has passed.
+ *
+ * @module
+ */
+import { adler32, packBlob } from "../blob/mod.ts";
+import { describeError, VerificationError } from "../errors.ts";
+import { StageMeter } from "../measure.ts";
+import { redact } from "../redact.ts";
+import { loadStageState, saveStageState, stagePaths, type StageState } from "../state/mod.ts";
+import { processBatch } from "./batch.ts";
+import { describeRuns, limitBatch, pendingRuns } from "./candidates.ts";
+import { banner, stageDone, type StageEnv, type StageReport } from "./env.ts";
+import type { RunOutcome } from "./types.ts";
+import { validateBlob } from "./validate.ts";
+
+/** Verification mode in effect (`--verify` over `ucon_db.verify`). */
+function verifyMode(env: StageEnv): "meta" | "full" {
+  return env.flags.verify ?? env.config.ucon_db.verify ?? "meta";
+}
+
+/** Check that the sink holds exactly `blob` under `run`; throws `VerificationError` (retried) otherwise. */
+export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array): Promise<void> {
+  if (verifyMode(env) === "full") {
+    const stored = await env.roles.sink.get(run);
+    if (stored === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
+    if (!equalBytes(stored, blob)) {
+      throw new VerificationError(
+        `run ${run}: the stored blob differs from the uploaded one (${stored.length} vs ${blob.length} bytes)`,
+        { run },
+      );
+    }
+    return;
+  }
+  const entry = await env.roles.sink.stat(run);
+  if (entry === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
+  const expected = adler32(blob);
+  if (entry.size !== blob.length || entry.adler32.toLowerCase() !== expected.toLowerCase()) {
+    throw new VerificationError(
+      `run ${run}: the sink reports size ${entry.size} adler32 ${entry.adler32}, expected size ${blob.length} ` +
+        `adler32 ${expected}`,
+      { run },
+    );
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Migrate and verify one run. */
+export async function migrateRun(
+  env: StageEnv,
+  importState: StageState,
+  run: number,
+  validate: boolean,
+): Promise<RunOutcome> {
+  const pending = importState.pendingUpdates.get(run);
+  if (pending) {
+    const graceMs = env.config.source_files.incomplete_run_grace_seconds * 1000;
+    if (Date.now() - Date.parse(pending.importedAt) < graceMs) return { kind: "waiting" };
+  }
+  const exported = await env.roles.store.exportRun(run);
+  const blob = packBlob(run, exported.configuration, exported.storedAt, exported.files);
+  if (env.fuzz.before("sink", run) === "write") {
+    const outcome = await env.roles.sink.put(run, blob);
+    if (outcome === "identical") env.logger.info(`Run ${run} already in UconDB with identical content`, { run });
+  }
+  await verifyStored(env, run, blob);
+  env.logger.debug(`Verification passed (${verifyMode(env)}, adler32 ${adler32(blob)})`, { run });
+  if (validate) {
+    const { errors, results } = validateBlob(blob);
+    if (errors === 0) env.logger.info(`✓ Blob validation passed for run ${run}: ${JSON.stringify(results)}`, { run });
+    else {
+      env.logger.warn(`✗ Blob validation found ${errors} errors for run ${run}: ${JSON.stringify(results)}`, { run });
+    }
+  }
+  return { kind: "done", bytes: blob.length };
+}
+
+/** Store runs in the selection, ascending; logs and returns null when the store cannot be listed. */
+async function listStored(env: StageEnv): Promise<number[] | null> {
+  try {
+    const runs = (await env.roles.store.listRuns()).filter(env.inSelection).sort((a, b) => a - b);
+    env.logger.info(`Found ${runs.length} runs in ArtdaqDB`);
+    return runs;
+  } catch (error) {
+    env.logger.critical(`Migration Stage: Failed to determine runs to migrate: ${redact(describeError(error))}`);
+    return null;
+  }
+}
+
+/**
+ * Runs the sink already holds that this archiver has no record of (uploaded by an earlier archiver, e.g. the
+ * Python one, whose blobs are not reproducible): recorded as done. Runs in flight from a crashed invocation or
+ * with a failure record are processed instead (put → identical → verified).
+ */
+async function adoptArchived(env: StageEnv, state: StageState, candidates: number[]): Promise<number[]> {
+  if (candidates.length === 0) return candidates;
+  const archived = new Set(await env.roles.sink.listRuns());
+  env.logger.info(`Found ${archived.size} runs already in UconDB`);
+  const left: number[] = [];
+  for (const run of candidates) {
+    if (archived.has(run) && !state.inFlight.has(run) && !state.failures.has(run)) state.markDone(run);
+    else left.push(run);
+  }
+  return left;
+}
+
+/** The normal migration stage (full or incremental). */
+export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
+  const { logger, flags } = env;
+  const incremental = flags.incremental;
+  banner(logger, "Migration - Migrating runs from ArtdaqDB to UconDB", incremental ? "Incremental" : "Full");
+  const report: StageReport = { stage: "migrate", rc: 0, result: null, remaining: 0, adopted: 0 };
+  const paths = stagePaths(env.config.app, "migrate");
+  const [state, importState] = await Promise.all([
+    loadStageState("migrate", paths),
+    loadStageState("import", stagePaths(env.config.app, "import")),
+  ]);
+  logger.info(`Migration Stage: Fetching runs (mode: ${incremental ? "incremental" : "full"}).`);
+  const universe = await listStored(env);
+  if (universe === null) {
+    report.rc = 1;
+    stageDone(logger, "Migration", 1);
+    return report;
+  }
+  const before = { done: state.done.size, contiguous: state.lastContiguousRun };
+  let candidates: number[];
+  try {
+    candidates = await adoptArchived(env, state, pendingRuns(universe, state, incremental));
+  } catch (error) {
+    logger.critical(`Migration Stage: Failed to determine runs to migrate: ${redact(describeError(error))}`);
+    report.rc = 1;
+    stageDone(logger, "Migration", 1);
+    return report;
+  }
+  report.adopted = state.done.size - before.done;
+  if (candidates.length === 0) {
+    logger.info("Migration Stage: No new runs to migrate.");
+    state.advanceContiguous(universe);
+    const changed = report.adopted > 0 || state.lastContiguousRun !== before.contiguous;
+    if (env.batch.write) {
+      if (changed) await saveStageState(state);
+      new StageMeter(env.roles.metrics, "migrate").finish(); // zeros, as Python posted for an empty stage
+    }
+    stageDone(logger, "Migration", 0);
+    return report;
+  }
+  logger.info(`Migration Stage: Found ${candidates.length} runs to migrate.`);
+  const { batch, remaining } = limitBatch(
+    candidates,
+    {
+      incremental,
+      batchSize: env.config.app.batch_size,
+    },
+    logger,
+    "Migration",
+  );
+  report.remaining = remaining;
+  if (!env.batch.write) {
+    env.out(`migrate: would process ${batch.length} run(s): ${describeRuns(batch, 50)}\n`);
+    return report;
+  }
+  if (flags.validate) logger.info("Migration Stage: Blob validation enabled");
+  const result = await processBatch(
+    env.batch,
+    state,
+    batch,
+    universe,
+    (run) => migrateRun(env, importState, run, flags.validate),
+  );
+  report.result = result;
+  report.rc = env.shutdown.requested || result.failures.length > 0 ? 1 : 0;
+  if (env.shutdown.requested) logger.warn("Migration Stage: Shutdown requested - state saved, exiting gracefully");
+  stageDone(logger, "Migration", report.rc);
+  return report;
+}
+
+/**
+ * `--retry-failed-migrate`: retry every run with a failure record. Runs found in the sink are verified (put →
+ * identical → verify), not accepted blindly as the Python archiver did (§16.1-6). `--validate` is not applied.
+ */
+export async function retryFailedMigrations(env: StageEnv): Promise<StageReport> {
+  const { logger } = env;
+  banner(logger, "Migration Recovery - Retrying failed migrations");
+  const report: StageReport = { stage: "migrate", rc: 0, result: null, remaining: 0, adopted: 0, stillFailing: [] };
+  const [state, importState] = await Promise.all([
+    loadStageState("migrate", stagePaths(env.config.app, "migrate")),
+    loadStageState("import", stagePaths(env.config.app, "import")),
+  ]);
+  const failed = state.failedRuns().filter(env.inSelection);
+  if (failed.length === 0) {
+    logger.info("Migration Stage: Failure log is empty. Nothing to recover.");
+    return report;
+  }
+  const stored = new Set(await env.roles.store.listRuns());
+  const missing = failed.filter((run) => !stored.has(run));
+  if (missing.length > 0) {
+    logger.warn(`Runs not in ArtdaqDB (import them first): [${missing.join(", ")}]`);
+  }
+  const universe = [...stored].sort((a, b) => a - b);
+  if (!env.batch.write) {
+    env.out(`migrate: would retry ${failed.length} failed run(s): ${describeRuns(failed, 50)}\n`);
+    return report;
+  }
+  logger.info(`Migration Stage: Attempting to recover ${failed.length} failed runs.`);
+  const result = await processBatch(
+    env.batch,
+    state,
+    failed,
+    universe,
+    (run) => migrateRun(env, importState, run, false),
+  );
+  report.result = result;
+  report.stillFailing = failed.filter((run) => state.failures.has(run));
+  logger.info(
+    `Migration Stage: Recovery complete. ${result.successes.length} successful (${result.successes.length} newly ` +
+      `migrated), ${report.stillFailing.length} remaining.`,
+  );
+  report.rc = env.shutdown.requested || report.stillFailing.length > 0 ? 1 : 0;
+  stageDone(logger, "Migration Recovery", report.rc);
+  return report;
+}
