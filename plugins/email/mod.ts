@@ -1,0 +1,192 @@
+/**
+ * The `email` notifier: failure reports over SMTP through nodemailer. Takes the `reporting.email` section verbatim
+ * (the deprecated flat `reporting` keys are mapped by the configuration loader).
+ *
+ * ```yaml
+ * reporting:
+ *   email:
+ *     enabled: true
+ *     recipient_email: "daq-experts@example.org, shifter@example.org"
+ *     sender_email: archiver@daq01.example.org
+ *     smtp_host: smtp.example.org
+ *     smtp_port: 587
+ *     smtp_use_tls: true        # STARTTLS, required (fails if the server does not offer it)
+ *     smtp_user: archiver       # login only when user and password are both set
+ *     smtp_password: ${SMTP_PASSWORD}
+ *     # new (defaults shown)
+ *     smtp_use_ssl: null        # implicit TLS (SMTPS); null = on for port 465, off otherwise
+ *     smtp_timeout_seconds: 10  # connect, greeting and socket timeout (the Python archiver's 10 s)
+ *     smtp_ca_file: null        # PEM file of the CA to trust (a site CA or a self-signed server); null = system roots
+ * ```
+ *
+ * With `smtp_use_tls: false` and no implicit TLS the connection stays plain even if the server offers STARTTLS,
+ * as in the Python archiver (an opportunistic upgrade could fail on a server with a private certificate that
+ * worked before). Certificates are always verified.
+ *
+ * @example
+ * ```ts
+ * import { email } from "./plugins/email/mod.ts";
+ * const notifier = email({ enabled: true, recipient_email: "ops@example.org", sender_email: "archiver@example.org",
+ *   smtp_host: "smtp.example.org", smtp_port: 587, smtp_use_tls: true });
+ * await notifier.notify(notification);
+ * ```
+ *
+ * @module
+ */
+import nodemailer from "nodemailer";
+import { isAbsolute, resolve } from "node:path";
+import { definePlugin } from "../../core/registry.ts";
+import { ArchiverError, ConfigurationError, describeError } from "../../core/errors.ts";
+import { redact, registerSecret } from "../../core/redact.ts";
+import { hostName } from "../../core/notify.ts";
+import type { Logger, Notification, Notifier } from "../../core/roles.ts";
+
+/** The `reporting.email` configuration section. */
+export interface Options {
+  /** Send failure emails. Default false. */
+  enabled: boolean;
+  /** `To:` header, verbatim (comma-separated list allowed). Required when enabled. */
+  recipient_email: string | null;
+  /** `From:` header. Required when enabled. */
+  sender_email: string | null;
+  /** SMTP server. Required when enabled. */
+  smtp_host: string | null;
+  /** Default 25. */
+  smtp_port: number;
+  /** STARTTLS, mandatory when true. Default false. */
+  smtp_use_tls: boolean;
+  /** Login user; login happens only when user and password are both set. */
+  smtp_user: string | null;
+  /** Login password (a secret). */
+  smtp_password: string | null;
+  /** New: implicit TLS from the first byte (SMTPS); null = on for port 465 only. Default null. */
+  smtp_use_ssl: boolean | null;
+  /** New: connect, greeting and socket timeout, seconds. Default 10. */
+  smtp_timeout_seconds: number;
+  /** New: PEM file with the CA certificate(s) to trust; relative to the config file. Default null (system roots). */
+  smtp_ca_file: string | null;
+}
+
+/** Defaults (the Python archiver's for its keys). */
+export const defaults: Options = {
+  enabled: false,
+  recipient_email: null,
+  sender_email: null,
+  smtp_host: null,
+  smtp_port: 25,
+  smtp_use_tls: false,
+  smtp_user: null,
+  smtp_password: null,
+  smtp_use_ssl: null,
+  smtp_timeout_seconds: 10,
+  smtp_ca_file: null,
+};
+
+/** What the factory needs besides the options. */
+export interface EmailContext {
+  logger?: Logger;
+  /** Directory against which a relative `smtp_ca_file` resolves. Default: the working directory. */
+  configDir?: string;
+}
+
+/** SMTP failure of one notification (the message names server and cause; never a password). */
+export class EmailError extends ArchiverError {}
+
+/** Sends one email per notification; one SMTP connection per message, as the Python archiver did. */
+export class EmailNotifier implements Notifier {
+  readonly kind = "email";
+  readonly #options: Options;
+  readonly #ca: string | undefined;
+  readonly #logger?: Logger;
+
+  constructor(options: Options, ca: string | undefined, logger?: Logger) {
+    this.#options = options;
+    this.#ca = ca;
+    this.#logger = logger;
+  }
+
+  /** Implicit TLS in effect (explicit setting, else port 465). */
+  get implicitTls(): boolean {
+    return this.#options.smtp_use_ssl ?? this.#options.smtp_port === 465;
+  }
+
+  /** Send the notification; throws `EmailError` (caught and logged by `notifyAll`). */
+  async notify(notification: Notification): Promise<void> {
+    const o = this.#options;
+    if (!o.enabled) {
+      this.#logger?.debug("Email notifications disabled; nothing sent");
+      return;
+    }
+    const timeoutMs = o.smtp_timeout_seconds * 1000;
+    const transport = nodemailer.createTransport({
+      host: o.smtp_host ?? undefined,
+      port: o.smtp_port,
+      secure: this.implicitTls,
+      requireTLS: !this.implicitTls && o.smtp_use_tls,
+      ignoreTLS: !this.implicitTls && !o.smtp_use_tls,
+      auth: o.smtp_user && o.smtp_password ? { user: o.smtp_user, pass: o.smtp_password } : undefined,
+      name: hostName(),
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+      tls: this.#ca ? { ca: this.#ca } : undefined,
+    });
+    try {
+      await transport.sendMail({
+        from: o.sender_email ?? undefined,
+        to: o.recipient_email ?? undefined,
+        subject: notification.subject,
+        text: notification.text,
+      });
+      this.#logger?.info(`Failure report email sent to ${o.recipient_email}`);
+    } catch (error) {
+      throw new EmailError(
+        redact(`Failed to send failure report email via ${o.smtp_host}:${o.smtp_port}: ${describeError(error)}`),
+        { cause: error },
+      );
+    } finally {
+      transport.close();
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/**
+ * An email notifier. Throws `ConfigurationError` when enabled without recipient, sender or host (the Python
+ * archiver's message), or when `smtp_ca_file` cannot be read.
+ */
+export async function email(options: Partial<Options> = {}, context: EmailContext = {}): Promise<Notifier> {
+  const o: Options = { ...defaults, ...options };
+  registerSecret(o.smtp_password);
+  if (o.enabled && (!o.recipient_email || !o.sender_email || !o.smtp_host)) {
+    throw new ConfigurationError(
+      "Email config: 'recipient_email', 'sender_email', and 'smtp_host' are required when enabled is true.",
+    );
+  }
+  let ca: string | undefined;
+  if (o.smtp_ca_file) {
+    const path = isAbsolute(o.smtp_ca_file) ? o.smtp_ca_file : resolve(context.configDir ?? ".", o.smtp_ca_file);
+    try {
+      ca = await Deno.readTextFile(path);
+    } catch (error) {
+      throw new ConfigurationError(
+        `reporting.email.smtp_ca_file: cannot read '${path}' (${
+          describeError(error)
+        }); give a readable PEM file or null`,
+      );
+    }
+  }
+  return new EmailNotifier(o, ca, context.logger);
+}
+
+/** The plugin: role `notifier`, name `email`. */
+export default definePlugin<"notifier", Options>({
+  role: "notifier",
+  name: "email",
+  defaults,
+  create: (options, context) =>
+    email(options, { logger: context.logger.child("plugins.email"), configDir: context.configDir }),
+});
