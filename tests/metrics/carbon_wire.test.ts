@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { carbon, CarbonClient, defaults } from "../../plugins/carbon/mod.ts";
 import { carbonLine } from "../../plugins/carbon/line.ts";
 import { LineQueue } from "../../plugins/carbon/queue.ts";
+import { measured } from "../../core/measure.ts";
 import { freePort } from "../_helpers/carbon.ts";
 import { RecordingLogger } from "./_recorders.ts";
 
@@ -148,4 +149,24 @@ Deno.test("LineQueue: bounded, oldest dropped, requeue in front keeps the bound"
   assert.equal(queue.length, 0);
   for (let i = 0; i < 10000; i++) queue.push(String(i));
   assert.deepEqual(queue.take(5), ["9997", "9998", "9999"]);
+});
+
+Deno.test("carbon: plugin calls measured into a dead Carbon are not slowed down", async () => {
+  const metrics = carbon({ enabled: true, host: "127.0.0.1", port: freePort(), metric_prefix: "p" }) as CarbonClient;
+  const logger = new RecordingLogger();
+  const sink = measured({ kind: "memory", put: (run: number) => Promise.resolve(run) }, {
+    role: "sink",
+    name: "memory",
+    metrics,
+    logger,
+  });
+  const started = performance.now();
+  let total = 0;
+  for (let run = 0; run < 5000; run++) total += await sink.put(run);
+  const elapsed = performance.now() - started;
+  assert.equal(total, (4999 * 5000) / 2);
+  assert.ok(elapsed < 1500, `5000 measured calls took ${elapsed} ms with Carbon down`);
+  assert.equal(metrics.stats().sent, 0);
+  await metrics.close();
+  assert.equal(metrics.stats().dropped, 10000, "two lines per call (new and legacy name), none delivered");
 });
