@@ -1,0 +1,82 @@
+/**
+ * Run discovery: the direct children of the run-records directory whose names are ASCII digits. Names only — no
+ * run is opened — so listing 100,000 runs costs one directory read (plus one stat per symlinked run directory).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { ArchiverError } from "../../core/errors.ts";
+import type { SourceRun } from "../../core/roles.ts";
+
+/**
+ * Largest run number accepted: art's `RunNumber_t` and artdaq_database's `bulkloader -r` are 32-bit unsigned.
+ * A directory with a larger number is reported and skipped.
+ */
+export const MAX_RUN_NUMBER = 4_294_967_295;
+
+/** Result of one listing. */
+export interface RunListing {
+  /** One entry per run number, ascending; `dirName` is the name found (possibly zero-padded). */
+  runs: SourceRun[];
+  /** Run numbers with more than one directory (`123` and `0123`): name → every directory name. */
+  ambiguous: Map<number, string[]>;
+  /** Digit-named directories that are not usable run numbers (too large), with the reason. */
+  rejected: { dirName: string; reason: string }[];
+}
+
+/**
+ * List the run directories of `dir`. Hidden files (`.record_directory_info`), non-numeric names and plain files are
+ * ignored; a symlink to a directory counts (as in the original). Zero-padded names are listed under their number
+ * with the name as found, so the run is read from the directory that was discovered.
+ *
+ * @example
+ * ```ts
+ * const { runs } = await listRunDirectories("/daq/run_records");
+ * // [{ run: 11001, dirName: "11001" }, ...]
+ * ```
+ */
+export async function listRunDirectories(dir: string): Promise<RunListing> {
+  const byRun = new Map<number, string[]>();
+  const rejected: RunListing["rejected"] = [];
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (!/^[0-9]+$/.test(entry.name)) continue;
+      if (!entry.isDirectory && !(entry.isSymlink && await isDirectory(join(dir, entry.name)))) continue;
+      const run = Number(entry.name);
+      if (run > MAX_RUN_NUMBER) {
+        rejected.push({
+          dirName: entry.name,
+          reason: `run number ${entry.name} is larger than ${MAX_RUN_NUMBER}; rename or move the directory`,
+        });
+        continue;
+      }
+      const names = byRun.get(run);
+      if (names) names.push(entry.name);
+      else byRun.set(run, [entry.name]);
+    }
+  } catch (error) {
+    throw new ArchiverError(
+      `cannot read run records directory '${dir}': ${(error as Error).message.split("\n")[0]}; ` +
+        `check source_files.run_records_dir and its permissions`,
+      { cause: error },
+    );
+  }
+  const runs: SourceRun[] = [];
+  const ambiguous = new Map<number, string[]>();
+  for (const [run, names] of byRun) {
+    names.sort();
+    // The canonical spelling wins when both exist; the run itself is refused by prepare (see ambiguous).
+    runs.push({ run, dirName: names.includes(String(run)) ? String(run) : names[0] });
+    if (names.length > 1) ambiguous.set(run, names);
+  }
+  runs.sort((a, b) => a.run - b.run);
+  return { runs, ambiguous, rejected };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}

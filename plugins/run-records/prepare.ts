@@ -1,0 +1,113 @@
+/**
+ * Turn the files of one run into the documents the store archives (original-archiver.md §5.1-§5.4): converted
+ * text files, the run's own FHiCL verbatim, `RunHistory.fcl`, `schema.fcl`, and the stop-time update. Pure: no I/O.
+ *
+ * @module
+ */
+import { RunInputError } from "../../core/errors.ts";
+import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
+import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "./converters/mod.ts";
+import { configurationName, readMetadataInfo } from "./metadata_info.ts";
+import type { RunFile } from "./reader.ts";
+
+/** Checks that a text is FHiCL; throws (any error) with a message saying where it is not. */
+export type FhiclValidator = (text: string, filename: string) => void;
+
+/** Inputs of `prepareRun` besides the files. */
+export interface PrepareOptions {
+  run: number;
+  /** Enabled `fhiclize_generate` names. */
+  enabled: ReadonlySet<string>;
+  /** Text of the configured schema.fcl. */
+  schema: string;
+  /** Parser check applied to every generated document (always) and to the run's own `.fcl` files. */
+  validate: FhiclValidator;
+  /** Whether the run's own `.fcl` files are parsed too (generated ones always are). */
+  validateSourceFhicl: boolean;
+}
+
+/**
+ * Prepare one run from its files (as read by `readRunFiles`).
+ *
+ * @example
+ * ```ts
+ * const prepared = prepareRun(files, { run: 11001, enabled: new Set(FHICLIZE_NAMES), schema, validate, validateSourceFhicl: true });
+ * prepared.documents.map((d) => d.name); // ["DataLogger1.fcl", "boot.fcl", ..., "RunHistory.fcl", "schema.fcl"]
+ * ```
+ */
+export function prepareRun(files: readonly RunFile[], options: PrepareOptions): PreparedRun {
+  const { run, enabled } = options;
+  const metadata = files.find((file) => file.path === "metadata.txt");
+  const info = metadata ? readMetadataInfo(metadata.text) : null;
+
+  const documents: PreparedDocument[] = [];
+  const generated = new Set<string>();
+  for (const file of files) {
+    const stem = /^([^/]+)\.txt$/.exec(file.path)?.[1];
+    const converter = stem !== undefined && enabled.has(stem) ? TEXT_CONVERTERS[stem] : undefined;
+    if (converter) {
+      documents.push({ name: `${stem}.fcl`, text: converter(file.text) });
+      generated.add(`${stem}.fcl`);
+    } else if (file.path !== "schema.fcl") {
+      // A run's own schema.fcl is replaced by the configured one, as in the original (it stays in the manifest).
+      documents.push({ name: file.path, text: file.text });
+    }
+  }
+  if (metadata && enabled.has("RunHistory")) {
+    documents.push({ name: "RunHistory.fcl", text: generateRunHistory(metadata.text, run) });
+    generated.add("RunHistory.fcl");
+  }
+  documents.push({ name: "schema.fcl", text: options.schema });
+  refuseDuplicates(documents, run);
+
+  const updateDocuments: PreparedDocument[] = [];
+  const runHistory2 = info && enabled.has("RunHistory2") ? generateRunHistory2(info) : null;
+  if (runHistory2 !== null) {
+    updateDocuments.push({ name: "RunHistory2.fcl", text: runHistory2 }, { name: "schema.fcl", text: options.schema });
+    generated.add("RunHistory2.fcl");
+  }
+
+  for (const document of [...documents, ...updateDocuments]) {
+    const isGenerated = generated.has(document.name);
+    if (!isGenerated && !(options.validateSourceFhicl && document.name.endsWith(".fcl"))) continue;
+    if (document.name === "schema.fcl") continue; // checked once when the source is created
+    try {
+      options.validate(document.text, document.name);
+    } catch (error) {
+      const reason = (error as Error).message.split("\n")[0];
+      throw new RunInputError(
+        isGenerated
+          ? `run ${run}: the ${document.name} generated from its text file is not valid FHiCL (${reason}); ` +
+            `report this with the run's text file, or leave the converter out of fhiclize_generate`
+          : `run ${run}: ${document.name} is not valid FHiCL (${reason}); fix or remove the file in the run directory`,
+        { run, cause: error },
+      );
+    }
+  }
+
+  return {
+    run,
+    configName: configurationName(info),
+    documents,
+    updateDocuments,
+    complete: info?.stopTime !== undefined,
+    ...(info?.startTime !== undefined ? { startTime: info.startTime } : {}),
+    ...(info?.stopTime !== undefined ? { stopTime: info.stopTime } : {}),
+    manifest: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+  };
+}
+
+/** A converted `boot.fcl` next to a `boot.fcl` already in the run directory would silently lose one of them. */
+function refuseDuplicates(documents: readonly PreparedDocument[], run: number): void {
+  const seen = new Set<string>();
+  for (const { name } of documents) {
+    if (seen.has(name)) {
+      throw new RunInputError(
+        `run ${run}: two documents would be named ${name} (a file of the run directory and one the archiver ` +
+          `generates); remove or rename the run directory's ${name}`,
+        { run },
+      );
+    }
+    seen.add(name);
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Safe reading of one run directory: size limits per file and per run, symlinks that leave the run directory
+ * refused, special files refused, strict UTF-8, SHA-256 of every file for the source manifest.
+ *
+ * What is kept byte-exact: every file's text is the exact decoding of its bytes (a byte-order mark, CRLF line ends
+ * and a missing final newline are all kept). What is refused, with a one-line `RunInputError` naming the run, the
+ * file and what to do: non-UTF-8 bytes, binary content (NUL and other control bytes), files or runs over the size
+ * limits, symlinks leaving the run directory or pointing at directories, FIFOs/sockets/devices, unreadable files.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join, relative, sep } from "node:path";
+import { RunInputError, TransientError } from "../../core/errors.ts";
+import type { ManifestEntry } from "../../core/roles.ts";
+
+/** Size limits of one run. */
+export interface ReadLimits {
+  maxFileBytes: number;
+  maxRunBytes: number;
+}
+
+/** One file of a run: its manifest entry and its text. */
+export interface RunFile extends ManifestEntry {
+  text: string;
+}
+
+/** How many files of one run are read at the same time (I/O overlap without opening hundreds of files at once). */
+const READ_CONCURRENCY = 8;
+const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/** Control bytes that never occur in text files (tab, line ends, form feed and ESC are allowed). */
+// deno-lint-ignore no-control-regex
+const BINARY = /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/;
+
+/**
+ * Read every file below `runDir` (sorted by relative path, `/`-separated).
+ *
+ * @example
+ * ```ts
+ * const files = await readRunFiles("/daq/run_records/11001", 11001, { maxFileBytes: 16 << 20, maxRunBytes: 256 << 20 });
+ * files.map((f) => f.path); // ["EventBuilder1.fcl", "boot.txt", "metadata.txt", ...]
+ * ```
+ */
+export async function readRunFiles(runDir: string, run: number, limits: ReadLimits): Promise<RunFile[]> {
+  const root = await realPath(runDir, run, runDir);
+  const paths: { path: string; size: number }[] = [];
+  await collect(root, root, run, paths);
+  paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  let total = 0;
+  for (const file of paths) {
+    if (file.size > limits.maxFileBytes) {
+      throw new RunInputError(
+        `run ${run}: ${join(runDir, file.path)} is ${file.size} bytes, more than max_file_bytes ` +
+          `(${limits.maxFileBytes}); remove the file from the run directory or raise source max_file_bytes`,
+        { run },
+      );
+    }
+    total += file.size;
+  }
+  if (total > limits.maxRunBytes) {
+    throw new RunInputError(
+      `run ${run}: ${runDir} holds ${total} bytes, more than max_run_bytes (${limits.maxRunBytes}); ` +
+        `check the run directory or raise source max_run_bytes`,
+      { run },
+    );
+  }
+
+  const files: RunFile[] = new Array(paths.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < paths.length) {
+      const index = next++;
+      files[index] = await readOne(root, runDir, run, paths[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+  return files;
+}
+
+async function collect(root: string, dir: string, run: number, out: { path: string; size: number }[]) {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (error) {
+    throw unreadable(run, dir, error);
+  }
+  for (const entry of entries) {
+    const full = join(dir, entry.name);
+    const path = relative(root, full).split(sep).join("/");
+    let info = await lstat(full, run);
+    if (info.isSymlink) {
+      const target = await realPath(full, run, full);
+      if (target !== root && !target.startsWith(root + sep)) {
+        throw new RunInputError(
+          `run ${run}: ${full} is a symlink to ${target}, outside the run directory; ` +
+            `replace the link with a copy of the file`,
+          { run },
+        );
+      }
+      info = await lstat(target, run);
+      if (info.isDirectory) {
+        throw new RunInputError(
+          `run ${run}: ${full} is a symlink to a directory; replace the link with a copy of the directory`,
+          { run },
+        );
+      }
+    }
+    if (info.isDirectory) await collect(root, full, run, out);
+    else if (info.isFile) out.push({ path, size: info.size });
+    else {
+      throw new RunInputError(
+        `run ${run}: ${full} is not a regular file (FIFO, socket or device); remove it from the run directory`,
+        { run },
+      );
+    }
+  }
+}
+
+async function readOne(root: string, runDir: string, run: number, file: { path: string; size: number }) {
+  const display = join(runDir, file.path);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(join(root, file.path));
+  } catch (error) {
+    throw unreadable(run, display, error);
+  }
+  if (bytes.length !== file.size) {
+    throw new TransientError(
+      `run ${run}: ${display} changed while it was read (${file.size} → ${bytes.length} bytes); it is retried later`,
+      { run },
+    );
+  }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw new RunInputError(
+      `run ${run}: ${display} is not UTF-8 text (byte ${firstInvalidUtf8(bytes)}); ` +
+        `convert it to UTF-8 (iconv -f latin1 -t utf-8) or remove it from the run directory`,
+      { run },
+    );
+  }
+  const binary = BINARY.exec(text);
+  if (binary) {
+    throw new RunInputError(
+      `run ${run}: ${display} contains binary data (control byte 0x${
+        binary[0].charCodeAt(0).toString(16).padStart(2, "0")
+      } at character ${binary.index}); replace it with the text file DAQInterface wrote or remove it`,
+      { run },
+    );
+  }
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  return { path: file.path, size: bytes.length, sha256, text };
+}
+
+/** Offset of the first byte that is not valid UTF-8 (for the error message). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let low = 0;
+  let high = bytes.length;
+  // Binary search on the longest decodable prefix; a prefix may end inside a valid sequence, so step back 3 bytes.
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+      low = mid;
+    } catch {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+async function lstat(path: string, run: number): Promise<Deno.FileInfo> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    throw unreadable(run, path, error);
+  }
+}
+
+async function realPath(path: string, run: number, display: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new RunInputError(`run ${run}: ${display} does not exist (dangling symlink?); fix or remove it`, { run });
+    }
+    throw unreadable(run, display, error);
+  }
+}
+
+function unreadable(run: number, path: string, error: unknown): RunInputError {
+  if (error instanceof Deno.errors.PermissionDenied) {
+    return new RunInputError(
+      `run ${run}: cannot read ${path}: permission denied; make it readable by the archiver's user (chmod a+rX)`,
+      { run, cause: error },
+    );
+  }
+  return new RunInputError(
+    `run ${run}: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`,
+    { run, cause: error },
+  );
+}

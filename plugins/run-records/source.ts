@@ -1,0 +1,189 @@
+/**
+ * The run-record `Source`: discovery, safe reading and preparation of DAQInterface run-record directories.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { ConfigurationError, RunInputError } from "../../core/errors.ts";
+import type { Logger, PreparedRun, Source, SourceRun } from "../../core/roles.ts";
+import { listRunDirectories } from "./discovery.ts";
+import { readMetadataInfo } from "./metadata_info.ts";
+import { type FhiclValidator, prepareRun } from "./prepare.ts";
+import { readRunFiles } from "./reader.ts";
+
+/** Resolved settings of one source instance (see `Options` in mod.ts for the meaning of each). */
+export interface SourceSettings {
+  runRecordsDir: string;
+  fclConfDir: string;
+  enabled: ReadonlySet<string>;
+  maxFileBytes: number;
+  maxRunBytes: number;
+  graceSeconds: number;
+  validateSourceFhicl: boolean;
+  validate: FhiclValidator;
+  logger?: Logger;
+}
+
+/** Whether a run can be imported now, from `readiness`. */
+export interface Readiness {
+  /** metadata.txt carries a stop time. */
+  complete: boolean;
+  /** Complete, or incomplete and untouched for longer than the grace period: import now. */
+  due: boolean;
+  /** Newest modification time (ms) of the run directory and its metadata.txt. */
+  modifiedAt: number;
+}
+
+/** A DAQInterface run-record directory as a `Source`. */
+export class RunRecordsSource implements Source {
+  readonly kind = "run-records";
+  #settings: SourceSettings;
+  /** Directory name of each run from the last listing (zero-padded names differ from `String(run)`). */
+  #dirNames = new Map<number, string>();
+  #ambiguous = new Map<number, string[]>();
+  #schema: { key: string; text: string } | null = null;
+
+  constructor(settings: SourceSettings) {
+    this.#settings = settings;
+  }
+
+  /** All runs, ascending, from directory names only. Digit-named directories that cannot be runs are logged. */
+  async listRuns(): Promise<SourceRun[]> {
+    const listing = await listRunDirectories(this.#settings.runRecordsDir);
+    this.#dirNames = new Map(listing.runs.map(({ run, dirName }) => [run, dirName]));
+    this.#ambiguous = listing.ambiguous;
+    for (const { dirName, reason } of listing.rejected) {
+      this.#settings.logger?.warn(`run directory ${join(this.#settings.runRecordsDir, dirName)} skipped: ${reason}`);
+    }
+    return listing.runs;
+  }
+
+  /** Read and prepare one run; bad input throws a one-line `RunInputError` naming the run and the file. */
+  async prepare(run: number): Promise<PreparedRun> {
+    const runDir = await this.#runDir(run);
+    const schema = await this.#loadSchema();
+    const files = await readRunFiles(runDir, run, this.#limits());
+    const prepared = prepareRun(files, {
+      run,
+      enabled: this.#settings.enabled,
+      schema,
+      validate: this.#settings.validate,
+      validateSourceFhicl: this.#settings.validateSourceFhicl,
+    });
+    if (!files.some((file) => file.path === "metadata.txt")) {
+      this.#settings.logger?.warn(
+        `run ${run}: no metadata.txt in ${runDir}; configuration name 'standard', no RunHistory.fcl, never complete`,
+        { run },
+      );
+    }
+    return prepared;
+  }
+
+  /** True when the run's metadata.txt carries a stop time (`DAQInterface stop time:` or the older `Stop time:`). */
+  async isComplete(run: number): Promise<boolean> {
+    const text = await this.#readMetadata(run);
+    return text !== null && readMetadataInfo(text).stopTime !== undefined;
+  }
+
+  /** Newest mtime (ms) of the run directory and its metadata.txt (appended at start and stop). */
+  async modifiedAt(run: number): Promise<number> {
+    const runDir = await this.#runDir(run);
+    const times = await Promise.all([runDir, join(runDir, "metadata.txt")].map(async (path) => {
+      try {
+        return (await Deno.stat(path)).mtime?.getTime() ?? 0;
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound && path !== runDir) return 0;
+        throw new RunInputError(`run ${run}: cannot stat ${path}: ${(error as Error).message.split("\n")[0]}`, {
+          run,
+        });
+      }
+    }));
+    return Math.max(...times);
+  }
+
+  /**
+   * Whether the run should be imported now: complete, or incomplete with nothing changed for
+   * `incomplete_run_grace_seconds` (then it is imported flagged incomplete and updated when the stop time appears).
+   */
+  async readiness(run: number, now: number = Date.now()): Promise<Readiness> {
+    const [complete, modifiedAt] = await Promise.all([this.isComplete(run), this.modifiedAt(run)]);
+    return { complete, modifiedAt, due: complete || now - modifiedAt >= this.#settings.graceSeconds * 1000 };
+  }
+
+  describe(): string {
+    return `run records in ${this.#settings.runRecordsDir} (schema ${join(this.#settings.fclConfDir, "schema.fcl")})`;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  #limits() {
+    return { maxFileBytes: this.#settings.maxFileBytes, maxRunBytes: this.#settings.maxRunBytes };
+  }
+
+  async #runDir(run: number): Promise<string> {
+    if (!this.#dirNames.has(run)) await this.listRuns();
+    const names = this.#ambiguous.get(run);
+    if (names) {
+      throw new RunInputError(
+        `run ${run}: several directories name this run (${names.join(", ")} in ${this.#settings.runRecordsDir}); ` +
+          `keep one and remove or rename the others`,
+        { run },
+      );
+    }
+    const dirName = this.#dirNames.get(run);
+    if (dirName === undefined) {
+      throw new RunInputError(`run ${run}: no directory for this run in ${this.#settings.runRecordsDir}`, { run });
+    }
+    return join(this.#settings.runRecordsDir, dirName);
+  }
+
+  async #readMetadata(run: number): Promise<string | null> {
+    const path = join(await this.#runDir(run), "metadata.txt");
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw new RunInputError(`run ${run}: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`, { run });
+    }
+    if (info.size > this.#settings.maxFileBytes) {
+      throw new RunInputError(
+        `run ${run}: ${path} is ${info.size} bytes, more than max_file_bytes (${this.#settings.maxFileBytes}); ` +
+          `check the file or raise source max_file_bytes`,
+        { run },
+      );
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await Deno.readFile(path));
+    } catch (error) {
+      const reason = error instanceof TypeError ? "not UTF-8 text" : (error as Error).message.split("\n")[0];
+      throw new RunInputError(`run ${run}: cannot read ${path}: ${reason}; fix the file or its permissions`, { run });
+    }
+  }
+
+  /** schema.fcl from fcl_conf_dir, re-read when it changes, parsed once per version. */
+  async #loadSchema(): Promise<string> {
+    const path = resolve(this.#settings.fclConfDir, "schema.fcl");
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(path);
+    } catch {
+      throw new ConfigurationError(
+        `schema not found at ${path}; set artdaq_db.fcl_conf_dir to a directory holding schema.fcl`,
+      );
+    }
+    const key = `${info.size}:${info.mtime?.getTime()}`;
+    if (this.#schema?.key === key) return this.#schema.text;
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await Deno.readFile(path));
+      this.#settings.validate(text, path);
+    } catch (error) {
+      throw new ConfigurationError(`schema ${path} is unusable: ${(error as Error).message.split("\n")[0]}`);
+    }
+    this.#schema = { key, text };
+    return text;
+  }
+}
