@@ -82,6 +82,7 @@ export function layout(title: string, body: Html, options: { version?: number } 
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${title}</title>
+        <link rel="icon" href="data:,">
         <link rel="stylesheet" href="/static/app.css">
         <script src="/static/app.js" defer></script>
       </head>
@@ -91,8 +92,8 @@ export function layout(title: string, body: Html, options: { version?: number } 
           <span class="live" id="live" title="The page refreshes itself when the archiver makes progress">live</span>
         </header>
         <main>
-    ${body}
-        </main>
+        ${body}
+            </main>
       </body>
     </html>
   `.value;

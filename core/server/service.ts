@@ -71,7 +71,7 @@ export interface BlobFileInfo {
 export interface RunDetail {
   run: RunRow;
   configuration: string | null;
-  history: { stage: StageName; status: string; detail?: string; at?: string }[];
+  history: { stage: StageName; status: string; detail?: string; at?: string; since?: string }[];
   retryCommands: string[];
   blob: {
     present: boolean;
@@ -217,8 +217,9 @@ export class StatusService {
         out.push({
           stage,
           status: failure.permanent ? "failed (permanent)" : "failed",
-          detail: `${failure.reason} (${attempts}; first failure ${failure.firstFailedAt})`,
+          detail: `${failure.reason} (${attempts})`,
           at: failure.lastFailedAt,
+          since: failure.firstFailedAt,
         });
       }
       if (!state.done.has(run) && !failure && !pending) out.push({ stage, status: "not done yet" });
