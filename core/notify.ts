@@ -318,6 +318,23 @@ export interface NotifyFailuresResult {
 }
 
 /**
+ * Ledger updates of one file run one after the other, so that two stages notifying at the same time (watch mode)
+ * cannot overwrite each other's entries.
+ */
+const ledgerLocks = new Map<string, Promise<unknown>>();
+
+function withLedger<T>(path: string, work: () => Promise<T>): Promise<T> {
+  const previous = ledgerLocks.get(path) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(work);
+  const tail = next.catch(() => {});
+  ledgerLocks.set(path, tail);
+  tail.then(() => {
+    if (ledgerLocks.get(path) === tail) ledgerLocks.delete(path);
+  });
+  return next;
+}
+
+/**
  * End-of-batch notification: drops failures already notified by an earlier invocation, sends one message about
  * the rest through every notifier, and remembers them once at least one notifier delivered (if all fail, the next
  * invocation tries again). Never throws: every problem is logged.
@@ -327,35 +344,46 @@ export async function notifyFailures(options: NotifyFailuresOptions): Promise<No
   if (options.notifiers.length === 0 || options.failures.length === 0) return result;
   const { logger } = options;
   const stage = notificationStage(options.stage);
+  const path = join(options.workDir, LEDGER_FILE);
   try {
-    const ledger = await NotificationLedger.load(join(options.workDir, LEDGER_FILE), logger);
-    const fresh = options.failures.filter((failure) => ledger.isNew(stage, failure));
-    result.suppressed = options.failures.length - fresh.length;
-    if (fresh.length === 0) {
-      logger.info(`${result.suppressed} ${stage} failures were already notified; no notification sent`);
-      return result;
-    }
-    result.notification = composeFailureNotification({
-      stage,
-      failures: fresh,
-      retryCommand: options.retryCommand,
-      host: options.host,
-      now: options.now,
-      alreadyNotified: result.suppressed,
-    });
-    const delivery = await notifyAll(options.notifiers, result.notification, logger, options.timeoutMs);
-    result.sent = delivery.sent;
-    result.failed = delivery.failed;
-    if (delivery.sent.length > 0) {
-      ledger.remember(stage, fresh, options.now);
-      await ledger.save(options.now).catch((error) =>
-        logger.warn(`Cannot write ${ledger.path} (${describeError(error)}); failures may be notified again`)
-      );
-    }
+    await withLedger(path, () => deliverFresh(options, stage, path, result));
   } catch (error) {
     logger.error(`Failure notification for the ${stage} stage failed: ${describeError(error)}`);
   }
   return result;
+}
+
+async function deliverFresh(
+  options: NotifyFailuresOptions,
+  stage: string,
+  path: string,
+  result: NotifyFailuresResult,
+): Promise<void> {
+  const { logger } = options;
+  const ledger = await NotificationLedger.load(path, logger);
+  const fresh = options.failures.filter((failure) => ledger.isNew(stage, failure));
+  result.suppressed = options.failures.length - fresh.length;
+  if (fresh.length === 0) {
+    logger.info(`${result.suppressed} ${stage} failures were already notified; no notification sent`);
+    return;
+  }
+  result.notification = composeFailureNotification({
+    stage,
+    failures: fresh,
+    retryCommand: options.retryCommand,
+    host: options.host,
+    now: options.now,
+    alreadyNotified: result.suppressed,
+  });
+  const delivery = await notifyAll(options.notifiers, result.notification, logger, options.timeoutMs);
+  result.sent = delivery.sent;
+  result.failed = delivery.failed;
+  if (delivery.sent.length > 0) {
+    ledger.remember(stage, fresh, options.now);
+    await ledger.save(options.now).catch((error) =>
+      logger.warn(`Cannot write ${ledger.path} (${describeError(error)}); failures may be notified again`)
+    );
+  }
 }
 
 /**
@@ -368,9 +396,12 @@ export async function forgetNotified(
   runs: Iterable<number>,
   logger: Logger,
 ): Promise<void> {
+  const path = join(workDir, LEDGER_FILE);
   try {
-    const ledger = await NotificationLedger.load(join(workDir, LEDGER_FILE), logger);
-    if (ledger.forget(stage, runs) > 0) await ledger.save();
+    await withLedger(path, async () => {
+      const ledger = await NotificationLedger.load(path, logger);
+      if (ledger.forget(stage, runs) > 0) await ledger.save();
+    });
   } catch (error) {
     logger.warn(`Cannot update the notification ledger in ${workDir}: ${describeError(error)}`);
   }

@@ -129,7 +129,8 @@ export class CarbonClient implements Metrics {
       }
       const dropped = this.#queue.push(line);
       if (dropped > 0) this.#countDropped(dropped);
-      if (this.#queue.length >= this.#batchSize) void this.#kick(false);
+      // During an outage the flush timer retries on its own; kicking per send would only churn promises.
+      if (this.#queue.length >= this.#batchSize && this.#now() >= this.#retryAt) void this.#kick(false);
     } catch (error) {
       // A metric must never take the pipeline down; an internal bug here is logged, not thrown.
       this.#logger?.debug(`Metric '${path}' not queued: ${describeError(error)}`);

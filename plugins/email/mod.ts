@@ -135,8 +135,9 @@ export class EmailNotifier implements Notifier {
       await transport.sendMail({
         from: o.sender_email ?? undefined,
         to: o.recipient_email ?? undefined,
-        subject: notification.subject,
-        text: notification.text,
+        // Composed text is already redacted; a custom composer's may not be.
+        subject: redact(notification.subject),
+        text: redact(notification.text),
       });
       this.#logger?.info(`Failure report email sent to ${o.recipient_email}`);
     } catch (error) {

@@ -101,7 +101,8 @@ export class SlackNotifier implements Notifier {
           "authorization": `Bearer ${o.bot_token}`,
           "content-type": "application/json; charset=utf-8",
         },
-        body: JSON.stringify(message),
+        // Masking inside JSON strings is safe: `***` needs no escaping. The token is only in the header.
+        body: redact(JSON.stringify(message)),
         signal: abort.signal,
       });
       status = response.status;
