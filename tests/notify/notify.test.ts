@@ -228,3 +228,16 @@ Deno.test("NotificationLedger: entries older than 90 days are dropped on save", 
   assert.equal(reloaded.isNew("import", failure(2, "new", "import")), false);
   assert.equal(reloaded.isNew("import", failure(1, "old", "import")), true);
 });
+
+Deno.test("notifyFailures: two stages notifying at once both land in the ledger", async () => {
+  await using dir = await tempDir();
+  const logger = new RecordingLogger();
+  const base = { notifiers: [new FakeNotifier("email")], retryCommand: "r", workDir: dir.path, logger };
+  await Promise.all([
+    notifyFailures({ ...base, stage: "import", failures: [failure(1, "a", "import"), failure(2, "b", "import")] }),
+    notifyFailures({ ...base, stage: "migration", failures: [failure(3)] }),
+    forgetNotified(dir.path, "import", [99], logger),
+  ]);
+  const ledger = JSON.parse(await Deno.readTextFile(join(dir.path, LEDGER_FILE)));
+  assert.deepEqual(Object.keys(ledger.notified), ["import/1", "import/2", "migration/3"]);
+});
