@@ -1,0 +1,55 @@
+/**
+ * The seam between the store's document logic (one implementation, in `store.ts`) and the two artdaq_database
+ * providers: the filesystem database (`fs/backend.ts`) and MongoDB (`mongo/backend.ts`). A backend only moves
+ * whole documents in and out of collections and answers the few indexed questions the store asks; it knows
+ * nothing about runs, schema rules or versions.
+ *
+ * @module
+ */
+
+import type { JsonObject } from "../../core/json/mod.ts";
+
+/** A document as stored in one collection. */
+export interface StoredDocument {
+  collection: string;
+  /** 24-hex `_id.$oid`. */
+  id: string;
+  /** The whole stored document in the ordered model, keys in artdaq_database order (§3.1). */
+  doc: JsonObject;
+}
+
+/** A configuration name with its newest `configurations.assigned` timestamp (for "newest first" choices). */
+export interface ConfigurationEntry {
+  name: string;
+  assigned: string;
+}
+
+/** One artdaq_database provider. */
+export interface Backend {
+  /** `filesystem` or `mongo`, as artdaq_database names its providers. */
+  readonly provider: "filesystem" | "mongo";
+  /** Human description, credentials masked. */
+  describe(): string;
+  /**
+   * Every `<run>/<name>` configuration that has a document of `entity` in `collection`, grouped by run number:
+   * one index read (filesystem) or one query (MongoDB), never a per-run scan.
+   */
+  configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>>;
+  /** The same for one run (indexed). */
+  configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]>;
+  /**
+   * Every document whose `configurations.name` includes `configuration`, in every collection or only in
+   * `collection` (the `buildfilter` + `load` of artdaq_database, without the version choice).
+   */
+  findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]>;
+  /**
+   * Inserts or replaces documents by id in one collection. Each document write is atomic; the collection's
+   * search structures (filesystem `index.json`) are updated under a lock once for the batch, after the documents.
+   */
+  upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
+  /** Removes documents by id (used only to clean up our own incomplete writes). */
+  remove(collection: string, ids: readonly string[]): Promise<void>;
+  /** Creates the database's `SystemMetadata` record when the database has none (artdaq_database does on connect). */
+  ensureDatabase(): Promise<void>;
+  close(): Promise<void>;
+}

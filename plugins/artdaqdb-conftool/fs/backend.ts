@@ -1,0 +1,243 @@
+/**
+ * The filesystem provider (`filesystemdb://`, artdaq-database.md §4): one directory per collection, one
+ * `<oid>.json` file per document in the JsonWriter layout, and a per-collection `index.json` that is the only
+ * search path. On top of the C++ behaviour: atomic writes, a lock around every `index.json` update, and an
+ * in-memory cache of parsed indexes that is reused only while the file is unchanged (same inode, size and
+ * nanosecond mtime), so repeated questions about a large database do not re-parse it.
+ *
+ * @module
+ */
+
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
+import { describeError, StoreError } from "../../../core/errors.ts";
+import type { Backend, ConfigurationEntry, StoredDocument } from "../backend.ts";
+import { documentFacts } from "../document.ts";
+import { randomOid } from "../ids.ts";
+import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
+import type { Clock } from "../timestamp.ts";
+import { writeFilesAtomic } from "./atomic.ts";
+import { CollectionIndex, EMPTY_INDEX_TEXT } from "./index_file.ts";
+import { LOCK_FILE, withFileLock } from "./lock.ts";
+
+/** Settings of the filesystem backend. */
+export interface FilesystemBackendOptions {
+  /** Absolute database directory. */
+  path: string;
+  /** `filesystemdb://<path>`, recorded in SystemMetadata. */
+  uri: string;
+  /** fsync documents and indexes (default true; false only for scratch data). */
+  durable: boolean;
+  /** How long to wait for another process's index lock. */
+  lockTimeoutMs: number;
+  clock: Clock;
+}
+
+const INDEX_FILE = "index.json";
+
+interface CachedIndex {
+  stamp: string;
+  index: CollectionIndex;
+}
+
+/** The filesystem provider. */
+export class FilesystemBackend implements Backend {
+  readonly provider = "filesystem" as const;
+  readonly #options: FilesystemBackendOptions;
+  readonly #cache = new Map<string, CachedIndex>();
+
+  constructor(options: FilesystemBackendOptions) {
+    this.#options = options;
+  }
+
+  describe(): string {
+    return this.#options.uri;
+  }
+
+  async configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
+    const index = await this.#index(collection);
+    const out = new Map<number, ConfigurationEntry[]>();
+    for (const [run, names] of index.configurationsByRun(entity)) {
+      out.set(run, names.map((name) => ({ name, assigned: index.latestAssigned(name) })));
+    }
+    return out;
+  }
+
+  async configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
+    const index = await this.#index(collection);
+    const names = index.configurationsByRun(entity).get(run) ?? [];
+    return names.map((name) => ({ name, assigned: index.latestAssigned(name) }));
+  }
+
+  async findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]> {
+    const collections = collection ? [collection] : await this.#collections();
+    const found = await Promise.all(collections.map(async (collection) => {
+      const index = await this.#index(collection);
+      const ids = index.ids("configurations.name", configuration);
+      return await Promise.all(ids.map((id) => this.#readDocument(collection, id)));
+    }));
+    return found.flat();
+  }
+
+  async upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    if (documents.length === 0) return;
+    const directory = this.#directory(collection);
+    const encoder = new TextEncoder();
+    await this.#io(`write documents into ${directory}`, () =>
+      writeFilesAtomic(
+        directory,
+        documents.map((stored) => ({ name: `${stored.id}.json`, data: encoder.encode(stringifyArtdaq(stored.doc)) })),
+        this.#options.durable,
+      ));
+    await this.#updateIndex(collection, (index) => {
+      for (const stored of documents) index.add(documentFacts(stored.doc));
+    });
+  }
+
+  async remove(collection: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    // Index first: a crash afterwards leaves unlisted files, which no reader ever opens.
+    await this.#updateIndex(collection, (index) => {
+      for (const id of ids) index.remove(id);
+    });
+    const directory = this.#directory(collection);
+    await Promise.all(ids.map((id) => Deno.remove(join(directory, `${id}.json`)).catch(() => {})));
+  }
+
+  async ensureDatabase(): Promise<void> {
+    const directory = this.#directory(SYSTEM_METADATA);
+    if (await exists(directory)) return;
+    const id = randomOid();
+    const text = systemMetadataFileText(systemMetadataDocument(this.#options.uri, this.#options.clock()), id);
+    const encoder = new TextEncoder();
+    await this.#io(`create ${directory}`, () =>
+      writeFilesAtomic(directory, [
+        { name: `${id}.json`, data: encoder.encode(text) },
+        { name: INDEX_FILE, data: encoder.encode(EMPTY_INDEX_TEXT) },
+      ], this.#options.durable));
+  }
+
+  close(): Promise<void> {
+    this.#cache.clear();
+    return Promise.resolve();
+  }
+
+  #directory(collection: string): string {
+    return join(this.#options.path, collection);
+  }
+
+  async #collections(): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.#options.path)) {
+        if (entry.isDirectory && !entry.name.startsWith(".") && entry.name !== SYSTEM_METADATA) names.push(entry.name);
+      }
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return [];
+      throw this.#error(`list collections in ${this.#options.path}`, error);
+    }
+    return names.sort();
+  }
+
+  /** The parsed index, from the cache while the file is unchanged. A missing index reads as empty (as in C++). */
+  async #index(collection: string): Promise<CollectionIndex> {
+    const path = join(this.#directory(collection), INDEX_FILE);
+    const stamp = await fileStamp(path);
+    if (stamp === null) return CollectionIndex.empty();
+    const cached = this.#cache.get(collection);
+    if (cached && cached.stamp === stamp) return cached.index;
+    const text = await this.#io(`read ${path}`, () => Deno.readTextFile(path));
+    let index: CollectionIndex;
+    try {
+      index = CollectionIndex.parse(text, path);
+    } catch (error) {
+      throw new StoreError(
+        `${path} is corrupt (${describeError(error)}); rebuild it with artdaq_database's rebuild_database_index, ` +
+          `or restore it from a backup`,
+      );
+    }
+    this.#cache.set(collection, { stamp, index });
+    return index;
+  }
+
+  /** Read-modify-write of a collection's index under its lock, written atomically. */
+  async #updateIndex(collection: string, change: (index: CollectionIndex) => void): Promise<void> {
+    const directory = this.#directory(collection);
+    await Deno.mkdir(directory, { recursive: true });
+    await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
+      const index = await this.#index(collection);
+      change(index);
+      const path = join(directory, INDEX_FILE);
+      try {
+        await writeFilesAtomic(
+          directory,
+          [{ name: INDEX_FILE, data: new TextEncoder().encode(index.toText()) }],
+          this.#options.durable,
+        );
+      } catch (error) {
+        this.#cache.delete(collection);
+        throw this.#error(`write ${path}`, error);
+      }
+      const stamp = await fileStamp(path);
+      if (stamp === null) this.#cache.delete(collection);
+      else this.#cache.set(collection, { stamp, index });
+    });
+  }
+
+  async #readDocument(collection: string, id: string): Promise<StoredDocument> {
+    const path = join(this.#directory(collection), `${id}.json`);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new StoreError(
+          `${collection}/index.json lists document ${id} but ${path} is missing; rebuild the index with ` +
+            `artdaq_database's rebuild_database_index`,
+        );
+      }
+      throw this.#error(`read ${path}`, error);
+    }
+    let doc;
+    try {
+      doc = parseOrdered(text, { source: path, allowTrailing: true });
+    } catch (error) {
+      throw new StoreError(`${path} is not a valid document: ${describeError(error)}`);
+    }
+    if (!(doc instanceof JsonObject)) throw new StoreError(`${path} is not a JSON object`);
+    return { collection, id, doc };
+  }
+
+  async #io<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      throw this.#error(what, error);
+    }
+  }
+
+  #error(what: string, error: unknown): StoreError {
+    if (error instanceof StoreError) return error;
+    return new StoreError(`artdaqDB ${this.#options.uri}: cannot ${what}: ${describeError(error)}`, { cause: error });
+  }
+}
+
+/** Identity of a file's current content: inode, size and nanosecond mtime; null when absent. */
+async function fileStamp(path: string): Promise<string | null> {
+  try {
+    const info = await stat(path, { bigint: true });
+    return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * A filesystem collection's `index.json` (artdaq-database.md §4.2): the only search path the C++ filesystem
+ * provider ever uses, so it must stay exactly in step with the documents. Layout and maintenance rules:
+ *
+ * - keys `ouid` (list of ids), then maps `version`, `configurations.name`, `entities.name`, `aliases.active.name`,
+ *   `runs.name`, `configurations.assigned` (name → list);
+ * - every list sorted as strings and de-duplicated; new map keys appended at the end (insertion order, which a JS
+ *   object would break for numeric keys such as run numbers, hence `Map`);
+ * - written in the JsonWriter layout once it holds a document; a fresh index is the compact template text.
+ *
+ * Keys we do not know are kept as they are.
+ *
+ * @module
+ */
+
+import { JsonObject, type JsonValue, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
+import type { DocumentFacts } from "../document.ts";
+import { runOfConfiguration } from "../naming.ts";
+
+/** The exact text artdaq_database writes for a new, empty index (`empty_filesystem_index`). */
+export const EMPTY_INDEX_TEXT =
+  `{"ouid":[], "version":{},"configurations.name":{}, "entities.name":{},"aliases.active.name":{}, "runs.name":{},"configurations.assigned":{} }`;
+
+const MAP_KEYS = [
+  "version",
+  "configurations.name",
+  "entities.name",
+  "aliases.active.name",
+  "runs.name",
+  "configurations.assigned",
+] as const;
+
+/** Name of one of the index maps. */
+export type IndexMapName = typeof MAP_KEYS[number];
+
+/** The parsed index of one collection. */
+export class CollectionIndex {
+  /** Every document id, sorted. */
+  readonly ouid: string[];
+  /** The maps in file order (known ones first when created here). */
+  readonly maps: Map<string, Map<string, string[]>>;
+  /** Unknown top-level entries, kept for the round trip. */
+  readonly #extra: Array<[string, JsonValue]>;
+  readonly #byRun = new Map<string, Map<number, string[]>>();
+
+  private constructor(ouid: string[], maps: Map<string, Map<string, string[]>>, extra: Array<[string, JsonValue]>) {
+    this.ouid = ouid;
+    this.maps = maps;
+    this.#extra = extra;
+    for (const key of MAP_KEYS) if (!maps.has(key)) maps.set(key, new Map());
+  }
+
+  /** An index with no documents. */
+  static empty(): CollectionIndex {
+    return new CollectionIndex([], new Map(), []);
+  }
+
+  /**
+   * Parses index text (template or JsonWriter layout, ours or the C++ provider's). Throws `JsonSyntaxError` /
+   * `TypeError` for a corrupt index; the caller names the collection.
+   *
+   * @example
+   * ```ts
+   * CollectionIndex.parse(EMPTY_INDEX_TEXT).ouid; // []
+   * ```
+   */
+  static parse(text: string, source = "index.json"): CollectionIndex {
+    const root = parseOrdered(text, { source, allowTrailing: true });
+    if (!(root instanceof JsonObject)) throw new TypeError(`${source}: the index is not a JSON object`);
+    let ouid: string[] = [];
+    const maps = new Map<string, Map<string, string[]>>();
+    const extra: Array<[string, JsonValue]> = [];
+    for (const [key, value] of root.entries) {
+      if (key === "ouid") ouid = sortedUnique(stringList(value, source, key));
+      else if (value instanceof JsonObject && (MAP_KEYS as readonly string[]).includes(key)) {
+        const map = new Map<string, string[]>();
+        for (const [name, list] of value.entries) {
+          const merged = map.get(name);
+          const items = stringList(list, source, `${key}.${name}`);
+          map.set(name, merged ? sortedUnique([...merged, ...items]) : sortedUnique(items));
+        }
+        maps.set(key, map);
+      } else extra.push([key, value]);
+    }
+    return new CollectionIndex(ouid, maps, extra);
+  }
+
+  /** The index in the JsonWriter layout (no final newline), as the C++ provider rewrites it. */
+  toText(): string {
+    const root = new JsonObject([["ouid", this.ouid]]);
+    for (const [key, map] of this.maps) {
+      root.add(key, new JsonObject([...map].map(([name, list]) => [name, list] as [string, JsonValue])));
+    }
+    for (const entry of this.#extra) root.add(entry[0], entry[1]);
+    return stringifyArtdaq(root);
+  }
+
+  /** The map `name`. */
+  map(name: IndexMapName): Map<string, string[]> {
+    return this.maps.get(name)!;
+  }
+
+  /** Ids listed under `value` in map `name` (sorted; empty when absent). */
+  ids(name: IndexMapName, value: string): readonly string[] {
+    return this.map(name).get(value) ?? [];
+  }
+
+  /** Whether the index lists `id`. */
+  has(id: string): boolean {
+    return binarySearch(this.ouid, id) >= 0;
+  }
+
+  /** Adds one document's entries (`addDocument` of the C++ provider). Idempotent. */
+  add(facts: DocumentFacts): void {
+    insertSorted(this.ouid, facts.id);
+    this.#addTo("version", facts.version, facts.id);
+    for (const configuration of facts.configurations) {
+      this.#addTo("configurations.name", configuration.name, facts.id);
+      if (configuration.assigned) this.#addTo("configurations.assigned", configuration.name, configuration.assigned);
+    }
+    for (const entity of facts.entities) this.#addTo("entities.name", entity, facts.id);
+    for (const alias of facts.aliases) this.#addTo("aliases.active.name", alias, facts.id);
+    for (const run of facts.runs) this.#addTo("runs.name", run, facts.id);
+    this.#byRun.clear();
+  }
+
+  /**
+   * Removes a document id from every list; a name left without ids disappears (and with it its
+   * `configurations.assigned` entry). The C++ provider never removes; we only do it to clean up our own
+   * incomplete writes.
+   */
+  remove(id: string): void {
+    const at = binarySearch(this.ouid, id);
+    if (at >= 0) this.ouid.splice(at, 1);
+    for (const key of MAP_KEYS) {
+      if (key === "configurations.assigned") continue;
+      const map = this.map(key);
+      for (const [name, list] of map) {
+        const index = binarySearch(list, id);
+        if (index < 0) continue;
+        list.splice(index, 1);
+        if (list.length === 0) {
+          map.delete(name);
+          if (key === "configurations.name") this.map("configurations.assigned").delete(name);
+        }
+      }
+    }
+    this.#byRun.clear();
+  }
+
+  /**
+   * Configuration names of the form `<run>/<name>` that have a document of `entity`, grouped by run number
+   * (leading digits, as the Python archiver parses them with `^\s*(\d+)/`). Computed once per index version.
+   */
+  configurationsByRun(entity: string): Map<number, string[]> {
+    const cached = this.#byRun.get(entity);
+    if (cached) return cached;
+    const entityIds = this.ids("entities.name", entity);
+    const byRun = new Map<number, string[]>();
+    for (const [name, ids] of this.map("configurations.name")) {
+      const run = runOfConfiguration(name);
+      if (run === null || !ids.some((id) => binarySearch(entityIds, id) >= 0)) continue;
+      const list = byRun.get(run);
+      if (list) list.push(name);
+      else byRun.set(run, [name]);
+    }
+    this.#byRun.set(entity, byRun);
+    return byRun;
+  }
+
+  /** The newest `configurations.assigned` timestamp of `configuration` ("" when none). */
+  latestAssigned(configuration: string): string {
+    const list = this.map("configurations.assigned").get(configuration);
+    return list && list.length > 0 ? list[list.length - 1] : "";
+  }
+
+  #addTo(name: IndexMapName, value: string, id: string): void {
+    const map = this.map(name);
+    const list = map.get(value);
+    if (list) insertSorted(list, id);
+    else map.set(value, [id]);
+  }
+}
+
+function stringList(value: JsonValue, source: string, where: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== "string")) {
+    throw new TypeError(`${source}: '${where}' is not a list of strings`);
+  }
+  return value as string[];
+}
+
+function sortedUnique(list: string[]): string[] {
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1] < list[i];
+  if (ordered) return list;
+  const sorted = [...list].sort(compare);
+  return sorted.filter((item, i) => i === 0 || item !== sorted[i - 1]);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function binarySearch(list: readonly string[], value: string): number {
+  let low = 0;
+  let high = list.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const item = list[mid];
+    if (item === value) return mid;
+    if (item < value) low = mid + 1;
+    else high = mid - 1;
+  }
+  return -(low + 1);
+}
+
+function insertSorted(list: string[], value: string): void {
+  const at = binarySearch(list, value);
+  if (at < 0) list.splice(-(at + 1), 0, value);
+}

@@ -1,0 +1,93 @@
+/**
+ * The `artdaqdb-conftool` store plugin: archives runs into artdaq_database's own format, natively, over
+ * `filesystemdb://` or `mongodb://` — what the Python archiver did through the C++ `conftoolp` binding. What it
+ * writes is readable by artdaq_database's tools (bulkdownloader, conftool) and what they wrote is readable here.
+ *
+ * Options are the configuration's `artdaq_db` section, keys verbatim; this plugin reads `database_uri`
+ * (falling back to `ARTDAQ_DATABASE_URI`) and ignores the keys of the bulk-tools plugin.
+ *
+ * @example
+ * ```ts
+ * import { artdaqdbConftool } from "./plugins/artdaqdb-conftool/mod.ts";
+ * const store = artdaqdbConftool({ database_uri: "filesystemdb:///data/artdaq_database_archive" });
+ * console.log(await store.listRuns());
+ * await store.close();
+ * ```
+ *
+ * @module
+ */
+
+import { definePlugin } from "../../core/registry.ts";
+import type { Logger, Store } from "../../core/roles.ts";
+import type { Backend } from "./backend.ts";
+import { FilesystemBackend } from "./fs/backend.ts";
+import { MongoBackend } from "./mongo/backend.ts";
+import { ConftoolStore } from "./store.ts";
+import { type Clock, systemClock } from "./timestamp.ts";
+import { parseDatabaseUri } from "./uri.ts";
+
+export { ConftoolStore } from "./store.ts";
+export type { Backend, StoredDocument } from "./backend.ts";
+
+/** Options: the `artdaq_db` configuration section (other keys of the section are accepted and ignored). */
+export interface Options {
+  /** `filesystemdb:///abs/path` or `mongodb://[user:pass@]host[:port]/db`; empty → `ARTDAQ_DATABASE_URI`. */
+  database_uri?: string | null;
+  [key: string]: unknown;
+}
+
+/** Defaults of {@link Options}. */
+export const defaults: Options = { database_uri: "" };
+
+/** Runtime settings that do not come from the configuration file. */
+export interface Runtime {
+  logger?: Logger;
+  /** Directory relative filesystem paths resolve against (the configuration file's directory). */
+  configDir?: string;
+  /** Timestamp source (tests). */
+  clock?: Clock;
+  /** Environment lookup (tests); default `Deno.env.get`. */
+  env?: (name: string) => string | undefined;
+  /** fsync documents and indexes on the filesystem provider (default true; false only for scratch data). */
+  durable?: boolean;
+  /** How long to wait for another process's `index.json` lock, ms (default 60 000). */
+  lockTimeoutMs?: number;
+}
+
+/**
+ * Creates the store for `options.database_uri`. Credentials in a MongoDB URI are registered with the redaction
+ * layer at once; `describe()` and every error show them masked. Nothing is opened until the first call.
+ *
+ * @example
+ * ```ts
+ * const store = artdaqdbConftool({ database_uri: "mongodb://daq:secret@dbhost:27017/artdaq_database_archive" });
+ * store.describe(); // "artdaqdb-conftool mongodb://daq:***@dbhost:27017/artdaq_database_archive"
+ * ```
+ */
+export function artdaqdbConftool(options: Options = defaults, runtime: Runtime = {}): Store {
+  const env = runtime.env ?? ((name: string) => Deno.env.get(name));
+  const clock = runtime.clock ?? systemClock;
+  const uri = parseDatabaseUri(options.database_uri ?? "", env, runtime.configDir ?? Deno.cwd());
+  const backend: Backend = uri.provider === "filesystem"
+    ? new FilesystemBackend({
+      path: uri.path,
+      uri: uri.uri,
+      durable: runtime.durable ?? true,
+      lockTimeoutMs: runtime.lockTimeoutMs ?? 60_000,
+      clock,
+    })
+    : new MongoBackend({ uri, clock, env });
+  return new ConftoolStore(backend, { clock, logger: runtime.logger });
+}
+
+/** The plugin: role `store`, name `artdaqdb-conftool`. */
+export default definePlugin<"store", Options>({
+  role: "store",
+  name: "artdaqdb-conftool",
+  defaults,
+  create: (options, context) =>
+    artdaqdbConftool(options, {
+      logger: context.logger.child("plugins.artdaqdb-conftool"),
+      configDir: context.configDir,
+    }),
+});

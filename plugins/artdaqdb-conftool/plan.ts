@@ -1,0 +1,106 @@
+/**
+ * Turns a prepared run into the documents to store: each FHiCL file converted to DB-JSON (by the FHiCL engine),
+ * placed in its collection and entity by the `schema.fcl` rules, plus the `hashes` entity of an initial archive,
+ * ordered so that the `schema` document in `SystemLayout` comes last. That document is the run's commit marker:
+ * a run is listed only once it is stored, so a run whose write was interrupted is never mistaken for archived
+ * (original-archiver.md §16.1-3).
+ *
+ * @module
+ */
+
+import { RunInputError } from "../../core/errors.ts";
+import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
+import type { JsonObject } from "../../core/json/mod.ts";
+import type { PreparedDocument, PutKind } from "../../core/roles.ts";
+import { payloadKey } from "./document.ts";
+import { HASHES_ENTITY, hashesText } from "./hashes.ts";
+import { fileStem, placeDocument, RUN_HISTORY, SCHEMA_ENTITY, schemaRules, SYSTEM_LAYOUT } from "./schema_rules.ts";
+
+/** One document ready to be stored. */
+export interface PlannedDocument {
+  /** Source file name (`boot.fcl`), or `hashes.fcl` for the generated hashes. */
+  name: string;
+  /** The FHiCL text as prepared. */
+  text: string;
+  collection: string;
+  entity: string;
+  /** `fhiclToDbJson` of the text. */
+  dbJson: JsonObject;
+  /** {@link payloadKey} of `dbJson`, to recognise an identical stored document. */
+  payload: string;
+}
+
+/**
+ * Plans the documents of one put. Throws `RunInputError` (naming run and file) for a document that is not FHiCL,
+ * unparsable FHiCL, a missing `schema.fcl`, or two files that would be stored (and exported) under one entity.
+ *
+ * @example
+ * ```ts
+ * const planned = planDocuments(12345, prepared.documents, "initial", "2024-03-04T12:05:01.337-0600");
+ * planned.at(-1)?.entity; // "schema"
+ * ```
+ */
+export function planDocuments(
+  run: number,
+  documents: readonly PreparedDocument[],
+  kind: PutKind,
+  timestamp: string,
+): PlannedDocument[] {
+  for (const document of documents) {
+    if (!/\.fcl$/.test(document.name)) {
+      throw new RunInputError(
+        `run ${run}: ${document.name} is not a FHiCL (.fcl) document; artdaq_database stores only FHiCL here; ` +
+          `enable its converter in fhiclize_generate`,
+        { run },
+      );
+    }
+  }
+  const convert = (name: string, text: string, entity: string): JsonObject =>
+    fhiclToDbJson(text, entity, { timestamp, sourceName: `run ${run}: ${name}` });
+
+  const schemaDocument = documents.find((document) => fileStem(document.name) === SCHEMA_ENTITY);
+  if (!schemaDocument) {
+    throw new RunInputError(
+      `run ${run}: the ${kind} documents have no schema.fcl; artdaq_database needs it in SystemLayout ` +
+        `(check artdaq_db.fcl_conf_dir)`,
+      { run },
+    );
+  }
+  const rules = schemaRules(convert(schemaDocument.name, schemaDocument.text, SCHEMA_ENTITY), run);
+
+  const planned: PlannedDocument[] = [];
+  const byEntity = new Map<string, string>();
+  const add = (name: string, text: string, collection: string, entity: string) => {
+    checkEntity(run, name, entity);
+    const other = byEntity.get(entity);
+    if (other !== undefined) {
+      throw new RunInputError(
+        `run ${run}: ${other} and ${name} would both be stored as entity '${entity}' (and exported as ` +
+          `${entity}.fcl); rename one of them`,
+        { run },
+      );
+    }
+    byEntity.set(entity, name);
+    const dbJson = convert(name, text, entity);
+    planned.push({ name, text, collection, entity, dbJson, payload: payloadKey(dbJson) });
+  };
+  for (const document of documents) {
+    const placement = placeDocument(document.name, rules);
+    add(document.name, document.text, placement.collection, placement.entity);
+  }
+  if (kind === "initial" && !byEntity.has(HASHES_ENTITY)) {
+    add(`${HASHES_ENTITY}.fcl`, hashesText(planned), RUN_HISTORY, HASHES_ENTITY);
+  }
+  // The marker last; otherwise keep the prepared order.
+  const isMarker = (p: PlannedDocument) => p.collection === SYSTEM_LAYOUT && p.entity === SCHEMA_ENTITY;
+  return [...planned.filter((p) => !isMarker(p)), ...planned.filter(isMarker)];
+}
+
+function checkEntity(run: number, name: string, entity: string): void {
+  if (!entity || entity === "." || entity === ".." || /[/\\\0]/.test(entity)) {
+    throw new RunInputError(
+      `run ${run}: ${name} maps to entity '${entity}', which cannot be a file name; fix the schema.fcl rule`,
+      { run },
+    );
+  }
+}

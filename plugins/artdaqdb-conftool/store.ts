@@ -1,0 +1,288 @@
+/**
+ * The `Store` role over artdaq_database's own format: one implementation of the document logic (naming,
+ * versions, retries, export) for both providers, which sit behind the {@link Backend} seam.
+ *
+ * Write protocol (what makes a run "complete or detectably incomplete", original-archiver.md §16.1-3):
+ *
+ * 1. Plan the documents; the `schema` document in `SystemLayout` is the commit marker and is written last.
+ * 2. Compare with what the database already holds for the same configuration and version: identical documents
+ *    are kept (never duplicated), differing or left-over ones of an unfinished write are replaced or removed.
+ * 3. Write every other collection, then `SystemLayout`. Each document write is atomic, each index update locked.
+ *
+ * A run is listed (`listRuns`, `configurationName`) only when its configuration has a `schema` document in
+ * `SystemLayout`, so a crash anywhere before step 3 ends leaves the run unlisted, and the next `putRun`
+ * completes it. Document ids are derived from (collection, configuration, version, entity), so a retry rewrites
+ * the same documents instead of adding copies.
+ *
+ * @module
+ */
+
+import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
+import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
+import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
+import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
+import { exportDocuments } from "./export.ts";
+import { documentId } from "./ids.ts";
+import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
+import { planDocuments, type PlannedDocument } from "./plan.ts";
+import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
+import { artdaqTimestampToIso, type Clock, systemClock } from "./timestamp.ts";
+
+/** Settings of {@link ConftoolStore} besides its backend. */
+export interface ConftoolStoreSettings {
+  /** Timestamp source for new documents (default: local time now). */
+  clock?: Clock;
+  /** Where warnings go (e.g. a run with several configurations). */
+  logger?: Logger;
+}
+
+/** What a put has to do for one version. */
+interface VersionDiff {
+  writes: Array<{ planned: PlannedDocument; id: string }>;
+  /** Documents to delete: surplus copies, and entities no longer planned. */
+  removals: StoredDocument[];
+  /** Entities stored but not planned (a subset of the removals' entities). */
+  unplanned: string[];
+}
+
+/** The artdaq_database store (filesystem or MongoDB, by backend). */
+export class ConftoolStore implements Store {
+  readonly kind = "artdaqdb-conftool";
+  readonly #backend: Backend;
+  readonly #clock: Clock;
+  readonly #logger?: Logger;
+  #ready: Promise<void> | null = null;
+
+  constructor(backend: Backend, settings: ConftoolStoreSettings = {}) {
+    this.#backend = backend;
+    this.#clock = settings.clock ?? systemClock;
+    this.#logger = settings.logger;
+  }
+
+  async listRuns(): Promise<number[]> {
+    const byRun = await this.#backend.configurationsByRun(SYSTEM_LAYOUT, SCHEMA_ENTITY);
+    return [...byRun.keys()].sort((a, b) => a - b);
+  }
+
+  async configurationName(run: number): Promise<string | null> {
+    const entries = await this.#backend.configurationsOfRun(SYSTEM_LAYOUT, SCHEMA_ENTITY, run);
+    if (entries.length === 0) return null;
+    const chosen = newestConfiguration(entries);
+    if (entries.length > 1) {
+      this.#logger?.warn(
+        `run ${run} has ${entries.length} configurations in artdaqDB (${entries.map((e) => e.name).join(", ")}); ` +
+          `using the newest, ${chosen}`,
+        { run },
+      );
+    }
+    return chosen;
+  }
+
+  async putRun(prepared: PreparedRun, kind: PutKind): Promise<void> {
+    const run = prepared.run;
+    if (!Number.isSafeInteger(run) || run < 0) throw new RunInputError(`run ${run}: not a valid run number`);
+    if (!prepared.configName || /[/\0]/.test(prepared.configName)) {
+      throw new RunInputError(
+        `run ${run}: configuration name '${prepared.configName}' is empty or contains '/'; fix 'Config name' in metadata.txt`,
+        { run },
+      );
+    }
+    const documents = kind === "initial" ? prepared.documents : prepared.updateDocuments;
+    if (documents.length === 0) {
+      if (kind === "initial") throw new RunInputError(`run ${run}: no documents to archive`, { run });
+      return;
+    }
+    const configuration = configurationOf(run, prepared.configName);
+    const timestamp = this.#clock();
+    const planned = planDocuments(run, documents, kind, timestamp);
+    await this.#ensureDatabase();
+    const existing = await this.#backend.findConfiguration(configuration);
+    if (kind === "initial") await this.#putInitial(run, configuration, planned, existing, timestamp);
+    else await this.#putUpdate(run, configuration, planned, existing, timestamp);
+  }
+
+  async hasUpdate(run: number): Promise<boolean> {
+    const configuration = await this.configurationName(run);
+    if (configuration === null) return false;
+    const documents = await this.#backend.findConfiguration(configuration, SYSTEM_LAYOUT);
+    return documents.some((stored) => {
+      const facts = documentFacts(stored.doc);
+      return facts.entities.includes(SCHEMA_ENTITY) && (updateNumber(facts.version, configuration) ?? 0) > 0;
+    });
+  }
+
+  async exportRun(run: number): Promise<ExportedRun> {
+    const configuration = await this.configurationName(run);
+    if (configuration === null) {
+      throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
+    }
+    const { files, storedAt } = exportDocuments(await this.#backend.findConfiguration(configuration));
+    return { run, configuration, files, storedAt };
+  }
+
+  describe(): string {
+    return `artdaqdb-conftool ${this.#backend.describe()}`;
+  }
+
+  close(): Promise<void> {
+    return this.#backend.close();
+  }
+
+  async #putInitial(
+    run: number,
+    configuration: string,
+    planned: PlannedDocument[],
+    existing: StoredDocument[],
+    timestamp: string,
+  ): Promise<void> {
+    const current = existing.filter((stored) => documentFacts(stored.doc).version === configuration);
+    const diff = diffVersion(planned, current, configuration, configuration);
+    if (hasMarker(current)) {
+      // Archived already: identical content is success; surplus identical copies (another tool's) are left alone.
+      if (diff.writes.length === 0 && diff.unplanned.length === 0) return;
+      const entities = [...diff.writes.map((w) => w.planned.entity), ...diff.unplanned];
+      throw new ConflictError(
+        `run ${run}: ${configuration} is already archived in artdaqDB with different content for ` +
+          `${[...new Set(entities)].sort().join(", ")}; nothing was changed`,
+        { run },
+      );
+    }
+    await this.#apply(run, configuration, configuration, diff, timestamp);
+  }
+
+  async #putUpdate(
+    run: number,
+    configuration: string,
+    planned: PlannedDocument[],
+    existing: StoredDocument[],
+    timestamp: string,
+  ): Promise<void> {
+    const byVersion = new Map<number, StoredDocument[]>();
+    for (const stored of existing) {
+      const n = updateNumber(documentFacts(stored.doc).version, configuration);
+      if (n === null) continue;
+      const list = byVersion.get(n);
+      if (list) list.push(stored);
+      else byVersion.set(n, [stored]);
+    }
+    if (!hasMarker(byVersion.get(0) ?? [])) {
+      throw new StoreError(
+        `run ${run}: cannot store the stop-time update: the initial archive of ${configuration} is not complete; ` +
+          `archive the run first`,
+        { run },
+      );
+    }
+    const latest = Math.max(0, ...byVersion.keys());
+    let target = latest + 1;
+    let current: StoredDocument[] = [];
+    if (latest > 0) {
+      const latestDocs = byVersion.get(latest)!;
+      const version = updateVersion(configuration, latest);
+      if (hasMarker(latestDocs)) {
+        const diff = diffVersion(planned, latestDocs, configuration, version);
+        if (diff.writes.length === 0 && diff.unplanned.length === 0) return; // this update is stored already
+      } else {
+        target = latest; // an interrupted update: complete it under its own version
+        current = latestDocs;
+      }
+    }
+    const version = updateVersion(configuration, target);
+    await this.#apply(run, configuration, version, diffVersion(planned, current, configuration, version), timestamp);
+  }
+
+  /** Removes left-overs, then writes every collection, `SystemLayout` (the marker) last. */
+  async #apply(run: number, configuration: string, version: string, diff: VersionDiff, timestamp: string) {
+    const removalsByCollection = groupBy(diff.removals, (stored) => stored.collection);
+    for (const [collection, stale] of removalsByCollection) {
+      await this.#backend.remove(collection, stale.map((stored) => stored.id));
+    }
+    const byCollection = groupBy(diff.writes, (write) => write.planned.collection);
+    const toStored = (write: { planned: PlannedDocument; id: string }): StoredDocument => ({
+      collection: write.planned.collection,
+      id: write.id,
+      doc: buildStoredDocument(write.planned.dbJson, {
+        collection: write.planned.collection,
+        configuration,
+        version,
+        entity: write.planned.entity,
+        run: String(run),
+        id: write.id,
+        timestamp,
+      }),
+    });
+    const others = [...byCollection].filter(([collection]) => collection !== SYSTEM_LAYOUT);
+    await Promise.all(others.map(([collection, writes]) => this.#backend.upsert(collection, writes.map(toStored))));
+    const layout = byCollection.get(SYSTEM_LAYOUT);
+    if (layout) await this.#backend.upsert(SYSTEM_LAYOUT, layout.map(toStored));
+  }
+
+  #ensureDatabase(): Promise<void> {
+    this.#ready ??= this.#backend.ensureDatabase();
+    this.#ready.catch(() => (this.#ready = null));
+    return this.#ready;
+  }
+}
+
+/**
+ * What must change so that `version` of `configuration` holds exactly `planned`, given its `current` documents:
+ * identical documents stay, a differing one is replaced under its id, extra copies and entities no longer planned
+ * are removed, missing ones get their derived id.
+ */
+function diffVersion(
+  planned: readonly PlannedDocument[],
+  current: readonly StoredDocument[],
+  configuration: string,
+  version: string,
+): VersionDiff {
+  const byKey = groupBy(current, (stored) => `${stored.collection}\0${entityOf(stored)}`);
+  const writes: VersionDiff["writes"] = [];
+  const removals: StoredDocument[] = [];
+  const plannedKeys = new Set<string>();
+  for (const document of planned) {
+    const key = `${document.collection}\0${document.entity}`;
+    plannedKeys.add(key);
+    const matches = byKey.get(key) ?? [];
+    const same = matches.find((stored) => payloadKey(stored.doc) === document.payload);
+    if (same) {
+      removals.push(...matches.filter((stored) => stored !== same));
+      continue;
+    }
+    const id = matches[0]?.id ??
+      documentId({ collection: document.collection, configuration, version, entity: document.entity });
+    writes.push({ planned: document, id });
+    removals.push(...matches.slice(1));
+  }
+  const unplanned: string[] = [];
+  for (const [key, stale] of byKey) {
+    if (plannedKeys.has(key)) continue;
+    removals.push(...stale);
+    unplanned.push(entityOf(stale[0]));
+  }
+  return { writes, removals, unplanned };
+}
+
+function hasMarker(documents: readonly StoredDocument[]): boolean {
+  return documents.some((stored) => stored.collection === SYSTEM_LAYOUT && entityOf(stored) === SCHEMA_ENTITY);
+}
+
+function entityOf(stored: StoredDocument): string {
+  return documentFacts(stored.doc).entities[0] ?? "notprovided";
+}
+
+/** The configuration `findconfigs` lists first: newest `assigned` (compared in UTC), ties by name. */
+function newestConfiguration(entries: readonly ConfigurationEntry[]): string {
+  const keyed = entries.map((entry) => ({ name: entry.name, at: artdaqTimestampToIso(entry.assigned) ?? "" }));
+  keyed.sort((a, b) => a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return keyed[0].name;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
