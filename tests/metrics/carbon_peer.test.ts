@@ -3,7 +3,10 @@
  * reconnect after the peer restarts, and the drop counter after an overflow.
  */
 import assert from "node:assert/strict";
-import { carbon, type CarbonClient } from "../../plugins/carbon/mod.ts";
+import carbonPlugin, { carbon, type CarbonClient } from "../../plugins/carbon/mod.ts";
+import { measuringWrapper, StageMeter } from "../../core/measure.ts";
+import { type Plugin, Registry } from "../../core/registry.ts";
+import type { RoleName, Store } from "../../core/roles.ts";
 import { CARBON_HINT, carbonAvailable, startCarbon } from "../_helpers/carbon.ts";
 import { requirePeer } from "../_helpers/peers.ts";
 import { RecordingLogger } from "./_recorders.ts";
@@ -94,5 +97,51 @@ Deno.test("carbon: queue overflow drops the oldest lines, counts them and posts 
     assert.equal(dropped[0][1], 7);
   } finally {
     await metrics.close();
+  }
+});
+
+Deno.test("carbon: registry-created carbon + measured store + stage counters land in whisper under the original names", async () => {
+  if (!requirePeer("carbon-cache", carbonAvailable(), CARBON_HINT)) return;
+  await using peer = await startCarbon();
+  const logger = new RecordingLogger();
+  const registry = new Registry([carbonPlugin as unknown as Plugin<RoleName, never>]);
+  const context = { logger, metrics: carbon(), workDir: ".", configDir: "." };
+  const metrics = await registry.create("metrics", "carbon", {
+    enabled: true,
+    host: "127.0.0.1",
+    port: peer.port,
+    metric_prefix: "e2e.run_archiver",
+  }, context);
+  class ConftoolStore {
+    listRuns(): Promise<number[]> {
+      return Promise.resolve([1, 2, 3]);
+    }
+  }
+  const store = measuringWrapper(metrics, logger)(
+    "store",
+    "artdaqdb-conftool",
+    new ConftoolStore(),
+  ) as unknown as Store;
+  assert.deepEqual(await store.listRuns(), [1, 2, 3]);
+  const meter = new StageMeter(metrics, "migrate");
+  meter.succeeded(41, { durationMs: 10, bytes: 100 });
+  meter.failed(42, { durationMs: 20 });
+  meter.finish();
+  await metrics.close();
+
+  for (const path of ["ConftoolStore.listRuns.duration_ms", "ArtdaqDBClient.get_archived_runs.duration_ms"]) {
+    const [[, value]] = await peer.waitForPoints(`e2e.run_archiver.${path}`, (p) => p.length === 1);
+    assert.ok(value >= 0 && value < 1000, `${path} = ${value}`);
+  }
+  const expected: Record<string, number> = {
+    "migrate.runs_processed": 2,
+    "migrate.runs_successful": 1,
+    "migrate.runs_failed": 1,
+    "migrate.last_successful_run": 41,
+    "migrate.bytes": 100,
+  };
+  for (const [path, value] of Object.entries(expected)) {
+    const points = await peer.waitForPoints(`e2e.run_archiver.${path}`, (p) => p.length === 1);
+    assert.equal(points[0][1], value, path);
   }
 });
