@@ -72,10 +72,13 @@ export async function main(args: readonly string[]): Promise<number> {
 }
 
 /** The config file to use: the one given, else `./config.yaml`, else the repository's `archiver.yaml`. */
-export async function chooseConfig(given: string | undefined): Promise<{ path: string; usedDefault: boolean }> {
+export async function chooseConfig(
+  given: string | undefined,
+  cwd: string = Deno.cwd(),
+): Promise<{ path: string; usedDefault: boolean }> {
   if (given !== undefined) return { path: given, usedDefault: false };
   try {
-    await Deno.stat("config.yaml");
+    await Deno.stat(join(cwd, "config.yaml"));
     return { path: "config.yaml", usedDefault: false };
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -111,10 +114,6 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
 
     await createWorkDir(config);
     if (!shutdown.requested) {
-      const pipeline = await importRepoModule<{ runArchiver: RunArchiver }>(
-        "core/pipeline/mod.ts",
-        "the archive modes are",
-      );
       const { builtinRegistry } = await importRepoModule<{ builtinRegistry(): Registry }>(
         "plugins/mod.ts",
         "the built-in plugins are",
@@ -126,6 +125,10 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
         configDir: config.configDir,
       });
       log.info("All components initialized successfully.");
+      const pipeline = await importRepoModule<{ runArchiver: RunArchiver }>(
+        "core/pipeline/mod.ts",
+        "the archive modes are",
+      );
       const code = await pipeline.runArchiver({ config, flags, roles, logger: log, shutdown });
       return finish(log, shutdown, code);
     }
