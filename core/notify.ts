@@ -210,6 +210,7 @@ interface LedgerFile {
  * ```
  */
 export class NotificationLedger {
+  /** The ledger file. */
   readonly path: string;
   readonly #entries: Map<string, LedgerEntry>;
 

@@ -69,8 +69,11 @@ const encoder = new TextEncoder();
 
 /** Graphite plaintext client; implements the `Metrics` role. */
 export class CarbonClient implements Metrics {
+  /** Carbon host. */
   readonly host: string;
+  /** Plaintext receiver port. */
   readonly port: number;
+  /** Prepended to every path. */
   readonly prefix: string;
   readonly #batchSize: number;
   readonly #flushIntervalMs: number;

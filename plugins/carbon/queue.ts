@@ -21,6 +21,7 @@ const COMPACT_AFTER = 4096;
 export class LineQueue {
   #items: string[] = [];
   #head = 0;
+  /** Most lines held (at least 1). */
   readonly capacity: number;
 
   constructor(capacity: number) {

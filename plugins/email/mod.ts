@@ -150,6 +150,7 @@ export class EmailNotifier implements Notifier {
     }
   }
 
+  /** Nothing to release: each notification opens and closes its own SMTP connection. */
   close(): Promise<void> {
     return Promise.resolve();
   }

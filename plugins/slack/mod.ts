@@ -129,6 +129,7 @@ export class SlackNotifier implements Notifier {
     this.#logger?.info(`Slack notification sent successfully to channel ${o.channel}`);
   }
 
+  /** Nothing to release: each notification is one HTTP request. */
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -18,8 +18,9 @@
 import { join } from "node:path";
 import { hasExecutable } from "./peers.ts";
 
-/** Programs the helper needs. */
+/** The carbon daemon (Debian graphite-carbon). */
 export const CARBON_CACHE = "/usr/bin/carbon-cache";
+/** The whisper reader (Debian python3-whisper); run directly, never through the `python3` on PATH. */
 export const WHISPER_FETCH = "/usr/bin/whisper-fetch";
 
 /** Hint for `requirePeer` when carbon is missing. */
