@@ -38,7 +38,9 @@ export interface MeasureOptions {
   role: RoleName;
   /** The plugin's name (used as the metric class when the instance is a plain object). */
   name: string;
+  /** Where the durations go. */
   metrics: Metrics;
+  /** Receives the `PERF:` debug line of every call. */
   logger: Logger;
   /** Monotonic clock in ms (tests). Default `performance.now`. */
   now?: () => number;
@@ -167,10 +169,13 @@ export type MetricStage = "import" | "migrate";
 
 /** What one batch of a stage did. */
 export interface StageSummary {
+  /** Stage word of the metric paths. */
   stage: MetricStage;
   /** Runs attempted in the batch. */
   processed: number;
+  /** Runs that succeeded (complete or archived incomplete). */
   successful: number;
+  /** Runs that failed after all attempts. */
   failed: number;
   /** Highest run number that succeeded, or null when none did. */
   lastSuccessfulRun: number | null;
@@ -180,6 +185,7 @@ export interface StageSummary {
   durationMs: number;
   /** Mean and longest per-run time over every run that reported one (0 when none). */
   runDurationMsAvg: number;
+  /** Longest per-run time, ms (0 when none was reported). */
   runDurationMsMax: number;
 }
 
@@ -217,6 +223,7 @@ export class StageMeter {
   #runDurationMax = 0;
   #finished: StageSummary | null = null;
 
+  /** Start counting now; `now` is a monotonic clock in ms (tests). */
   constructor(metrics: Metrics, stage: MetricStage, now: () => number = () => performance.now()) {
     this.#metrics = metrics;
     this.#stage = stage;

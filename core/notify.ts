@@ -67,6 +67,7 @@ function shellQuote(word: string): string {
 export interface FailureReport {
   /** `import`, `migration` (or `migrate`). */
   stage: string;
+  /** The failed runs (any order; sorted in the text). */
   failures: FailureItem[];
   /** Exact command that retries the failed runs (see `retryCommandFor`). */
   retryCommand: string;
@@ -127,7 +128,9 @@ function oneLine(text: string): string {
 
 /** Which notifiers delivered and which failed. */
 export interface NotifyAllResult {
+  /** Kinds of the notifiers that delivered. */
   sent: string[];
+  /** Kinds of the notifiers that failed or timed out (logged). */
   failed: string[];
 }
 
@@ -292,6 +295,7 @@ function ledgerReason(failure: FailureItem): string {
 
 /** Input of `notifyFailures`. */
 export interface NotifyFailuresOptions {
+  /** The enabled notifiers; none → nothing happens. */
   notifiers: readonly Notifier[];
   /** `import` or `migration` (`migrate` accepted). */
   stage: string;
@@ -301,8 +305,11 @@ export interface NotifyFailuresOptions {
   retryCommand: string;
   /** The archiver's work directory (holds `notified_failures.json`). */
   workDir: string;
+  /** Where deliveries and failures are logged. */
   logger: Logger;
+  /** Host name shown in the message. Default: this host. */
   host?: string;
+  /** Time shown in the message and stored in the ledger. Default: now. */
   now?: Date;
   /** Bound of one notifier. Default 30 s. */
   timeoutMs?: number;
@@ -312,7 +319,9 @@ export interface NotifyFailuresOptions {
 export interface NotifyFailuresResult {
   /** The message sent, or null when nothing needed sending. */
   notification: Notification | null;
+  /** Kinds of the notifiers that delivered. */
   sent: string[];
+  /** Kinds of the notifiers that failed (logged). */
   failed: string[];
   /** Failures left out because they had been notified before. */
   suppressed: number;

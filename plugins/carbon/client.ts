@@ -27,7 +27,9 @@ export const DROPPED_METRIC = "carbon.dropped_metrics";
 
 /** Settings of a client; every duration in milliseconds. */
 export interface CarbonClientSettings {
+  /** Carbon host name or address. */
   host: string;
+  /** Plaintext line receiver port. */
   port: number;
   /** Prepended to every path with a dot (`<prefix>.<path>`). */
   prefix: string;
@@ -100,6 +102,7 @@ export class CarbonClient implements Metrics {
   #connects = 0;
   #overflowWarned = false;
 
+  /** Start the flush timer; no connection is made until there is something to send. */
   constructor(settings: CarbonClientSettings) {
     this.host = settings.host;
     this.port = settings.port;

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { definePlugin } from "../../core/registry.ts";
+import { definePlugin, type Plugin } from "../../core/registry.ts";
 import { noopMetrics } from "../../core/measure.ts";
 import type { Logger, Metrics } from "../../core/roles.ts";
 import { CarbonClient } from "./client.ts";
@@ -104,9 +104,10 @@ export function carbon(options: Partial<Options> = {}, context: { logger?: Logge
 }
 
 /** The plugin: role `metrics`, name `carbon`. */
-export default definePlugin<"metrics", Options>({
+const plugin: Plugin<"metrics", Options> = definePlugin<"metrics", Options>({
   role: "metrics",
   name: "carbon",
   defaults,
   create: (options, context) => carbon(options, { logger: context.logger.child("plugins.carbon") }),
 });
+export default plugin;

@@ -24,6 +24,7 @@ export class LineQueue {
   /** Most lines held (at least 1). */
   readonly capacity: number;
 
+  /** A queue holding at most `capacity` lines. */
   constructor(capacity: number) {
     this.capacity = Math.max(1, Math.floor(capacity));
   }

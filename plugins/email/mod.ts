@@ -35,7 +35,7 @@
  */
 import nodemailer from "nodemailer";
 import { isAbsolute, resolve } from "node:path";
-import { definePlugin } from "../../core/registry.ts";
+import { definePlugin, type Plugin } from "../../core/registry.ts";
 import { ArchiverError, ConfigurationError, describeError } from "../../core/errors.ts";
 import { redact, registerSecret } from "../../core/redact.ts";
 import { hostName } from "../../core/notify.ts";
@@ -84,6 +84,7 @@ export const defaults: Options = {
 
 /** What the factory needs besides the options. */
 export interface EmailContext {
+  /** Where successful deliveries are logged. */
   logger?: Logger;
   /** Directory against which a relative `smtp_ca_file` resolves. Default: the working directory. */
   configDir?: string;
@@ -94,11 +95,13 @@ export class EmailError extends ArchiverError {}
 
 /** Sends one email per notification; one SMTP connection per message, as the Python archiver did. */
 export class EmailNotifier implements Notifier {
+  /** Notifier kind, shown in logs. */
   readonly kind = "email";
   readonly #options: Options;
   readonly #ca: string | undefined;
   readonly #logger?: Logger;
 
+  /** Options already merged with defaults; `ca` is the PEM text of `smtp_ca_file`. */
   constructor(options: Options, ca: string | undefined, logger?: Logger) {
     this.#options = options;
     this.#ca = ca;
@@ -185,10 +188,11 @@ export async function email(options: Partial<Options> = {}, context: EmailContex
 }
 
 /** The plugin: role `notifier`, name `email`. */
-export default definePlugin<"notifier", Options>({
+const plugin: Plugin<"notifier", Options> = definePlugin<"notifier", Options>({
   role: "notifier",
   name: "email",
   defaults,
   create: (options, context) =>
     email(options, { logger: context.logger.child("plugins.email"), configDir: context.configDir }),
 });
+export default plugin;

@@ -17,9 +17,11 @@ import type { Notification } from "../../core/roles.ts";
 
 /** Body of a `chat.postMessage` request. */
 export interface SlackMessage {
+  /** Channel name or ID as configured. */
   channel: string;
   /** Fallback text (notifications, screen readers); the only place mentions appear, as in the Python archiver. */
   text: string;
+  /** Block Kit blocks: header, facts, run numbers, reasons, retry command. */
   blocks: Record<string, unknown>[];
 }
 
@@ -31,9 +33,11 @@ const MAX_SECTION_TEXT = 3000;
 
 /** Where the message goes and what it says about this host. */
 export interface SlackMessageContext {
+  /** Channel name or ID. */
   channel: string;
   /** Comma-separated user IDs; blanks ignored. */
   mentionUsers?: string | null;
+  /** Host name shown in the message. */
   host: string;
   /** Local time `YYYY-mm-dd HH:MM:SS`. */
   time: string;

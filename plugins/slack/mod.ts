@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { definePlugin } from "../../core/registry.ts";
+import { definePlugin, type Plugin } from "../../core/registry.ts";
 import { ArchiverError, ConfigurationError, describeError } from "../../core/errors.ts";
 import { redact, registerSecret } from "../../core/redact.ts";
 import { formatLocalTime, hostName } from "../../core/notify.ts";
@@ -67,10 +67,12 @@ export class SlackError extends ArchiverError {}
 
 /** Posts one message per notification. */
 export class SlackNotifier implements Notifier {
+  /** Notifier kind, shown in logs. */
   readonly kind = "slack";
   readonly #options: Options;
   readonly #logger?: Logger;
 
+  /** Options already merged with defaults. */
   constructor(options: Options, logger?: Logger) {
     this.#options = options;
     this.#logger = logger;
@@ -149,9 +151,10 @@ export function slack(options: Partial<Options> = {}, context: { logger?: Logger
 }
 
 /** The plugin: role `notifier`, name `slack`. */
-export default definePlugin<"notifier", Options>({
+const plugin: Plugin<"notifier", Options> = definePlugin<"notifier", Options>({
   role: "notifier",
   name: "slack",
   defaults,
   create: (options, context) => slack(options, { logger: context.logger.child("plugins.slack") }),
 });
+export default plugin;
