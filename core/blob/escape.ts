@@ -14,6 +14,8 @@
  *
  * @module
  */
+import { concatBytes, matchesAt } from "./bytes.ts";
+
 const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
@@ -117,24 +119,4 @@ export function findLine(bytes: Uint8Array, from: number, lines: readonly Uint8A
     newline = bytes.indexOf(NEWLINE, newline + 1);
   }
   return -1;
-}
-
-/** Whether `pattern` occurs in `bytes` at `position`. */
-export function matchesAt(bytes: Uint8Array, pattern: Uint8Array, position: number): boolean {
-  if (position < 0 || position + pattern.length > bytes.length) return false;
-  for (let i = 0; i < pattern.length; i++) if (bytes[position + i] !== pattern[i]) return false;
-  return true;
-}
-
-/** One allocation holding every part in order. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const part of parts) size += part.length;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

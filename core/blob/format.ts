@@ -27,7 +27,8 @@
  */
 import { ArchiverError, RunInputError } from "../errors.ts";
 import type { ExportedFile } from "../roles.ts";
-import { concatBytes, escapeContent, findLine, matchesAt, unescapeContent } from "./escape.ts";
+import { concatBytes, matchesAt } from "./bytes.ts";
+import { escapeContent, findLine, unescapeContent } from "./escape.ts";
 
 /** A blob that cannot be unpacked (truncated, not a blob, inconsistent header/footer). */
 export class BlobFormatError extends ArchiverError {}

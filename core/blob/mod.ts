@@ -26,3 +26,4 @@ export {
   type UnpackedBlob,
 } from "./format.ts";
 export { RESERVED_LINES } from "./escape.ts";
+export { bytesEqual, concatBytes } from "./bytes.ts";

@@ -1,0 +1,46 @@
+/**
+ * Byte-array helpers shared by the blob code and the UconDB plugin.
+ *
+ * @module
+ */
+
+/**
+ * One allocation holding every part in order.
+ *
+ * @example
+ * ```ts
+ * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]); // Uint8Array [1, 2, 3]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const part of parts) size += part.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Whether `pattern` occurs in `bytes` at `position`. */
+export function matchesAt(bytes: Uint8Array, pattern: Uint8Array, position: number): boolean {
+  if (position < 0 || position + pattern.length > bytes.length) return false;
+  for (let i = 0; i < pattern.length; i++) if (bytes[position + i] !== pattern[i]) return false;
+  return true;
+}
+
+/**
+ * Whether two byte arrays hold the same bytes.
+ *
+ * @example
+ * ```ts
+ * bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2])); // true
+ * ```
+ */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

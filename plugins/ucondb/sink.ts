@@ -1,0 +1,147 @@
+/**
+ * The UconDB sink: run blobs stored under key = tag = run number in one folder/object, verified after every put
+ * against the server's own size and adler32 (or byte for byte with `verify: "full"`).
+ *
+ * @module
+ */
+import { adler32 } from "../../core/blob/adler32.ts";
+import { bytesEqual } from "../../core/blob/bytes.ts";
+import { ConflictError, SinkError, VerificationError } from "../../core/errors.ts";
+import type { Logger, PutOutcome, Sink, SinkEntry } from "../../core/roles.ts";
+import { KeyExistsError, type UconDBClient, type VersionMeta } from "./client.ts";
+
+/** How a put is verified: `meta` = size and adler32 from the server's metadata, `full` = download and compare. */
+export type VerifyMode = "meta" | "full";
+
+/** What the sink needs besides its client. */
+export interface UconDBSinkOptions {
+  client: UconDBClient;
+  objectName: string;
+  verify: VerifyMode;
+  logger?: Logger;
+  /** Called by `close` after the client is closed (stops an embedded server). */
+  onClose?: () => Promise<void>;
+  /** Text of `describe()`, credentials already removed. */
+  description: string;
+}
+
+/** The `SinkEntry` of a version's metadata. */
+export function entryOf(run: number, meta: VersionMeta): SinkEntry {
+  return {
+    run,
+    size: meta.data_size,
+    adler32: String(meta.adler32 >>> 0),
+    versionId: meta.id,
+    createdAt: Number.isFinite(meta.tr) ? new Date(meta.tr * 1000).toISOString() : undefined,
+  };
+}
+
+/** The Sink role over a UconDB client. */
+export class UconDBSink implements Sink {
+  readonly kind = "ucondb";
+  readonly #client: UconDBClient;
+  readonly #object: string;
+  readonly #verify: VerifyMode;
+  readonly #logger?: Logger;
+  readonly #onClose?: () => Promise<void>;
+  readonly #description: string;
+  #closed = false;
+
+  constructor(options: UconDBSinkOptions) {
+    this.#client = options.client;
+    this.#object = options.objectName;
+    this.#verify = options.verify;
+    this.#logger = options.logger;
+    this.#onClose = options.onClose;
+    this.#description = options.description;
+  }
+
+  /** Runs = versions whose key is all ASCII digits; keyless versions (`key: null`) and other keys are ignored. */
+  async listRuns(): Promise<number[]> {
+    const runs = new Set<number>();
+    for (const version of await this.#client.listVersions(this.#object)) {
+      if (typeof version.key === "string" && /^\d+$/.test(version.key)) runs.add(Number(version.key));
+    }
+    return [...runs].sort((a, b) => a - b);
+  }
+
+  /**
+   * Store `blob` under key = tag = run with `override=no`, then verify it. "Already exists" compares the stored
+   * version's size and adler32 with ours: identical is `identical`, different is a `ConflictError`.
+   */
+  async put(run: number, blob: Uint8Array): Promise<PutOutcome> {
+    const key = String(run);
+    try {
+      const meta = await this.#client.put(this.#object, blob, { key, tags: [key], override: false });
+      await this.verify(run, blob, meta);
+      return "created";
+    } catch (error) {
+      if (!(error instanceof KeyExistsError)) throw error;
+    }
+    const stored = await this.#client.lookupKey(this.#object, key);
+    if (!stored) {
+      throw new SinkError(`run ${run}: UconDB said key ${key} exists, but no version has it; retry the run`, { run });
+    }
+    const ours = { size: blob.length, adler32: adler32(blob) };
+    const theirs = entryOf(run, stored);
+    if (theirs.size !== ours.size || theirs.adler32 !== ours.adler32 || !(await this.#sameBytesIfFull(run, blob))) {
+      throw new ConflictError(
+        `run ${run}: UconDB ${this.#description} already holds a different blob under key ${key} ` +
+          `(stored: ${theirs.size} bytes, adler32 ${theirs.adler32}; ours: ${ours.size} bytes, adler32 ${ours.adler32}); ` +
+          `compare both (archive compare) before replacing the stored version by hand`,
+        { run },
+      );
+    }
+    this.#logger?.info(`run ${run} is already in UconDB with identical content`, { run });
+    return "identical";
+  }
+
+  /**
+   * Verify that the server holds exactly `blob` for `run`: size and adler32 from `meta` (the put answer) or a
+   * fresh lookup, plus a byte comparison in `full` mode. Throws `VerificationError`.
+   */
+  async verify(run: number, blob: Uint8Array, meta?: VersionMeta): Promise<void> {
+    const stored = meta ?? await this.#client.lookupKey(this.#object, String(run));
+    if (!stored) throw new VerificationError(`run ${run}: not found in UconDB after the put; retry the run`, { run });
+    const theirs = entryOf(run, stored);
+    const ours = adler32(blob);
+    if (theirs.size !== blob.length || theirs.adler32 !== ours) {
+      throw new VerificationError(
+        `run ${run}: UconDB stored ${theirs.size} bytes with adler32 ${theirs.adler32}, ` +
+          `we sent ${blob.length} bytes with adler32 ${ours}; the upload was altered, retry the run`,
+        { run },
+      );
+    }
+    if (!(await this.#sameBytesIfFull(run, blob))) {
+      throw new VerificationError(`run ${run}: the blob downloaded from UconDB differs from the one sent`, { run });
+    }
+  }
+
+  async #sameBytesIfFull(run: number, blob: Uint8Array): Promise<boolean> {
+    if (this.#verify !== "full") return true;
+    const stored = await this.#client.getByKey(this.#object, String(run));
+    return stored !== null && bytesEqual(stored, blob);
+  }
+
+  /** Size and adler32 of the stored blob from the server's metadata (no download), or null. */
+  async stat(run: number): Promise<SinkEntry | null> {
+    const meta = await this.#client.lookupKey(this.#object, String(run));
+    return meta ? entryOf(run, meta) : null;
+  }
+
+  /** The stored blob (`GET /data/F/O?key=run`), or null. */
+  get(run: number): Promise<Uint8Array | null> {
+    return this.#client.getByKey(this.#object, String(run));
+  }
+
+  describe(): string {
+    return this.#description;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#client.close();
+    await this.#onClose?.();
+  }
+}

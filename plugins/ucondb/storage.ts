@@ -1,0 +1,359 @@
+/**
+ * Persistence of the embedded UconDB-compatible server: one directory per folder, an append-only JSON-lines
+ * journal of versions (replayed into memory at start, so no request ever scans the disk) and one file per
+ * de-duplicated blob.
+ *
+ * ```
+ * <dir>/server.lock                          exclusive lock: one server per directory
+ * <dir>/<ns>.<folder>/journal.jsonl          {"op":"put",...} | {"op":"tag",...} | {"op":"drop"}
+ * <dir>/<ns>.<folder>/blobs/<key/1000>/<key> blob bytes (data_key = key)
+ * ```
+ *
+ * A put writes its blob to a temporary file, syncs and renames it, then appends and syncs one journal line: a crash
+ * leaves either the whole version or an unreferenced blob file (overwritten by the next put), never a version
+ * without its data. A torn last journal line (crash mid-append) is dropped at start.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { adler32 } from "../../core/blob/adler32.ts";
+import { bytesEqual } from "../../core/blob/bytes.ts";
+import { StoreError } from "../../core/errors.ts";
+
+/** One version as stored. */
+export interface StoredVersion {
+  id: number;
+  object: string;
+  key: string | null;
+  tv: number;
+  /** Record time, float seconds since the epoch. */
+  tr: number;
+  tags: string[];
+  dataKey: number;
+  size: number;
+  adler32: number;
+}
+
+type JournalRecord =
+  | { op: "put"; version: StoredVersion }
+  | { op: "tag"; id: number; tag: string }
+  | { op: "drop" };
+
+/** The name the server uses internally for a folder: `ns.folder` (default namespace `public`). */
+export function qualifiedFolderName(name: string, namespace = "public"): string {
+  return name.includes(".") ? name : `${namespace}.${name}`;
+}
+
+/** Whether `name` is a valid folder name: letters, digits and `_`, with at most one `.`. */
+export function isValidFolderName(name: string): boolean {
+  return /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$/.test(name);
+}
+
+const encoder = new TextEncoder();
+
+/** Runs async sections one after another (puts, tags and drops of one folder). */
+class Mutex {
+  #tail: Promise<unknown> = Promise.resolve();
+  run<T>(section: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(section);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+}
+
+/** One folder: its versions in memory, its journal and blobs on disk. */
+export class FolderStore {
+  readonly name: string;
+  readonly #dir: string;
+  readonly #durable: boolean;
+  readonly #versions = new Map<number, StoredVersion>();
+  /** object → key → version id (the unique index on (object, key)). */
+  readonly #keys = new Map<string, Map<string, number>>();
+  /** object → its version ids. */
+  readonly #byObject = new Map<string, Set<number>>();
+  /** `adler32:size` → data keys, for de-duplication. */
+  readonly #blobs = new Map<string, number[]>();
+  readonly #mutex = new Mutex();
+  #journal: Deno.FsFile | null = null;
+  #nextId = 1;
+  #nextDataKey = 1;
+
+  private constructor(dir: string, name: string, durable: boolean) {
+    this.#dir = dir;
+    this.name = name;
+    this.#durable = durable;
+  }
+
+  /** Open (creating when `create`) the folder stored in `dir`, replaying its journal. */
+  static async open(dir: string, name: string, options: { durable: boolean }): Promise<FolderStore> {
+    const store = new FolderStore(dir, name, options.durable);
+    await Deno.mkdir(join(dir, "blobs"), { recursive: true });
+    await store.#replay();
+    store.#journal = await Deno.open(join(dir, "journal.jsonl"), { append: true, create: true });
+    return store;
+  }
+
+  async #replay(): Promise<void> {
+    const path = join(this.#dir, "journal.jsonl");
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    const complete = text.lastIndexOf("\n") + 1;
+    if (complete < text.length) {
+      // A crash during an append left a partial line: that put never finished, drop it.
+      await Deno.truncate(path, encoder.encode(text.slice(0, complete)).length);
+    }
+    const lines = text.slice(0, complete).split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i] === "") continue;
+      let record: JournalRecord;
+      try {
+        record = JSON.parse(lines[i]);
+      } catch {
+        throw new StoreError(`${path}:${i + 1}: corrupt journal line; restore the file from a backup`);
+      }
+      this.#apply(record);
+    }
+  }
+
+  #apply(record: JournalRecord): void {
+    if (record.op === "put") {
+      const version = record.version;
+      if (version.key !== null) {
+        const keys = this.#keysOf(version.object);
+        const previous = keys.get(version.key);
+        if (previous !== undefined) this.#versions.get(previous)!.key = null;
+        keys.set(version.key, version.id);
+      }
+      this.#versions.set(version.id, version);
+      let ids = this.#byObject.get(version.object);
+      if (!ids) this.#byObject.set(version.object, ids = new Set());
+      ids.add(version.id);
+      this.#nextId = Math.max(this.#nextId, version.id + 1);
+      this.#rememberBlob(version.adler32, version.size, version.dataKey);
+    } else if (record.op === "tag") {
+      const version = this.#versions.get(record.id);
+      if (version && !version.tags.includes(record.tag)) version.tags.push(record.tag);
+    } else if (record.op === "drop") {
+      // Like the real server: versions and tags restart, the blob table (and de-duplication onto it) stays.
+      this.#versions.clear();
+      this.#keys.clear();
+      this.#byObject.clear();
+      this.#nextId = 1;
+    }
+  }
+
+  #keysOf(object: string): Map<string, number> {
+    let keys = this.#keys.get(object);
+    if (!keys) this.#keys.set(object, keys = new Map());
+    return keys;
+  }
+
+  #rememberBlob(checksum: number, size: number, dataKey: number): void {
+    const hash = `${checksum}:${size}`;
+    const keys = this.#blobs.get(hash) ?? [];
+    if (!keys.includes(dataKey)) keys.push(dataKey);
+    this.#blobs.set(hash, keys);
+    this.#nextDataKey = Math.max(this.#nextDataKey, dataKey + 1);
+  }
+
+  /** All versions (any order). */
+  versions(): StoredVersion[] {
+    return [...this.#versions.values()];
+  }
+
+  /** Versions of one object. */
+  versionsOf(object: string): StoredVersion[] {
+    return [...this.#byObject.get(object) ?? []].map((id) => this.#versions.get(id)!);
+  }
+
+  /** Whether `object` has at least one version. */
+  hasObject(object: string): boolean {
+    return (this.#byObject.get(object)?.size ?? 0) > 0;
+  }
+
+  /** Names of the objects that have versions, sorted. */
+  objects(): string[] {
+    return [...this.#byObject.keys()].sort();
+  }
+
+  /** The version of `object` holding `key`, if any (index lookup). */
+  byKey(object: string, key: string): StoredVersion | undefined {
+    const id = this.#keys.get(object)?.get(key);
+    return id === undefined ? undefined : this.#versions.get(id);
+  }
+
+  /** The version with `id`, if any. */
+  byId(id: number): StoredVersion | undefined {
+    return this.#versions.get(id);
+  }
+
+  /** The bytes stored under `dataKey`, or null. */
+  async readBlob(dataKey: number): Promise<Uint8Array<ArrayBuffer> | null> {
+    try {
+      return await Deno.readFile(this.#blobPath(dataKey));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Store a new version. With a `key` already held by a version of `object`: throws `KeyExists` unless
+   * `override`, which moves the key to the new version.
+   */
+  put(
+    object: string,
+    data: Uint8Array,
+    options: { key: string | null; override: boolean; tags: string[]; tv: number },
+  ): Promise<StoredVersion> {
+    return this.#mutex.run(async () => {
+      if (options.key !== null && !options.override && this.byKey(object, options.key)) {
+        throw new KeyExists(object, options.key);
+      }
+      const checksum = Number(adler32(data));
+      const dataKey = await this.#storeBlob(data, checksum);
+      const version: StoredVersion = {
+        id: this.#nextId,
+        object,
+        key: options.key,
+        tv: options.tv,
+        tr: Date.now() / 1000,
+        tags: [...new Set(options.tags)],
+        dataKey,
+        size: data.length,
+        adler32: checksum,
+      };
+      await this.#append({ op: "put", version });
+      this.#apply({ op: "put", version });
+      return version;
+    });
+  }
+
+  /** Add `tag` to version `id`. */
+  tag(id: number, tag: string): Promise<void> {
+    return this.#mutex.run(async () => {
+      await this.#append({ op: "tag", id, tag });
+      this.#apply({ op: "tag", id, tag });
+    });
+  }
+
+  /** Forget every version (`create_folder&drop=yes`). */
+  drop(): Promise<void> {
+    return this.#mutex.run(async () => {
+      await this.#append({ op: "drop" });
+      this.#apply({ op: "drop" });
+    });
+  }
+
+  /** The data key of identical bytes already stored, or a new blob file (written atomically). */
+  async #storeBlob(data: Uint8Array, checksum: number): Promise<number> {
+    for (const candidate of this.#blobs.get(`${checksum}:${data.length}`) ?? []) {
+      const stored = await this.readBlob(candidate);
+      if (stored && bytesEqual(stored, data)) return candidate;
+    }
+    const dataKey = this.#nextDataKey++;
+    const path = this.#blobPath(dataKey);
+    await Deno.mkdir(join(path, ".."), { recursive: true });
+    const temporary = `${path}.tmp`;
+    using file = await Deno.open(temporary, { write: true, create: true, truncate: true });
+    await writeAll(file, data);
+    if (this.#durable) await file.syncData();
+    await Deno.rename(temporary, path);
+    return dataKey;
+  }
+
+  async #append(record: JournalRecord): Promise<void> {
+    if (!this.#journal) throw new StoreError(`folder ${this.name} is closed`);
+    await writeAll(this.#journal, encoder.encode(JSON.stringify(record) + "\n"));
+    if (this.#durable) await this.#journal.syncData();
+  }
+
+  #blobPath(dataKey: number): string {
+    return join(this.#dir, "blobs", String(Math.floor(dataKey / 1000)), String(dataKey));
+  }
+
+  /** Wait for pending writes and close the journal. */
+  async close(): Promise<void> {
+    await this.#mutex.run(() => Promise.resolve());
+    this.#journal?.close();
+    this.#journal = null;
+  }
+}
+
+/** A put with a key the object already has. */
+export class KeyExists extends Error {
+  constructor(readonly object: string, readonly key: string) {
+    super(`Version of object ${object} with key ${key} already exists`);
+  }
+}
+
+/** Every folder of one server directory, with the directory's lock held. */
+export class Repository {
+  readonly #dir: string;
+  readonly #durable: boolean;
+  readonly #folders = new Map<string, FolderStore>();
+  readonly #lock: Deno.FsFile;
+  readonly #creating = new Mutex();
+
+  private constructor(dir: string, durable: boolean, lock: Deno.FsFile) {
+    this.#dir = dir;
+    this.#durable = durable;
+    this.#lock = lock;
+  }
+
+  /** Open the server directory (created when missing); throws when another server holds it. */
+  static async open(dir: string, options: { durable?: boolean } = {}): Promise<Repository> {
+    await Deno.mkdir(dir, { recursive: true });
+    const lock = await Deno.open(join(dir, "server.lock"), { read: true, write: true, create: true });
+    if (!(await lock.tryLock(true))) {
+      lock.close();
+      throw new StoreError(`${dir} is used by another UconDB-compatible server; stop it or choose another --dir`);
+    }
+    const repository = new Repository(dir, options.durable ?? true, lock);
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.isDirectory && isValidFolderName(entry.name) && entry.name.includes(".")) {
+        const folder = await FolderStore.open(join(dir, entry.name), entry.name, { durable: repository.#durable });
+        repository.#folders.set(entry.name, folder);
+      }
+    }
+    return repository;
+  }
+
+  /** Qualified names of all folders. */
+  folderNames(): string[] {
+    return [...this.#folders.keys()].sort();
+  }
+
+  /** The folder with this qualified name, if it exists. */
+  folder(qualifiedName: string): FolderStore | undefined {
+    return this.#folders.get(qualifiedName);
+  }
+
+  /** The folder with this qualified name, created when missing (idempotent). */
+  createFolder(qualifiedName: string): Promise<FolderStore> {
+    return this.#creating.run(async () => {
+      let folder = this.#folders.get(qualifiedName);
+      if (!folder) {
+        folder = await FolderStore.open(join(this.#dir, qualifiedName), qualifiedName, { durable: this.#durable });
+        this.#folders.set(qualifiedName, folder);
+      }
+      return folder;
+    });
+  }
+
+  /** Close every folder and release the directory lock. */
+  async close(): Promise<void> {
+    for (const folder of this.#folders.values()) await folder.close();
+    this.#lock.close();
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+}
