@@ -327,7 +327,8 @@ class Parser {
     let modifier: FhiclModifier | undefined;
     if (this.text.charCodeAt(this.pos) === CH_AT) {
       const at = this.pos;
-      const word = this.token();
+      const word = "@" + this.text.slice(at + 1, at + 1 + this.nameLength(at + 1));
+      this.pos = at + word.length;
       if (!MODIFIERS.has(word) || (this.snippet && word !== "@protect_ignore" && word !== "@protect_error")) {
         this.fail(`unknown binding modifier ${JSON.stringify(word)}`, at);
       }
