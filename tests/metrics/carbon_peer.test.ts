@@ -62,7 +62,7 @@ Deno.test("carbon: reconnects after carbon-cache restarts; metrics sent meanwhil
     const sendStarted = performance.now();
     metrics.send("restart.value", 2, t0 + 1); // Carbon is down: queued, never blocks
     metrics.send("restart.value", 3, t0 + 2);
-    assert.ok(performance.now() - sendStarted < 50, "send() must not wait for the network");
+    assert.ok(performance.now() - sendStarted < 200, "send() must not wait for the network");
     await new Promise((resolve) => setTimeout(resolve, 500)); // a few failed reconnects with backoff
     assert.equal(metrics.stats().connected, false);
     assert.ok(metrics.stats().queued >= 2);

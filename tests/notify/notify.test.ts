@@ -162,7 +162,7 @@ Deno.test("notifyAll: rejecting, throwing and hanging notifiers are logged, neve
     300,
   );
   const elapsed = performance.now() - started;
-  assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+  assert.ok(elapsed < 2000, `took ${elapsed} ms`);
   assert.deepEqual(result.sent, ["email"]);
   assert.deepEqual(result.failed.sort(), ["pager", "slack", "sms"]);
   assert.equal(ok.received.length, 1);
