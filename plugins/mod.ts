@@ -6,18 +6,28 @@
  * ```ts
  * import { builtinRegistry } from "./plugins/mod.ts";
  * const registry = builtinRegistry();
- * registry.names("store"); // ["artdaqdb-bulktools", "artdaqdb-conftool"] once those plugins are present
+ * registry.names("store"); // ["artdaqdb-conftool", ...]
  * ```
  *
  * @module
  */
 import { type Plugin, Registry } from "../core/registry.ts";
 import type { RoleName } from "../core/roles.ts";
+import artdaqdbConftool from "./artdaqdb-conftool/mod.ts";
 import carbon from "./carbon/mod.ts";
+import email from "./email/mod.ts";
+import runRecords from "./run-records/mod.ts";
+import slack from "./slack/mod.ts";
+import ucondb from "./ucondb/mod.ts";
 
 /** Every built-in plugin. */
 export const BUILTIN_PLUGINS: readonly Plugin<RoleName, never>[] = [
+  runRecords,
+  artdaqdbConftool,
+  ucondb,
   carbon,
+  email,
+  slack,
 ] as unknown as Plugin<RoleName, never>[];
 
 /** A registry holding every built-in plugin. */

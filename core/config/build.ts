@@ -105,7 +105,8 @@ function normalizeUris(sections: Record<string, Record<string, unknown>>, baseDi
   if (fs && !fs[1].startsWith("/")) db.database_uri = `filesystemdb://${resolvePath(fs[1], baseDir)}`;
   const ucon = sections.ucon_db;
   const embedded = /^embedded:(.*)$/.exec(String(ucon.server_url));
-  if (embedded) ucon.server_url = `embedded:${resolvePath(embedded[1] || ".archiver/ucondb", baseDir)}`;
+  // `embedded:` alone is left to the plugin, which puts the server's data under the work directory.
+  if (embedded?.[1]) ucon.server_url = `embedded:${resolvePath(embedded[1], baseDir)}`;
 }
 
 function buildReporting(body: unknown, context: BuildContext): Record<string, unknown> {

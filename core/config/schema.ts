@@ -178,14 +178,14 @@ export const SECTIONS: Record<string, SectionSpec> = {
       writer_password: { type: "string", required: true, secret: "plain", doc: "HTTP Digest password" },
       timeout_seconds: { type: "number", default: 10, min: 0.1, doc: "timeout of every request" },
       ca_file: { type: "path", nullable: true, default: null, added: true, doc: "CA bundle for HTTPS" },
-      tls_insecure: { type: "bool", default: false, added: true, doc: "skip TLS verification (warned)" },
-      request_retries: {
+      insecure_skip_verify: { type: "bool", default: false, added: true, doc: "skip TLS verification (warned)" },
+      retries: {
         type: "int",
-        default: 3,
+        default: 4,
         min: 0,
         max: 20,
         added: true,
-        doc: "retries on 5xx/network errors",
+        doc: "extra attempts on 5xx/network errors (exponential backoff with jitter)",
       },
       verify: { type: "enum", values: ["meta", "full"], default: "meta", added: true, doc: "verification after put" },
     },
@@ -261,6 +261,21 @@ export const REPORTING_SECTIONS: Record<"email" | "slack", SectionSpec> = {
       smtp_use_tls: { type: "bool", default: false, doc: "STARTTLS" },
       smtp_user: { type: "string", nullable: true, default: null, doc: "SMTP login user" },
       smtp_password: { type: "string", nullable: true, default: null, secret: "plain", doc: "SMTP password" },
+      smtp_use_ssl: {
+        type: "bool",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "implicit TLS (SMTPS); null = on for port 465 only",
+      },
+      smtp_timeout_seconds: {
+        type: "number",
+        default: 10,
+        min: 0.1,
+        added: true,
+        doc: "connect, greeting and socket timeout",
+      },
+      smtp_ca_file: { type: "path", nullable: true, default: null, added: true, doc: "CA bundle for SMTP TLS" },
     },
   },
   slack: {
@@ -275,6 +290,7 @@ export const REPORTING_SECTIONS: Record<"email" | "slack", SectionSpec> = {
         added: true,
         doc: "Slack Web API base URL",
       },
+      timeout_seconds: { type: "number", default: 10, min: 0.1, added: true, doc: "request timeout" },
     },
   },
 };

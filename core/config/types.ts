@@ -131,9 +131,9 @@ export interface UconDbConfig {
   /** New: CA bundle (PEM) to trust for HTTPS; null → system roots. Default null. */
   ca_file: string | null;
   /** New: skip TLS verification (loud warning at startup). Default false. */
-  tls_insecure: boolean;
-  /** New: retries of a request on 5xx or network errors (exponential backoff with jitter). Default 3. */
-  request_retries: number;
+  insecure_skip_verify: boolean;
+  /** New: extra attempts of a request after a 5xx or network error (exponential backoff with jitter). Default 4. */
+  retries: number;
   /** New: verification after put; `--verify` overrides. Default `meta`. */
   verify: VerifyMode;
 }
@@ -156,6 +156,12 @@ export interface EmailConfig {
   smtp_user: string | null;
   /** A secret. */
   smtp_password: string | null;
+  /** New: implicit TLS from the first byte (SMTPS); null = on for port 465 only. Default null. */
+  smtp_use_ssl: boolean | null;
+  /** New: connect, greeting and socket timeout, seconds. Default 10. */
+  smtp_timeout_seconds: number;
+  /** New: PEM file of CA certificates to trust for SMTP TLS; null = system roots. Default null. */
+  smtp_ca_file: string | null;
 }
 
 /** Section `reporting.slack`. */
@@ -170,6 +176,8 @@ export interface SlackConfig {
   mention_users: string | null;
   /** New: Slack Web API base URL (tests point it at a local peer). Default `https://slack.com/api`. */
   api_url: string;
+  /** New: request timeout, seconds. Default 10. */
+  timeout_seconds: number;
 }
 
 /** Section `reporting`. The legacy flat email keys are folded into `email` by the loader (with a warning). */
