@@ -53,9 +53,9 @@ export async function runArchiver(options: RunArchiverOptions): Promise<number> 
   }
   const env = buildEnv(options);
   // A dry run writes nothing and may run beside a working archiver, so it takes no lock.
-  let lock: HeldLock | null = null;
-  if (!flags.dryRun) {
-    lock = await acquireLock(config.app.lock_file);
+  const ownLock = !options.lock && !flags.dryRun;
+  const lock: HeldLock | null = options.lock ?? (ownLock ? await acquireLock(config.app.lock_file) : null);
+  if (lock) {
     lock.monitor((problem) => {
       logger.warn("=".repeat(70));
       logger.warn("LOCK FILE REMOVED - INITIATING GRACEFUL SHUTDOWN");
@@ -73,7 +73,7 @@ export async function runArchiver(options: RunArchiverOptions): Promise<number> 
     if (flags.watch !== null) return await watch(env, options);
     return await runOnceWithSummary(env, options);
   } finally {
-    lock?.release();
+    if (ownLock) lock?.release();
   }
 }
 

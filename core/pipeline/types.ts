@@ -6,6 +6,7 @@
 import type { ArchiverConfig } from "../config/types.ts";
 import type { ArchiveFlags } from "../cli/flags.ts";
 import type { Shutdown } from "../cli/shutdown.ts";
+import type { HeldLock } from "../lock/mod.ts";
 import type { Logger, Metrics, Notifier, Sink, Source, Store } from "../roles.ts";
 
 /** The role instances the pipeline works through (made by core/wiring.ts `createRoles`). */
@@ -35,6 +36,12 @@ export interface RunArchiverOptions {
   random?: () => number;
   /** Where the progress bar is drawn; default stderr when it is a terminal. Null disables it. */
   progressOut?: { write(text: string): void } | null;
+  /**
+   * A lock the caller already holds on `app.lock_file` (the CLI can take it before creating the roles, so that
+   * a second invocation fails on the archiver lock before touching any plugin). The pipeline monitors it and
+   * leaves releasing it to the caller. Default: the pipeline takes (and releases) the lock itself.
+   */
+  lock?: HeldLock;
   /** Where `--json` and `--dry-run` output goes. Default stdout. */
   out?: (text: string) => void;
 }
