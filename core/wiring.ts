@@ -23,16 +23,21 @@
 import type { ArchiverConfig } from "./config/types.ts";
 import type { Registry } from "./registry.ts";
 import type { PluginContext } from "./registry.ts";
-import type { Metrics, Notifier, RoleName, Sink, Source, Store } from "./roles.ts";
+import type { Metrics, Notifier, RoleName, RoleTypes, Sink, Source, Store } from "./roles.ts";
 import { describeError } from "./errors.ts";
 import { measuringWrapper, noopMetrics } from "./measure.ts";
 
 /** The role instances the pipeline and the status server work through. */
 export interface Roles {
+  /** Where run records come from. */
   source: Source;
+  /** artdaqDB. */
   store: Store;
+  /** UconDB. */
   sink: Sink;
+  /** Where measurements go (a no-op when none is configured). */
   metrics: Metrics;
+  /** Who is told about failures. */
   notifiers: Notifier[];
   /** Close every instance (notifiers, sink, store, source, then metrics after a last flush). Never throws. */
   close(): Promise<void>;
@@ -46,7 +51,9 @@ export type WiringContext = Omit<PluginContext, "metrics"> & { metrics?: Metrics
 
 /** Which plugin fills a role and with which options. */
 export interface RoleChoice {
+  /** Built-in plugin name or module specifier. */
   ref: string;
+  /** The plugin's options (its configuration section). */
   options: Record<string, unknown>;
 }
 
@@ -93,7 +100,7 @@ export function createRole<R extends "source" | "store" | "sink">(
   registry: Registry,
   role: R,
   context: PluginContext,
-) {
+): Promise<RoleTypes[R]> {
   const choice = roleChoice(config, role);
   return registry.create(role, choice.ref, choice.options, context);
 }

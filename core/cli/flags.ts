@@ -19,12 +19,15 @@ export type ArchiveMode =
 
 /** An inclusive run-number range; `from === to` for a single run. */
 export interface RunRange {
+  /** First run of the range. */
   from: number;
+  /** Last run of the range (inclusive). */
   to: number;
 }
 
 /** Runs selected with `--runs "100-200,305"`: sorted, merged, non-overlapping ranges. */
 export interface RunSelection {
+  /** Sorted, merged, non-overlapping ranges. */
   ranges: RunRange[];
   /** The text as given, for messages. */
   text: string;

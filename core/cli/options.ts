@@ -11,16 +11,21 @@ export type OptionKind = "flag" | "value" | "optional-value";
 
 /** One option. `id` is its canonical long name without dashes. */
 export interface OptionSpec {
+  /** Canonical long name without dashes (`import-only`). */
   id: string;
+  /** Every spelling (`-v`, `--verbose`). */
   names: string[];
+  /** Whether and how the option takes an argument. */
   kind: OptionKind;
   /** Accepted values of a `value` option. */
   choices?: readonly string[];
+  /** Argument name in the help. */
   metavar?: string;
   /** Execution mode selected by this flag (the Python archiver's exclusive group). */
   mode?: ArchiveMode;
   /** True for options the Python archiver did not have. */
   added?: boolean;
+  /** One-line help. */
   help: string;
 }
 

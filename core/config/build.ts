@@ -22,8 +22,11 @@ import {
 
 /** What building needs besides the tree. */
 export interface BuildContext {
+  /** Directory relative paths resolve against (the config file's). */
   baseDir: string;
+  /** The scalar's source text at a key path. */
   sourceOf(path: string): string | undefined;
+  /** Report a warning (unknown or deprecated key) at a key path. */
   warn(path: string, message: string): void;
 }
 

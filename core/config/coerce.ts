@@ -9,8 +9,12 @@ import type { KeySpec } from "./schema.ts";
 
 /** A value that does not fit its key; the loader adds file, key path and line. */
 export class FieldError extends Error {
-  constructor(readonly path: string, message: string) {
+  /** Key path of the value (`app.batch_size`). */
+  readonly path: string;
+  /** `message`: what is wrong and what to do. */
+  constructor(path: string, message: string) {
     super(message);
+    this.path = path;
   }
 }
 

@@ -18,8 +18,12 @@
 
 /** An expansion failure at a key path; the loader adds file and line. */
 export class ExpansionError extends Error {
-  constructor(readonly path: string, message: string) {
+  /** Key path of the value (`carbon.host`). */
+  readonly path: string;
+  /** `message`: what cannot be resolved and what to do. */
+  constructor(path: string, message: string) {
     super(message);
+    this.path = path;
   }
 }
 
@@ -104,7 +108,10 @@ export function mapStrings(value: unknown, path: string, fn: (text: string, path
 }
 
 /** Expand environment references over the whole tree. */
-export function expandEnvTree(tree: Record<string, unknown>, env: Record<string, string | undefined>) {
+export function expandEnvTree(
+  tree: Record<string, unknown>,
+  env: Record<string, string | undefined>,
+): Record<string, unknown> {
   return mapStrings(tree, "", (text, path) => text.includes("${") ? expandEnvString(text, env, path) : text) as Record<
     string,
     unknown

@@ -14,6 +14,7 @@ export type SecretKind = "plain" | "uri";
 
 /** Description of one key. */
 export interface KeySpec {
+  /** How the value is read. */
   type: KeyType;
   /** Default when absent; a function derives it from the already-resolved section (e.g. paths under work_dir). */
   default?: unknown | ((section: Record<string, unknown>) => unknown);
@@ -23,10 +24,13 @@ export interface KeySpec {
   nullable?: boolean;
   /** Inclusive numeric bounds. */
   min?: number;
+  /** Inclusive upper bound. */
   max?: number;
   /** Accepted values of an `enum` (compared case-insensitively when `upper` is set, then upper-cased). */
   values?: readonly string[];
+  /** Accept any case and compare upper-cased (log levels). */
   upper?: boolean;
+  /** Registered with the redaction layer when set. */
   secret?: SecretKind;
   /** True for keys this implementation adds to the Python archiver's configuration. */
   added?: boolean;
@@ -36,8 +40,11 @@ export interface KeySpec {
 
 /** A section: its keys, and whether the section must be present. */
 export interface SectionSpec {
+  /** The section must be present. */
   required?: boolean;
+  /** True for sections this implementation adds. */
   added?: boolean;
+  /** Key name → description. */
   keys: Record<string, KeySpec>;
 }
 

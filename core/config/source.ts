@@ -23,8 +23,12 @@ export interface ConfigSource {
 
 /** A YAML syntax error with its 1-based line. */
 export class YamlSyntaxError extends Error {
-  constructor(message: string, readonly line: number) {
+  /** 1-based line of the error. */
+  readonly line: number;
+  /** `message`: the YAML library's message (first line). */
+  constructor(message: string, line: number) {
     super(message);
+    this.line = line;
   }
 }
 

@@ -182,7 +182,9 @@ export interface SlackConfig {
 
 /** Section `reporting`. The legacy flat email keys are folded into `email` by the loader (with a warning). */
 export interface ReportingConfig {
+  /** Failure emails. */
   email: EmailConfig;
+  /** Failure messages to Slack. */
   slack: SlackConfig;
 }
 
@@ -227,9 +229,13 @@ export interface StatusServerConfig {
  * config file's directory). Absent keys keep the defaults chosen from the other sections.
  */
 export interface PluginsConfig {
+  /** Source plugin (default `run-records`). */
   source?: string;
+  /** Store plugin (default by `artdaq_db.use_tools`). */
   store?: string;
+  /** Sink plugin (default `ucondb`). */
   sink?: string;
+  /** Metrics plugin (default `carbon` when `carbon.enabled`, else none). */
   metrics?: string;
   /** Extra notifiers besides the email/slack ones enabled under `reporting`. */
   notifiers?: string[];
@@ -249,16 +255,25 @@ export type FhiclizeName =
 
 /** The whole configuration, resolved. */
 export interface ArchiverConfig {
+  /** Section `app`. */
   app: AppConfig;
+  /** Section `app_fuzz`. */
   app_fuzz: AppFuzzConfig;
+  /** Section `source_files`. */
   source_files: SourceFilesConfig;
+  /** Section `artdaq_db`. */
   artdaq_db: ArtdaqDbConfig;
+  /** Section `ucon_db`. */
   ucon_db: UconDbConfig;
+  /** Section `reporting`. */
   reporting: ReportingConfig;
+  /** Section `carbon`. */
   carbon: CarbonConfig;
   /** Enabled converters/generators (suffix `.txt`/`.fcl` stripped); absent/null in YAML → all nine. */
   fhiclize_generate: FhiclizeName[];
+  /** New section `status_server`. */
   status_server: StatusServerConfig;
+  /** New section `plugins`. */
   plugins: PluginsConfig;
   /** Absolute path of the file loaded (for messages and reports). */
   readonly configFile: string;

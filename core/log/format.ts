@@ -8,11 +8,15 @@ import type { LogFields, LogLevel } from "../roles.ts";
 
 /** One log event. */
 export interface LogRecord {
+  /** When it happened. */
   time: Date;
+  /** Severity. */
   level: LogLevel;
   /** Dotted logger name (`archiver.importer`, `archiver.plugins.ucondb`). */
   name: string;
+  /** The message (redacted after formatting). */
   message: string;
+  /** Structured fields (run, stage, duration...). */
   fields?: LogFields;
 }
 

@@ -41,6 +41,7 @@ export function levelFromConfig(level: ConfigLogLevel): LogLevel {
 export interface LogOptions {
   /** Lowest level written (terminal and file). */
   level: LogLevel;
+  /** Text lines or JSON lines. */
   format: LogFormat;
   /** Terminal shows warnings and worse only; the file keeps `level`. */
   quiet?: boolean;

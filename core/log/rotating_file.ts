@@ -12,7 +12,9 @@ import { dirname } from "node:path";
 
 /** Rotation settings. */
 export interface RotationOptions {
+  /** Rotate when the next line would make the file larger than this. */
   maxBytes: number;
+  /** Rotated files kept (`<file>.1` … `<file>.N`). */
   backups: number;
 }
 
