@@ -25,6 +25,7 @@ import { buildConfig } from "./build.ts";
 import { FieldError } from "./coerce.ts";
 import { SECTIONS } from "./schema.ts";
 import { registerConfigSecrets } from "./secrets.ts";
+import { redact } from "../redact.ts";
 
 export type * from "./types.ts";
 export { allKeyPaths, LEGACY_REPORTING_KEYS, REPORTING_SECTIONS, SECTIONS } from "./schema.ts";
@@ -90,7 +91,9 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
     return config;
   } catch (error) {
     if (error instanceof ExpansionError || error instanceof FieldError) {
-      throw new ConfigurationError(`${where(error.path)}: ${error.message}`);
+      // Redacted here, not only when printed: a value in the message may be a secret (e.g. a password
+      // substituted into a number key), and exception messages must never carry one.
+      throw new ConfigurationError(redact(`${where(error.path)}: ${error.message}`));
     }
     throw error;
   }

@@ -334,3 +334,11 @@ Deno.test("the repository's archiver.yaml loads: the embedded default under .arc
   assert.deepEqual(config.ucon_db.server_url, `embedded:${join(root, ".archiver/ucondb")}`);
   assert.deepEqual(config.app.work_dir, join(root, ".archiver/work"));
 });
+
+Deno.test("a secret substituted into another key never appears in the error message", async () => {
+  await using dir = await tempDir();
+  const yaml = MINIMAL.replace("pw-secret-1", '"${UCONDB_PASSWORD}"') + 'app:\n  batch_size: "${UCONDB_PASSWORD}"\n';
+  const message = await loadError(dir.path, yaml, { UCONDB_PASSWORD: "Very-Secret-77" });
+  assert.match(message, /app\.batch_size: expected a number, got '\*\*\*'/);
+  assert.equal(message.includes("Very-Secret-77"), false);
+});
