@@ -55,7 +55,10 @@ export interface ArchiveFlags {
   runs?: RunSelection;
   /** `--dry-run`: say what would be done, write nothing. */
   dryRun: boolean;
-  /** `--watch [seconds]`: keep running, archive new complete runs as they appear; null = not watching, 0 = every `app.watch_interval_seconds`. */
+  /**
+   * `--watch [seconds]`: keep running, archive new complete runs as they appear; null = not watching,
+   * 0 = every `app.watch_interval_seconds`.
+   */
   watch: number | null;
   /** `--json`: machine-readable output (report and summary) on stdout. */
   json: boolean;
