@@ -93,6 +93,15 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
   shutdown.install();
   let logger: ArchiverLogger | null = null;
   let roles: Roles | null = null;
+  // A rejection nobody awaited (a bug in a background task) would make Deno print an unredacted stack and exit 1;
+  // report it like any unexpected error instead (redacted summary, exit 2).
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    event.preventDefault();
+    const code = reportError(logger, event.reason);
+    logger?.close();
+    Deno.exit(code === 1 ? 2 : code);
+  };
+  globalThis.addEventListener("unhandledrejection", onUnhandled);
   try {
     const chosen = await chooseConfig(parsed.configFile);
     const warnings: string[] = [];
@@ -139,6 +148,7 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
     if (roles) await roles.close();
     logger?.close();
     shutdown.uninstall();
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
   }
 }
 

@@ -87,7 +87,7 @@ Deno.test("C3 and configuration errors: exit 1 with one line naming file, key an
   assert.match(defaulted.stderr, /config\.yaml:1: ucon_db: Top-level configuration key missing: 'ucon_db'/);
 });
 
-Deno.test("plugin errors: an unknown plugin exits 1, a crashing plugin exits 2 with the summary", async () => {
+Deno.test("plugin errors: unknown plugin exits 1; a crashing plugin or a stray rejection exits 2, redacted", async () => {
   await using dir = await tempDir();
   const work = join(dir.path, "work");
   await Deno.writeTextFile(
@@ -107,6 +107,18 @@ Deno.test("plugin errors: an unknown plugin exits 1, a crashing plugin exits 2 w
   assert.ok(lines.some((l) => l.level === "critical" && l.message === "UNEXPECTED ERROR SUMMARY"));
   assert.ok(lines.some((l) => l.message === "Error Message: kaput"));
   assert.ok((await Deno.stat(work)).isDirectory, "work_dir is created at startup");
+  await Deno.writeTextFile(
+    join(dir.path, "stray.ts"),
+    `export default { role: "source", name: "stray", defaults: {}, create() {\n` +
+      `  Promise.reject(new Error("background failure with pw-secret-1"));\n` +
+      `  return new Promise(() => {});\n} };\n`,
+  );
+  await Deno.writeTextFile(join(dir.path, "stray.yaml"), `${base}plugins:\n  source: ./stray.ts\n`);
+  const stray = await run(["stray.yaml"], dir.path);
+  assert.equal(stray.code, 2, stray.stdout + stray.stderr);
+  assert.match(stray.stdout, /UNEXPECTED ERROR SUMMARY/);
+  assert.match(stray.stdout, /Error Message: background failure with \*\*\*/);
+  assert.equal((stray.stdout + stray.stderr).includes("pw-secret-1"), false);
 });
 
 /** Start the CLI on a FIFO as config file: it blocks reading it, with its signal handlers installed. */
