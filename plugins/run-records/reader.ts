@@ -168,7 +168,14 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
       high = mid - 1;
     }
   }
-  return low;
+  // `low` may end inside a sequence that the next byte breaks: the bad byte is the last full-character boundary.
+  for (let end = low; end > Math.max(0, low - 4); end--) {
+    try {
+      UTF8.decode(bytes.subarray(0, end));
+      return end;
+    } catch { /* inside a sequence: step back */ }
+  }
+  return Math.max(0, low - 4);
 }
 
 async function lstat(path: string, run: number): Promise<Deno.FileInfo> {
