@@ -65,10 +65,24 @@ export interface Runtime {
  * ```
  */
 export function artdaqdbConftool(options: Options = defaults, runtime: Runtime = {}): Store {
+  return new ConftoolStore(createBackend(options, runtime), { clock: runtime.clock, logger: runtime.logger });
+}
+
+/**
+ * The provider behind the store for `options.database_uri`: the filesystem or the MongoDB backend. Exposed for
+ * tools and tests that work below the `Store` role.
+ *
+ * @example
+ * ```ts
+ * const backend = createBackend({ database_uri: "filesystemdb:///data/db" });
+ * backend.provider; // "filesystem"
+ * ```
+ */
+export function createBackend(options: Options = defaults, runtime: Runtime = {}): Backend {
   const env = runtime.env ?? ((name: string) => Deno.env.get(name));
   const clock = runtime.clock ?? systemClock;
   const uri = parseDatabaseUri(options.database_uri ?? "", env, runtime.configDir ?? Deno.cwd());
-  const backend: Backend = uri.provider === "filesystem"
+  return uri.provider === "filesystem"
     ? new FilesystemBackend({
       path: uri.path,
       uri: uri.uri,
@@ -77,7 +91,6 @@ export function artdaqdbConftool(options: Options = defaults, runtime: Runtime =
       clock,
     })
     : new MongoBackend({ uri, clock, env });
-  return new ConftoolStore(backend, { clock, logger: runtime.logger });
 }
 
 /** The plugin: role `store`, name `artdaqdb-conftool`. */
