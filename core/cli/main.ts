@@ -157,6 +157,7 @@ function openLogger(config: ArchiverConfig, flags: ArchiveFlags): ArchiverLogger
     level: flags.verbose ? "debug" : levelFromConfig(config.app.log_level),
     format: flags.logFormat ?? config.app.log_format,
     quiet: flags.quiet,
+    stream: flags.json ? "stderr" : "stdout",
     file: config.app.log_file,
     rotation: { maxBytes: config.app.log_max_bytes, backups: config.app.log_backups },
     name: "archiver",

@@ -51,7 +51,12 @@ export interface LogOptions {
   rotation?: RotationOptions;
   /** Root logger name (default `archiver`). */
   name?: string;
-  /** Where terminal lines go (default stdout, like the Python archiver's stream handler). */
+  /**
+   * Terminal stream: stdout (default, like the Python archiver's stream handler) or stderr (used with `--json`, so
+   * that stdout carries only the machine-readable output).
+   */
+  stream?: "stdout" | "stderr";
+  /** Where terminal lines go instead of a stream (tests). */
   terminal?: (line: string, level: LogLevel) => void;
 }
 
@@ -67,7 +72,7 @@ const encoder = new TextEncoder();
 /** Create the root logger. A log file that cannot be opened is reported and logging continues on the terminal. */
 export function createLogger(options: LogOptions): ArchiverLogger {
   const format = options.format === "json" ? formatJson : formatText;
-  const terminal = options.terminal ?? writeStdout;
+  const terminal = options.terminal ?? (options.stream === "stderr" ? writeTo(Deno.stderr) : writeTo(Deno.stdout));
   const terminalMin = Math.max(LEVEL_ORDER[options.level], options.quiet ? LEVEL_ORDER.warn : 0);
   const fileMin = LEVEL_ORDER[options.level];
   let file: RotatingFile | null = null;
@@ -135,12 +140,14 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-function writeStdout(line: string): void {
-  const bytes = encoder.encode(line + "\n");
-  let written = 0;
-  try {
-    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
-  } catch {
-    // stdout closed (e.g. piped into `head`): the log file, if any, still gets the line; the run must go on.
-  }
+function writeTo(stream: { writeSync(bytes: Uint8Array): number }): (line: string) => void {
+  return (line) => {
+    const bytes = encoder.encode(line + "\n");
+    let written = 0;
+    try {
+      while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+    } catch {
+      // The stream is closed (e.g. piped into `head`): the log file, if any, still gets the line; the run goes on.
+    }
+  };
 }

@@ -100,6 +100,10 @@ Deno.test("plugin errors: unknown plugin exits 1; a crashing plugin or a stray r
   assert.equal(unknown.code, 1, unknown.stdout + unknown.stderr);
   assert.match(unknown.stdout, /CRITICAL - ERROR SUMMARY/);
   assert.match(unknown.stdout, /Error Message: unknown source plugin 'no-such-source'/);
+  const json = await run(["unknown.yaml", "--json"], dir.path);
+  assert.equal(json.code, 1);
+  assert.equal(json.stdout, "", "with --json, stdout is kept for machine-readable output; logs go to stderr");
+  assert.match(json.stderr, /CRITICAL - ERROR SUMMARY/);
   await Deno.writeTextFile(join(dir.path, "boom.yaml"), `${base}plugins:\n  source: ./boom.ts\n`);
   const boom = await run(["boom.yaml", "--log-format", "json"], dir.path);
   assert.equal(boom.code, 2, boom.stdout + boom.stderr);
