@@ -236,6 +236,14 @@ export class UconDBClient {
         failure = `HTTP ${answer.status}: ${answer.message}`;
       } catch (error) {
         if (!(error instanceof NetworkError)) throw error;
+        if (/certificate|UnknownIssuer|self.signed/i.test(error.message)) {
+          // A certificate problem does not go away by retrying.
+          throw new SinkError(
+            redact(
+              `UconDB ${what}: TLS verification failed (${error.message}); trust the server's CA with ucon_db.ca_file`,
+            ),
+          );
+        }
         failure = error.message;
       }
       if (attempt >= this.#retries) {

@@ -20,7 +20,7 @@ import { isAbsolute, resolve } from "node:path";
 import { definePlugin, type PluginContext } from "../../core/registry.ts";
 import { ConfigurationError, describeError } from "../../core/errors.ts";
 import { maskUriCredentials, redact, registerSecret, registerUriCredentials } from "../../core/redact.ts";
-import type { Logger, Sink } from "../../core/roles.ts";
+import type { Logger } from "../../core/roles.ts";
 import { UconDBClient } from "./client.ts";
 import { isValidFolderName } from "./storage.ts";
 import { type RunningServer, startUconDBServer } from "./server.ts";
@@ -105,7 +105,7 @@ function validate(options: Options): Options {
  * Create the sink: registers the password with the redaction layer, starts the embedded server when configured,
  * and checks the server answers `/version`.
  */
-export async function ucondb(options: Options, context: PluginContext): Promise<Sink> {
+export async function ucondb(options: Options, context: PluginContext): Promise<UconDBSink> {
   const checked = validate({ ...defaults, ...options });
   registerSecret(checked.writer_password ?? undefined);
   const serverUrl = registerUriCredentials(checked.server_url);

@@ -1,6 +1,8 @@
 /**
- * The UconDB sink: run blobs stored under key = tag = run number in one folder/object, verified after every put
- * against the server's own size and adler32 (or byte for byte with `verify: "full"`).
+ * The UconDB sink: run blobs stored under key = tag = run number in one folder/object. Every put is checked
+ * against the size and adler32 the server computed from the bytes it received (the put answer's metadata, so no
+ * extra request). The pipeline's own verification (`stat`, or `get` for `--verify full`) comes on top; `verify()`
+ * offers the same check to other callers.
  *
  * @module
  */
@@ -66,14 +68,15 @@ export class UconDBSink implements Sink {
   }
 
   /**
-   * Store `blob` under key = tag = run with `override=no`, then verify it. "Already exists" compares the stored
-   * version's size and adler32 with ours: identical is `identical`, different is a `ConflictError`.
+   * Store `blob` under key = tag = run with `override=no` and check the server's size and adler32 of what it
+   * received (`VerificationError` when they differ). "Already exists" compares the stored version's size and
+   * adler32 with ours: identical is `identical`, different is a `ConflictError`.
    */
   async put(run: number, blob: Uint8Array): Promise<PutOutcome> {
     const key = String(run);
     try {
       const meta = await this.#client.put(this.#object, blob, { key, tags: [key], override: false });
-      await this.verify(run, blob, meta);
+      await this.verify(run, blob, "meta", meta);
       return "created";
     } catch (error) {
       if (!(error instanceof KeyExistsError)) throw error;
@@ -84,7 +87,7 @@ export class UconDBSink implements Sink {
     }
     const ours = { size: blob.length, adler32: adler32(blob) };
     const theirs = entryOf(run, stored);
-    if (theirs.size !== ours.size || theirs.adler32 !== ours.adler32 || !(await this.#sameBytesIfFull(run, blob))) {
+    if (theirs.size !== ours.size || theirs.adler32 !== ours.adler32) {
       throw new ConflictError(
         `run ${run}: UconDB ${this.#description} already holds a different blob under key ${key} ` +
           `(stored: ${theirs.size} bytes, adler32 ${theirs.adler32}; ours: ${ours.size} bytes, adler32 ${ours.adler32}); ` +
@@ -97,10 +100,11 @@ export class UconDBSink implements Sink {
   }
 
   /**
-   * Verify that the server holds exactly `blob` for `run`: size and adler32 from `meta` (the put answer) or a
-   * fresh lookup, plus a byte comparison in `full` mode. Throws `VerificationError`.
+   * Verify that the server holds exactly `blob` for `run`: size and adler32 from `meta` (e.g. the put answer) or
+   * a fresh lookup, plus a byte comparison in `full` mode (default: the `verify` option). Throws
+   * `VerificationError`.
    */
-  async verify(run: number, blob: Uint8Array, meta?: VersionMeta): Promise<void> {
+  async verify(run: number, blob: Uint8Array, mode: VerifyMode = this.#verify, meta?: VersionMeta): Promise<void> {
     const stored = meta ?? await this.#client.lookupKey(this.#object, String(run));
     if (!stored) throw new VerificationError(`run ${run}: not found in UconDB after the put; retry the run`, { run });
     const theirs = entryOf(run, stored);
@@ -112,15 +116,11 @@ export class UconDBSink implements Sink {
         { run },
       );
     }
-    if (!(await this.#sameBytesIfFull(run, blob))) {
+    if (mode !== "full") return;
+    const downloaded = await this.#client.getByKey(this.#object, String(run));
+    if (downloaded === null || !bytesEqual(downloaded, blob)) {
       throw new VerificationError(`run ${run}: the blob downloaded from UconDB differs from the one sent`, { run });
     }
-  }
-
-  async #sameBytesIfFull(run: number, blob: Uint8Array): Promise<boolean> {
-    if (this.#verify !== "full") return true;
-    const stored = await this.#client.getByKey(this.#object, String(run));
-    return stored !== null && bytesEqual(stored, blob);
   }
 
   /** Size and adler32 of the stored blob from the server's metadata (no download), or null. */
