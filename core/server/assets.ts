@@ -66,11 +66,17 @@ button { cursor:pointer; background:#f1f5f9; } button:hover { background:#e2e8f0
 .history { margin:0; padding-left:20px; } .history li { margin-bottom:6px; }
 .facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; } .facts dt { color:var(--muted); }
 .facts dd { margin:0; overflow-wrap:anywhere; }
-tr.selected { background:#eff6ff; }
-.file-view { margin-top:12px; border:1px solid var(--line); border-radius:6px; }
+.browser { display:grid; grid-template-columns:300px 1fr; gap:12px; align-items:start; }
+.file-list { display:flex; flex-direction:column; border:1px solid var(--line); border-radius:6px; max-height:640px;
+  overflow:auto; }
+.file-list > a, .file-list > .binary { display:flex; justify-content:space-between; gap:8px; padding:5px 10px;
+  border-bottom:1px solid var(--line); font-size:13px; } .file-list > :last-child { border-bottom:0; }
+.file-list > a.selected { background:#eff6ff; font-weight:bold; } .file-list > a:hover { background:#f8fafc; text-decoration:none; }
+.file-view { border:1px solid var(--line); border-radius:6px; min-width:0; }
+.file-view .pick { padding:10px; margin:0; }
 .file-head { display:flex; justify-content:space-between; padding:6px 10px; background:#f8fafc; border-bottom:1px solid var(--line); }
 .file-view pre { margin:0; padding:10px; max-height:600px; overflow:auto; font-size:12px; white-space:pre; }
-@media (max-width: 800px) { .sources, .counts, .grid2 { grid-template-columns:1fr; } }
+@media (max-width: 800px) { .sources, .counts, .grid2, .browser { grid-template-columns:1fr; } }
 `;
 
 /** `/static/app.js`. */

@@ -83,9 +83,10 @@ export function throughputChart(series: ThroughputSeries): Html {
 }
 
 function niceCeiling(value: number): number {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+  // Even steps keep the middle grid line on a whole number of runs.
+  const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(value)));
+  for (const step of [2, 4, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 20 * magnitude;
 }
 
 function timeLabel(start: number, bucketMs: number): string {

@@ -261,35 +261,8 @@ export function runPage(
       <h2>Archived files <span class="muted small">(from the UconDB blob)</span></h2>
       ${detail.blob.error ? html`<p class="alert">${detail.blob.error}</p>` : ""}
       ${detail.blob.files.length
-        ? html`
-          <table class="files" id="blob-files">
-            <thead>
-              <tr>
-                <th>File</th>
-                <th>Size</th>
-              </tr>
-            </thead>
-            <tbody>${detail.blob.files.map((f) =>
-              html`
-                <tr${raw(file?.path === f.path ? ' class="selected"' : "")}>
-                  <td>${f.text
-                    ? html`<a href="/runs/${row.run}?file=${encodeURIComponent(f.path)}#file">${f.path}</a>`
-                    : html`${f.path} <span class="muted">(binary)</span>`}</td>
-                  <td>${bytes(f.size)}</td>
-                  </tr>
-              `
-            )}</tbody>
-          </table>
-        `
+        ? fileBrowser(row.run, detail.blob.files, file)
         : html`<p class="muted">${detail.blob.present ? "The blob holds no files." : "Not in UconDB yet."}</p>`}
-      ${file
-        ? html`<div id="file" class="file-view"><div class="file-head"><b>${file.path}</b>
-<a href="/api/runs/${row.run}/files/${raw(file.path.split("/").map(encodeURIComponent).join("/"))}">raw</a></div>${
-          file.text === null
-            ? html`<p class="alert">No such text file in this run's blob.</p>`
-            : html`<pre>${file.text}</pre>`
-        }</div>`
-        : ""}
     </section>
     <section class="card">
       <h2>Source manifest <span class="muted small">(run record files with SHA-256)</span></h2>
@@ -319,6 +292,41 @@ export function runPage(
     </section>
   `;
   return layout(`Run ${row.run} — Run Record Archiver`, body, { version: service.current().version });
+}
+
+/** The blob's files on the left, the chosen file's text on the right. */
+function fileBrowser(
+  run: number,
+  files: RunDetail["blob"]["files"],
+  file: { path: string; text: string | null } | undefined,
+): Html {
+  const list = files.map((f) =>
+    f.text
+      ? html`
+        <a href="/runs/${run}?file=${encodeURIComponent(f.path)}#file"
+          ${raw(file?.path === f.path ? ' class="selected" aria-current="page"' : "")}><span>${f
+            .path}</span><span class="muted">${bytes(f.size)}</span></a>
+      `
+      : html`<span class="binary"><span>${f.path}</span><span class="muted">binary, ${bytes(f.size)}</span></span>`
+  );
+  let view: Html;
+  if (!file) {
+    view = html`<p class="muted pick">Choose a file on the left to read it.</p>`;
+  } else if (file.text === null) {
+    view = html`<p class="alert">This run's blob has no text file named ${file.path}.</p>`;
+  } else {
+    const rawUrl = `/api/runs/${run}/files/${file.path.split("/").map(encodeURIComponent).join("/")}`;
+    view = html`
+      <div class="file-head"><b>${file.path}</b><a href="${rawUrl}">raw</a></div>
+      <pre>${file.text}</pre>
+    `;
+  }
+  return html`
+    <div class="browser">
+      <nav class="file-list" id="blob-files" aria-label="Files">${list}</nav>
+      <div class="file-view" id="file">${view}</div>
+    </div>
+  `;
 }
 
 /** A plain page for 404s and bad requests. */

@@ -98,7 +98,11 @@ function renderStage(stage: StageComparison, downstream: string): string[] {
     );
     for (const failure of stage.failures.slice(0, 10)) {
       const attempts = failure.attempts === 1 ? "1 attempt" : `${failure.attempts} attempts`;
-      lines.push(`    run ${failure.run}: ${failure.reason} (${attempts}${failure.at ? `, last ${failure.at}` : ""})`);
+      // Reasons usually name the run already ("run 11003: ..."): do not say it twice.
+      const reason = failure.reason.startsWith(`run ${failure.run}`)
+        ? failure.reason
+        : `run ${failure.run}: ${failure.reason}`;
+      lines.push(`    - ${reason} (${attempts}${failure.at ? `, last ${failure.at}` : ""})`);
     }
     if (stage.failures.length > 10) lines.push(`    ... ${stage.failures.length - 10} more`);
     if (stage.retryCommand) lines.push(stateField("Retry With", stage.retryCommand));

@@ -91,11 +91,12 @@ Deno.test("status page in Chromium: summary, filter, run page, file view", async
     await until(async () => await rows(page) === 1);
     await Promise.all([page.waitForURL(`${base}/runs/1042`), page.click("#run-table tbody tr td a")]);
     assert.match(await page.textContent("h1") ?? "", /Run 1042\s+Archived/);
-    assert.equal(await page.locator("#blob-files tbody tr").count(), 3);
+    assert.equal(await page.locator("#blob-files a").count(), 3);
+    assert.match(await page.textContent("#file") ?? "", /Choose a file/);
     await page.screenshot({ path: `${SHOTS}/run.png`, fullPage: true });
 
     // 4. Open one of its files.
-    await Promise.all([page.waitForURL(/file=boot\.fcl/), page.click("#blob-files a:text('boot.fcl')")]);
+    await Promise.all([page.waitForURL(/file=boot\.fcl/), page.click("#blob-files a:has-text('boot.fcl')")]);
     assert.equal(await page.textContent("#file pre"), "daq: {\n  run_number: 1042\n  partition: 1\n}\n");
     await page.screenshot({ path: `${SHOTS}/file.png`, fullPage: true });
 

@@ -73,7 +73,7 @@ Deno.test("report R7: --compare-state block with failures and the retry command"
   assert.ok(out.includes("  New Runs Available:  3 run(s) since last state update (range: 5-8)\n"), out);
   assert.ok(out.includes("  Status:              No migration state recorded\n"), out);
   assert.ok(out.includes("  Failed Runs:         1 run(s) logged as failed (7)\n"), out);
-  assert.ok(out.includes("    run 7: metadata.txt: no stop time (3 attempts"), out);
+  assert.ok(out.includes("    - run 7: metadata.txt: no stop time (3 attempts"), out);
   assert.ok(out.includes("  Retry With:          deno task archive config.yaml --retry-failed-import\n"), out);
 });
 
