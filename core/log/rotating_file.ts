@@ -10,6 +10,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 
+/** How often (ms) a writer checks whether another process rotated the file under it. */
+const FOLLOW_CHECK_MS = 1000;
+
 /** Rotation settings. */
 export interface RotationOptions {
   /** Rotate when the next line would make the file larger than this. */
@@ -22,6 +25,8 @@ export interface RotationOptions {
 export class RotatingFile {
   #file: Deno.FsFile;
   #size: number;
+  #ino: number | null;
+  #checkedAt = performance.now();
   readonly #encoder = new TextEncoder();
 
   /**
@@ -37,12 +42,15 @@ export class RotatingFile {
   constructor(readonly path: string, readonly options: RotationOptions) {
     mkdirSync(dirname(path), { recursive: true });
     this.#file = this.#open();
-    this.#size = this.#file.statSync().size;
+    const info = this.#file.statSync();
+    this.#size = info.size;
+    this.#ino = info.ino;
   }
 
   /** Append one line (a newline is added). */
   writeLine(line: string): void {
     const bytes = this.#encoder.encode(line + "\n");
+    if (performance.now() - this.#checkedAt > FOLLOW_CHECK_MS) this.#follow();
     if (this.#size > 0 && this.#size + bytes.length > this.options.maxBytes) this.#rotate();
     let written = 0;
     while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
@@ -60,22 +68,52 @@ export class RotatingFile {
     return Deno.openSync(this.path, { append: true, create: true, mode: 0o640 });
   }
 
+  /**
+   * Another process writing the same file (the status server beside the archiver) may have rotated it: then our
+   * descriptor points at `<file>.1`. Reopen the path so that our lines go where the reader looks. Returns true
+   * when it reopened.
+   */
+  #follow(): boolean {
+    this.#checkedAt = performance.now();
+    let current: Deno.FileInfo | null = null;
+    try {
+      current = Deno.statSync(this.path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (current !== null && current.ino === this.#ino) return false;
+    this.#file.close();
+    this.#file = this.#open();
+    const info = this.#file.statSync();
+    this.#size = info.size;
+    this.#ino = info.ino;
+    return true;
+  }
+
   #rotate(): void {
+    // Rotated by the other writer already: continue in the new file unless it is itself full.
+    if (this.#follow() && this.#size < this.options.maxBytes) return;
     this.#file.close();
     const { backups } = this.options;
+    // NotFound below: another writer moved the file in the meantime; nothing of ours is lost either way.
     if (backups <= 0) {
-      Deno.removeSync(this.path);
+      ignoreNotFound(() => Deno.removeSync(this.path));
     } else {
       for (let index = backups - 1; index >= 1; index--) {
-        try {
-          Deno.renameSync(`${this.path}.${index}`, `${this.path}.${index + 1}`);
-        } catch (error) {
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
-        }
+        ignoreNotFound(() => Deno.renameSync(`${this.path}.${index}`, `${this.path}.${index + 1}`));
       }
-      Deno.renameSync(this.path, `${this.path}.1`);
+      ignoreNotFound(() => Deno.renameSync(this.path, `${this.path}.1`));
     }
     this.#file = this.#open();
     this.#size = 0;
+    this.#ino = this.#file.statSync().ino;
+  }
+}
+
+function ignoreNotFound(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
 }

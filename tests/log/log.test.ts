@@ -140,3 +140,41 @@ status_server:
     if (format === "json") { for (const line of out.lines) JSON.parse(line.line); }
   }
 });
+
+Deno.test("two writers of one log file: a rotation by one is noticed by the other, no line is lost", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "shared.log");
+  const rotation = { maxBytes: 4000, backups: 20 };
+  const a = createLogger({ level: "info", format: "text", quiet: true, file, rotation, terminal: () => {} });
+  const b = createLogger({ level: "info", format: "text", quiet: true, file, rotation, terminal: () => {} });
+  for (let i = 0; i < 300; i++) {
+    a.error(`a-${i} ${"x".repeat(20)}`);
+    b.error(`b-${i} ${"y".repeat(20)}`);
+  }
+  a.close();
+  b.close();
+  const text = [...Deno.readDirSync(dir.path)].map((e) => Deno.readTextFileSync(join(dir.path, e.name))).join("");
+  for (let i = 0; i < 300; i++) {
+    assert.ok(text.includes(` a-${i} `), `a-${i}`);
+    assert.ok(text.includes(` b-${i} `), `b-${i}`);
+  }
+  for (const entry of Deno.readDirSync(dir.path)) {
+    assert.ok(Deno.statSync(join(dir.path, entry.name)).size <= 2 * rotation.maxBytes, entry.name);
+  }
+});
+
+Deno.test("a writer follows a rotation made by another process within a second", async () => {
+  await using dir = await tempDir();
+  const file = join(dir.path, "shared.log");
+  const rotation = { maxBytes: 2000, backups: 5 };
+  const a = createLogger({ level: "info", format: "text", quiet: true, file, rotation, terminal: () => {} });
+  const b = createLogger({ level: "info", format: "text", quiet: true, file, rotation, terminal: () => {} });
+  b.error("b-first");
+  for (let i = 0; i < 60; i++) a.error(`a-${i} ${"x".repeat(40)}`);
+  assert.ok(Deno.statSync(`${file}.1`).isFile, "a rotated");
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  b.error("b-marker");
+  a.close();
+  b.close();
+  assert.match(Deno.readTextFileSync(file), /b-marker/);
+});
