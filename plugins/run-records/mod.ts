@@ -27,7 +27,6 @@ import { FHICLIZE_NAMES } from "./converters/mod.ts";
 import { RunRecordsSource } from "./source.ts";
 
 export { RunRecordsSource } from "./source.ts";
-export type { Readiness } from "./source.ts";
 export { FHICLIZE_NAMES, TEXT_CONVERTERS } from "./converters/mod.ts";
 export { configurationName, parseDaqDate, readMetadataInfo } from "./metadata_info.ts";
 
@@ -43,8 +42,6 @@ export interface Options {
   max_file_bytes?: number;
   /** Largest run in total, bytes (default 256 MiB; a 110-file protoDUNE run is 12 MB). */
   max_run_bytes?: number;
-  /** Seconds without change after which a run without stop time is imported flagged incomplete (default 86400). */
-  incomplete_run_grace_seconds?: number;
   /** Parse the run's own `.fcl` files too (generated documents are always parsed). Default true. */
   validate_fhicl?: boolean;
   /** Relative paths resolve against this directory (the config file's directory); default the working directory. */
@@ -59,7 +56,6 @@ export const defaults: Required<Omit<Options, "run_records_dir" | "logger" | "co
   fhiclize_generate: FHICLIZE_NAMES,
   max_file_bytes: 16 * 1024 * 1024,
   max_run_bytes: 256 * 1024 * 1024,
-  incomplete_run_grace_seconds: 86_400,
   validate_fhicl: true,
 };
 
@@ -84,7 +80,6 @@ export function runRecords(options: Options): RunRecordsSource {
     enabled: enabledNames(merged.fhiclize_generate),
     maxFileBytes: positive("max_file_bytes", merged.max_file_bytes),
     maxRunBytes: positive("max_run_bytes", merged.max_run_bytes),
-    graceSeconds: nonNegative("incomplete_run_grace_seconds", merged.incomplete_run_grace_seconds),
     validateSourceFhicl: merged.validate_fhicl !== false,
     validate: (text, filename) => void parse(text, { filename, resolveIncludes: false }),
     logger: merged.logger,
@@ -118,13 +113,6 @@ function enabledNames(names: readonly string[] | null | undefined): Set<string> 
 function positive(key: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new ConfigurationError(`source_files.${key} must be a positive number of bytes, got ${String(value)}`);
-  }
-  return value;
-}
-
-function nonNegative(key: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new ConfigurationError(`source_files.${key} must be a number of seconds ≥ 0, got ${String(value)}`);
   }
   return value;
 }

@@ -18,20 +18,9 @@ export interface SourceSettings {
   enabled: ReadonlySet<string>;
   maxFileBytes: number;
   maxRunBytes: number;
-  graceSeconds: number;
   validateSourceFhicl: boolean;
   validate: FhiclValidator;
   logger?: Logger;
-}
-
-/** Whether a run can be imported now, from `readiness`. */
-export interface Readiness {
-  /** metadata.txt carries a stop time. */
-  complete: boolean;
-  /** Complete, or incomplete and untouched for longer than the grace period: import now. */
-  due: boolean;
-  /** Newest modification time (ms) of the run directory and its metadata.txt. */
-  modifiedAt: number;
 }
 
 /** A DAQInterface run-record directory as a `Source`. */
@@ -85,7 +74,11 @@ export class RunRecordsSource implements Source {
     return text !== null && readMetadataInfo(text).stopTime !== undefined;
   }
 
-  /** Newest mtime (ms) of the run directory and its metadata.txt (appended at start and stop). */
+  /**
+   * Newest mtime (ms) of the run directory and its metadata.txt (DAQInterface appends to metadata.txt at start and
+   * stop without touching the directory). The import stage compares it with `source_files.incomplete_run_grace_seconds`
+   * to decide when a run without stop time is imported flagged incomplete.
+   */
   async modifiedAt(run: number): Promise<number> {
     const runDir = await this.#runDir(run);
     const times = await Promise.all([runDir, join(runDir, "metadata.txt")].map(async (path) => {
@@ -99,15 +92,6 @@ export class RunRecordsSource implements Source {
       }
     }));
     return Math.max(...times);
-  }
-
-  /**
-   * Whether the run should be imported now: complete, or incomplete with nothing changed for
-   * `incomplete_run_grace_seconds` (then it is imported flagged incomplete and updated when the stop time appears).
-   */
-  async readiness(run: number, now: number = Date.now()): Promise<Readiness> {
-    const [complete, modifiedAt] = await Promise.all([this.isComplete(run), this.modifiedAt(run)]);
-    return { complete, modifiedAt, due: complete || now - modifiedAt >= this.#settings.graceSeconds * 1000 };
   }
 
   describe(): string {

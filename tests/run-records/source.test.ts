@@ -165,13 +165,24 @@ Deno.test("a run holding both boot.txt and boot.fcl is refused instead of losing
   );
 });
 
-Deno.test("readiness: complete runs are due; incomplete ones after incomplete_run_grace_seconds of quiet", async () => {
-  const source = runRecords({ run_records_dir: PROJECT_RECORDS, incomplete_run_grace_seconds: 3600 });
-  const modified = await source.modifiedAt(11002);
-  ok(modified > 0);
-  assertEquals(await source.readiness(11002, modified + 1000), { complete: false, due: false, modifiedAt: modified });
-  assertEquals((await source.readiness(11002, modified + 3_600_000)).due, true);
-  assertEquals((await source.readiness(11001, 0)).due, true);
+Deno.test("modifiedAt follows metadata.txt, which DAQInterface appends to without touching the directory", async () => {
+  await using tmp = await tempDir();
+  const dir = await writeRun(tmp.path, "106", { "metadata.txt": metadataText("demo", { start: "X" }) });
+  const source = runRecords({ run_records_dir: tmp.path });
+  const old = new Date("2025-01-01T00:00:00Z");
+  await Deno.utime(join(dir, "metadata.txt"), old, old);
+  await Deno.utime(dir, old, old);
+  assertEquals(await source.modifiedAt(106), old.getTime());
+  const later = new Date("2025-01-02T00:00:00Z");
+  await Deno.utime(join(dir, "metadata.txt"), later, later);
+  assertEquals(await source.modifiedAt(106), later.getTime());
+  await Deno.remove(join(dir, "metadata.txt"));
+  await Deno.utime(dir, old, old);
+  assertEquals(await source.modifiedAt(106), old.getTime());
+  await rejects(
+    source.modifiedAt(999),
+    (e: Error) => e instanceof RunInputError && /run 999: no directory/.test(e.message),
+  );
 });
 
 Deno.test("configuration errors: unknown fhiclize name, bad limits, missing schema", async () => {
