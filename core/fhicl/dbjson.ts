@@ -123,38 +123,66 @@ function rawData(atom: FhiclAtom): string {
   return text;
 }
 
+/**
+ * Metadata leaves without comment, annotation or protection are by far the most common node (machine-written
+ * files have few comments). One frozen instance per type is shared instead of allocating each: it cuts the
+ * garbage of a conversion roughly in half. Being frozen, a shared leaf cannot be edited by accident; copy it first.
+ */
+const PLAIN_LEAVES = new Map<string, JsonObject>();
+
+function plainLeaf(type: string): JsonObject {
+  let leaf = PLAIN_LEAVES.get(type);
+  if (leaf === undefined) {
+    const entries: Array<[string, JsonValue]> = [["type", type], ["comment", ""], ["annotation", ""]];
+    entries.forEach((entry) => Object.freeze(entry));
+    leaf = Object.freeze(new JsonObject(Object.freeze(entries) as Array<[string, JsonValue]>));
+    PLAIN_LEAVES.set(type, leaf);
+  }
+  return leaf;
+}
+
 class Builder {
   /** Forward cursor for offset → line; nodes are visited in source order, so the scan is linear overall. */
   private lineOffset = 0;
   private line = 1;
+  private nextNewline = -2; // -2: not looked up yet
+  /** Comments indexed by line number (a holey array is faster than a Map here). */
+  private readonly byLine: Array<string | undefined> = [];
+  /** Results of `notes()` and `node()`, kept in fields to avoid allocating a tuple per value. */
+  private comment = "";
+  private annotation = "";
+  private data: JsonValue = "";
 
   constructor(
     private readonly text: string,
-    private readonly comments: CommentMap,
+    comments: CommentMap,
     private readonly sourceName: string,
-  ) {}
+  ) {
+    for (const [line, comment] of comments) this.byLine[line] = comment;
+  }
 
   private lineOf(offset: number): number {
+    const text = this.text;
     if (offset < this.lineOffset) {
       this.lineOffset = 0;
       this.line = 1;
+      this.nextNewline = -2;
     }
-    const text = this.text;
-    let at = text.indexOf("\n", this.lineOffset);
-    while (at !== -1 && at < offset) {
+    if (this.nextNewline === -2) this.nextNewline = text.indexOf("\n", this.lineOffset);
+    while (this.nextNewline !== -1 && this.nextNewline < offset) {
       this.line++;
-      at = text.indexOf("\n", at + 1);
+      this.nextNewline = text.indexOf("\n", this.nextNewline + 1);
     }
     this.lineOffset = offset;
     return this.line;
   }
 
   /** Comment (line above, unless it starts with `/` or holds `#include `) and annotation (same line). */
-  private notes(value: FhiclValue): [string, string] {
+  private notes(value: FhiclValue): void {
     const line = this.lineOf(value.start);
-    const above = this.comments.get(line - 1);
-    const comment = above !== undefined && above.charCodeAt(0) !== 0x2f && !above.includes("#include ") ? above : "";
-    return [comment, this.comments.get(line) ?? ""];
+    const above = this.byLine[line - 1];
+    this.comment = above !== undefined && above.charCodeAt(0) !== 0x2f && !above.includes("#include ") ? above : "";
+    this.annotation = this.byLine[line] ?? "";
   }
 
   private fail(offset: number, reason: string): never {
@@ -172,57 +200,80 @@ class Builder {
     prolog: { data: JsonObject; meta: JsonObject } | null,
   ): void {
     if (entry.kind !== "binding") this.fail(entry.start, "unexpected directive");
-    const [value, node] = this.node(entry.key, entry.value, entry.modifier);
-    if (prolog !== null && prolog.data.has(entry.key)) {
+    const node = this.node(entry.key, entry.value, entry.modifier);
+    if (prolog !== null && prolog.data.size > 0 && prolog.data.has(entry.key)) {
       prolog.data.delete(entry.key);
       prolog.meta.delete(entry.key);
     }
-    data.entries.push([entry.key, value]);
+    data.entries.push([entry.key, this.data]);
     meta.entries.push([entry.key, node]);
   }
 
-  /** Data value and metadata node of one binding or sequence element. */
-  private node(key: string | null, value: FhiclValue, protection: FhiclModifier | undefined): [JsonValue, JsonObject] {
-    const include = key !== null && key.startsWith(INCLUDE_KEY_PREFIX);
-    const [comment, annotation] = include ? ["", ""] : this.notes(value);
+  /** Metadata node of one binding or sequence element; its data value is left in `this.data`. */
+  private node(key: string | null, value: FhiclValue, protection: FhiclModifier | undefined): JsonObject {
+    if (key !== null && key.startsWith(INCLUDE_KEY_PREFIX)) {
+      this.comment = "";
+      this.annotation = "";
+    } else {
+      this.notes(value);
+    }
+    const comment = this.comment;
     if (value.kind === "atom") {
       const type = value.type === "reference" ? "string_unquoted" : value.type;
-      const meta = new JsonObject([["type", type], ["comment", comment], ["annotation", annotation]]);
-      if (protection !== undefined) meta.entries.push(["protection", protection]);
-      return [rawData(value), meta];
+      this.data = rawData(value);
+      if (comment === "" && this.annotation === "" && protection === undefined) return plainLeaf(type);
+      return protection === undefined
+        ? new JsonObject([["type", type], ["comment", comment], ["annotation", this.annotation]])
+        : new JsonObject([["type", type], ["comment", comment], ["annotation", this.annotation], [
+          "protection",
+          protection,
+        ]]);
     }
     if (value.kind === "table") {
-      const data = new JsonObject();
-      const children = new JsonObject();
-      for (const entry of value.entries) this.member(entry, data, children, protection);
       const meta = new JsonObject([["type", "table"], ["comment", comment]]);
       if (protection !== undefined) meta.entries.push(["protection", protection]);
+      const data = new JsonObject();
+      const children = new JsonObject();
+      const entries = value.entries;
+      // Repeated keys inside a table are rare; a Set finds them without a quadratic scan of large tables.
+      const seen = entries.length > 8 ? new Set<string>() : null;
+      for (let i = 0; i < entries.length; i++) this.member(entries[i], data, children, protection, seen);
       meta.entries.push(["children", children]);
-      return [data, meta];
+      this.data = data;
+      return meta;
     }
+    const meta = new JsonObject([["type", "sequence"], ["comment", comment], ["annotation", this.annotation]]);
+    if (protection !== undefined) meta.entries.push(["protection", protection]);
     const data: JsonValue[] = [];
     const children = new JsonObject();
-    for (let i = 0; i < value.items.length; i++) {
-      const [itemData, itemMeta] = this.node(null, value.items[i], protection);
-      data.push(itemData);
+    const items = value.items;
+    for (let i = 0; i < items.length; i++) {
+      const itemMeta = this.node(null, items[i], protection);
+      data.push(this.data);
       children.entries.push([String(i), itemMeta]);
     }
-    const meta = new JsonObject([["type", "sequence"], ["comment", comment], ["annotation", annotation]]);
-    if (protection !== undefined) meta.entries.push(["protection", protection]);
     meta.entries.push(["children", children]);
-    return [data, meta];
+    this.data = data;
+    return meta;
   }
 
   /** A binding inside a table: a repeated key replaces the earlier value in place. */
-  private member(entry: FhiclEntry, data: JsonObject, meta: JsonObject, inherited: FhiclModifier | undefined): void {
+  private member(
+    entry: FhiclEntry,
+    data: JsonObject,
+    meta: JsonObject,
+    inherited: FhiclModifier | undefined,
+    seen: Set<string> | null,
+  ): void {
     if (entry.kind !== "binding") this.fail(entry.start, "unexpected directive inside a table");
-    const [value, node] = this.node(entry.key, entry.value, entry.modifier ?? inherited);
-    const index = data.indexOf(entry.key);
-    if (index < 0) {
-      data.entries.push([entry.key, value]);
+    const node = this.node(entry.key, entry.value, entry.modifier ?? inherited);
+    const repeated = seen === null ? data.indexOf(entry.key) >= 0 : seen.has(entry.key);
+    if (!repeated) {
+      seen?.add(entry.key);
+      data.entries.push([entry.key, this.data]);
       meta.entries.push([entry.key, node]);
     } else {
-      data.entries[index][1] = value;
+      data.entries[data.indexOf(entry.key)][1] = this.data;
       meta.set(entry.key, node);
     }
   }

@@ -105,17 +105,39 @@ export function stringifyArtdaq(value: JsonValue | Record<string, unknown> | unk
   return write(value as JsonValue);
 }
 
+/**
+ * Text of frozen objects, computed once. Frozen objects cannot change, and producers share them widely (the FHiCL
+ * converter shares one frozen metadata leaf per type), so caching their text saves most of the writing work.
+ */
+const FROZEN_TEXT = new WeakMap<JsonObject, string>();
+
 function write(value: JsonValue): string {
   if (typeof value === "string") return quoteJsonString(value);
   if (value instanceof JsonObject) {
-    const entries = value.entries;
-    if (entries.length === 0) return "{\n\n}";
-    let out = "{\n" + quoteJsonString(entries[0][0]) + " : " + write(entries[0][1]);
-    for (let i = 1; i < entries.length; i++) {
-      out += ",\n" + quoteJsonString(entries[i][0]) + " : " + write(entries[i][1]);
+    if (Object.isFrozen(value)) {
+      let text = FROZEN_TEXT.get(value);
+      if (text === undefined) {
+        text = writeObject(value);
+        FROZEN_TEXT.set(value, text);
+      }
+      return text;
     }
-    return out + "\n}";
+    return writeObject(value);
   }
+  return writeOther(value);
+}
+
+function writeObject(value: JsonObject): string {
+  const entries = value.entries;
+  if (entries.length === 0) return "{\n\n}";
+  let out = "{\n" + quoteJsonString(entries[0][0]) + " : " + write(entries[0][1]);
+  for (let i = 1; i < entries.length; i++) {
+    out += ",\n" + quoteJsonString(entries[i][0]) + " : " + write(entries[i][1]);
+  }
+  return out + "\n}";
+}
+
+function writeOther(value: JsonValue): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return "[\n\n]";
     let out = "[\n" + write(value[0]);

@@ -1,0 +1,49 @@
+/**
+ * FHiCL engine throughput on the largest real files (`deno bench -A bench/fhicl.bench.ts`). Targets (issue 3):
+ * parse ≥ 50 MB/s, FHiCL → DB-JSON ≥ 25 MB/s. Each bench processes the whole set once, so MB/s = total bytes
+ * (printed below) / time per iteration.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { dbJsonToFhicl, fhiclToDbJson, parse } from "../core/fhicl/mod.ts";
+import { parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
+
+const REAL = Deno.env.get("REAL_FIXTURES") ?? "/work/shared/fixtures/real";
+
+/** The largest real files: protoDUNE np04 per-process dumps (wib, ssp, cob rce, timing), 115-120 KB each. */
+function largestFiles(count: number): Array<{ name: string; text: string }> {
+  const dir = join(REAL, "run_records/1001506");
+  const files = [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && e.name.endsWith(".fcl"))
+    .map((e) => ({ name: e.name, size: Deno.statSync(join(dir, e.name)).size }))
+    .sort((a, b) => b.size - a.size || a.name.localeCompare(b.name))
+    .slice(0, count);
+  return files.map((f) => ({ name: f.name, text: Deno.readTextFileSync(join(dir, f.name)) }));
+}
+
+const files = largestFiles(10);
+const bytes = files.reduce((n, f) => n + new TextEncoder().encode(f.text).length, 0);
+const docs = files.map((f) => fhiclToDbJson(f.text, f.name, { timestamp: "2024-03-04T12:05:01.337-0600" }));
+const stored = docs.map((d) => stringifyArtdaq(d));
+console.log(`fhicl bench set: ${files.length} files, ${bytes} bytes (${(bytes / 1e6).toFixed(3)} MB)`);
+
+Deno.bench("parse (full dialect)", { group: "fhicl", baseline: true }, () => {
+  for (const f of files) parse(f.text, { filename: f.name });
+});
+
+Deno.bench("fhiclToDbJson (FHiCL → DB-JSON model)", { group: "fhicl" }, () => {
+  for (const f of files) fhiclToDbJson(f.text, f.name, { timestamp: "2024-03-04T12:05:01.337-0600" });
+});
+
+Deno.bench("fhiclToDbJson + stringifyArtdaq (FHiCL → stored JSON text)", { group: "fhicl" }, () => {
+  for (const f of files) stringifyArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: "2024-03-04T12:05:01.337-0600" }));
+});
+
+Deno.bench("dbJsonToFhicl (export, from the model)", { group: "export" }, () => {
+  for (const d of docs) dbJsonToFhicl(d);
+});
+
+Deno.bench("parseOrdered + dbJsonToFhicl (export, from stored JSON text)", { group: "export" }, () => {
+  for (const s of stored) dbJsonToFhicl(parseOrdered(s));
+});
