@@ -43,6 +43,7 @@ const BINARY = /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/;
  */
 export async function readRunFiles(runDir: string, run: number, limits: ReadLimits): Promise<RunFile[]> {
   const root = await realPath(runDir, run, runDir);
+  const before = (await lstat(root, run)).mtime?.getTime();
   const paths: { path: string; size: number }[] = [];
   await collect(root, root, run, paths);
   paths.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -75,6 +76,10 @@ export async function readRunFiles(runDir: string, run: number, limits: ReadLimi
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, paths.length) }, worker));
+  // A file added or removed while we read (DAQInterface still copying the record in) changes the directory's mtime.
+  if ((await lstat(root, run)).mtime?.getTime() !== before) {
+    throw new TransientError(`run ${run}: ${runDir} changed while it was read; it is retried later`, { run });
+  }
   return files;
 }
 
