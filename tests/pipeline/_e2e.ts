@@ -79,13 +79,13 @@ plugins:
 }
 
 /** The CLI command for a site. */
-export function cliCommand(site: Site, flags: string[]): Deno.Command {
+export function cliCommand(site: Site, flags: string[], output: "piped" | "null" = "piped"): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-prompt", join(REPO_ROOT, "cli.ts"), site.config, ...flags],
     cwd: site.dir,
     env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
+    stdout: output,
+    stderr: output,
   });
 }
 

@@ -1,0 +1,57 @@
+/**
+ * Crash safety: the CLI (a real subprocess on filesystemdb + the embedded UconDB server) is SIGKILLed at random
+ * moments, over and over, while new runs keep appearing; afterwards a normal rerun must leave every run archived
+ * exactly once (one UconDB version per key), its blob equal to the packed artdaqDB export (verified), and state
+ * with every run done, no failure and nothing in flight.
+ *
+ * Duration: CRASH_TEST_SECONDS (default 25; about 40 s in all).
+ */
+import { assertEquals } from "../state/_assert.ts";
+import { tempDir } from "../_helpers/peers.ts";
+import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
+
+const SECONDS = Number(Deno.env.get("CRASH_TEST_SECONDS") ?? 25);
+
+Deno.test("crash: SIGKILL at random moments, then a rerun archives every run exactly once, verified", async () => {
+  await using dir = await tempDir();
+  let next = 1000;
+  const runs: number[] = [];
+  const grow = async (count: number) => {
+    for (let i = 0; i < count; i++) {
+      runs.push(next);
+      await addRun(site, next++);
+    }
+  };
+  const site = await makeSite(dir.path, [], { parallel_workers: 2, batch_size: 100, run_process_retries: 2 });
+  await grow(40);
+  const deadline = performance.now() + SECONDS * 1000;
+  let kills = 0;
+  let invocations = 0;
+  while (performance.now() < deadline) {
+    invocations++;
+    const child = cliCommand(site, [], "null").spawn();
+    const delay = 200 + Math.random() * 2500;
+    const exited = await Promise.race([
+      child.status.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), delay)),
+    ]);
+    if (!exited) {
+      child.kill("SIGKILL");
+      kills++;
+    }
+    const status = await child.status;
+    if (exited && status.code === 0) await grow(10); // all done: give the next invocations more work
+  }
+  let final = await cli(site);
+  for (let i = 0; i < 3 && final.code !== 0; i++) final = await cli(site);
+  assertEquals(final.code, 0, final.out);
+  assertEquals(kills >= 5, true, `only ${kills} kills in ${invocations} invocations`);
+  assertEquals(await checkArchived(site, runs), []);
+  for (const file of ["importer_state.json", "migrator_state.json"]) {
+    const state = JSON.parse(await Deno.readTextFile(`${site.work}/${file}`));
+    assertEquals(state.done, [[runs[0], runs[runs.length - 1]]], file);
+    assertEquals([state.failures, state.in_flight], [{}, []], file);
+    assertEquals(state.last_contiguous_run, runs[runs.length - 1], file);
+  }
+  console.log(`crash test: ${kills} SIGKILLs in ${invocations} invocations, ${runs.length} runs`);
+});
