@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../core/paths.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { MINIMAL } from "../config/_write.ts";
+import { exclusivePairs, OPTIONS } from "../../core/cli/options.ts";
 
 const CLI = join(REPO_ROOT, "cli.ts");
 const decoder = new TextDecoder();
@@ -66,6 +67,24 @@ Deno.test("C2: exclusive modes and unknown options exit 2 before the config is r
   const unknown = await run(["cfg.yaml", "--incremetal"], dir.path);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /error: unrecognized arguments: --incremetal/);
+});
+
+Deno.test("every exclusive pair exits 2 through the real CLI, before the (missing) config is read", async () => {
+  await using dir = await tempDir();
+  const pairs = exclusivePairs();
+  const flag = (id: string) => {
+    const option = OPTIONS.find((o) => o.id === id)!;
+    return option.kind === "value" ? [option.names.at(-1)!, "1"] : [option.names.at(-1)!];
+  };
+  const queue = [...pairs];
+  const worker = async () => {
+    for (let pair = queue.shift(); pair; pair = queue.shift()) {
+      const result = await run(["missing.yaml", ...flag(pair[0]), ...flag(pair[1])], dir.path);
+      assert.equal(result.code, 2, `${pair.join(" ")}: ${result.stderr}`);
+      assert.match(result.stderr, /not allowed with argument/, pair.join(" "));
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
 });
 
 Deno.test("C3 and configuration errors: exit 1 with one line naming file, key and line", async () => {
