@@ -38,6 +38,8 @@ export interface FakeWorld {
   down?: { source?: boolean; store?: boolean; sink?: boolean };
   /** Per-run overrides of the blob files (to make a run differ from artdaqDB). */
   blobFiles?: Map<number, ExportedFile[]>;
+  /** Runs whose blob carries a changed boot.fcl (JSON-friendly form of `blobFiles`). */
+  differ?: number[];
   /** A secret that a failing listing puts in its error message (to prove redaction). */
   secretInErrors?: string;
 }
@@ -93,8 +95,14 @@ export function fakeRoles(world: FakeWorld): { source: Source; store: Store; sin
     describe: () => "filesystemdb:///data/artdaqdb",
     close: () => Promise.resolve(),
   };
-  const blob = (run: number) =>
-    packBlob(run, `${run}/demo`, "2026-11-29T10:31:00Z", world.blobFiles?.get(run) ?? runFiles(run));
+  const blobFilesOf = (run: number) => {
+    const given = world.blobFiles?.get(run);
+    if (given) return given;
+    const files = runFiles(run);
+    if (world.differ?.includes(run)) files[0] = { path: "boot.fcl", data: encoder.encode("daq: { changed: true }\n") };
+    return files;
+  };
+  const blob = (run: number) => packBlob(run, `${run}/demo`, "2026-11-29T10:31:00Z", blobFilesOf(run));
   const sink: Sink = {
     kind: "fake-ucondb",
     listRuns() {
