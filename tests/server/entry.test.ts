@@ -119,7 +119,7 @@ Deno.test("deno task archive compare: text and JSON, exit 1 on a difference, 0 w
   assert.equal(text.code, 1, text.stderr);
   assert.match(text.stdout, /^✓ Run 1: 3 file\(s\) match$/m);
   assert.match(text.stdout, /^✗ Run 2: differences found \(2 file\(s\) match\)$/m);
-  assert.match(text.stdout, /^ {4}-  run_number: 2$/m);
+  assert.match(text.stdout, /^ {4}- {2}run_number: 2$/m);
   assert.match(text.stdout, /^ {4}\+daq: \{ changed: true \}$/m);
   assert.match(text.stdout, /^⊘ Run 3: missing in UconDB$/m);
   assert.match(text.stdout, /^⊘ Run 4: missing in artdaqDB$/m);
