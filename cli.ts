@@ -11,7 +11,11 @@
  * @module
  */
 import { main } from "./core/cli/main.ts";
+import { enterInvocationDir } from "./core/cli/invocation.ts";
 
 export { main };
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  enterInvocationDir();
+  Deno.exit(await main(Deno.args));
+}

@@ -217,3 +217,18 @@ Deno.test("L5: three SIGINTs within 2 seconds exit 130 at once", async () => {
   assert.match(result.stderr, /Ctrl-C pressed 2\/3 times - press 1 more for immediate shutdown/);
   assert.match(result.stderr, /IMMEDIATE SHUTDOWN REQUESTED \(3x Ctrl-C\)/);
 });
+
+Deno.test("deno task archive resolves relative paths from where it was typed (INIT_CWD), not the repo", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(join(dir.path, "here.yaml"), `${MINIMAL}app:\n  batch_size: 0\n`);
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "--config", join(REPO_ROOT, "deno.json"), "archive", "here.yaml"],
+    cwd: dir.path,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = decoder.decode(output.stderr);
+  assert.equal(output.code, 1, stderr);
+  assert.match(stderr, /here\.yaml:13: app\.batch_size: must be >= 1, got 0/);
+});
