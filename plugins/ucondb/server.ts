@@ -256,11 +256,11 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
 
   const put = async (c: Context, relpath: string, query: Args): Promise<Response> => {
     const { folder: folderName, object, args } = dataArgs(relpath, query);
+    refuseWhenReadOnly();
     if (folderName === undefined) throw fail(400, "");
     const folder = folderOrNull(folderName);
     if (!folder) throw fail(404, "Folder not found");
     if (object === undefined) throw fail(400, "");
-    refuseWhenReadOnly();
     authenticate(c, folder.name);
     if (c.req.header("content-length") === undefined) {
       throw fail(411, "Content-Length required: send the blob as a complete body, not chunked");
@@ -326,6 +326,11 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     }
     if (!folder) throw applicationError("'NoneType' object has no attribute 'getObject'");
     const dataKey = one(args, "data_key");
+    if (!folder.hasObject(object)) {
+      throw applicationError(
+        `'NoneType' object has no attribute '${dataKey !== undefined ? "dataByDataKey" : "getVersion"}'`,
+      );
+    }
     if (dataKey !== undefined) {
       const data = await readData(folder, intArg(dataKey));
       return new Response(data, {
@@ -337,7 +342,6 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
         },
       });
     }
-    if (!folder.hasObject(object)) throw applicationError("'NoneType' object has no attribute 'getVersion'");
     const version = selectVersion(folder, object, args);
     if (!version) throw fail(404, "Version not found");
     if (metaOnly) return text(200, metadataJson(folder.name, version), JSON_TYPE);
@@ -357,9 +361,10 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       .sort(byRecordTime(-1))[0];
   };
 
+  /** Folder and object from `relpath` (`F` or `F/O`, which wins, as in lookup_versions) or the query. */
   const folderAndObject = (relpath: string, args: Args) => {
     const [pathFolder, pathObject] = relpath.split("/").filter((part) => part !== "");
-    return { folderName: one(args, "folder") ?? pathFolder, object: one(args, "object") ?? pathObject };
+    return { folderName: pathFolder ?? one(args, "folder"), object: pathObject ?? one(args, "object") };
   };
 
   const listing = (c: Context, values: string[], args: Args): Response => {
@@ -440,14 +445,14 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       } catch (error) {
         throw applicationError(describeError(error));
       }
+      if (object !== undefined && !folder.hasObject(object)) throw fail(404, `Object ${object} not found`);
       let found: Array<StoredVersion | null>;
-      if (Array.isArray(request.ids)) {
+      if (Array.isArray(request.ids) && request.ids.length > 0) {
+        // Like the real server, ids are looked up in the whole folder (the object is not a filter).
         found = request.ids.map((id) => folder.byId(Number(id))).filter((v) => v !== undefined);
-        if (object !== undefined) found = found.filter((v) => v!.object === object);
       } else {
         if (object === undefined) throw applicationError("Object name must be specified");
-        if (!folder.hasObject(object)) throw fail(404, `Object ${object} not found`);
-        if (Array.isArray(request.keys)) {
+        if (Array.isArray(request.keys) && request.keys.length > 0) {
           found = request.keys.map((key) => folder.byKey(object, String(key))).filter((v) => v !== undefined);
         } else if ("key_min" in request || "key_max" in request) {
           const min = request.key_min as string | undefined;
@@ -484,9 +489,9 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     },
     create_folder: async (c, _relpath, args) => {
       const name = one(args, "folder");
-      if (name === undefined) throw applicationError("folder is required");
-      if (!isValidFolderName(name)) throw applicationError("'NoneType' object is not subscriptable");
       refuseWhenReadOnly();
+      if (!name) throw fail(400, "Empty folder name");
+      if (!isValidFolderName(name)) throw applicationError("'NoneType' object is not subscriptable");
       authenticate(c, name);
       const folder = await repository.createFolder(qualifiedFolderName(name, NAMESPACE));
       if (one(args, "drop") === "yes") await folder.drop();

@@ -170,6 +170,7 @@ Deno.test("get: by key (query and path form), X-UConDB headers, meta_only, id, d
     equal(noObject.status, 500);
     match(noObject.body, /'NoneType' object has no attribute 'getVersion'/);
     match((await answer(await fetch(`${url}/data/nofolder/configuration?key=1`))).body, /getObject/);
+    match((await answer(await fetch(`${url}/data/run_records/nothing?data_key=1`))).body, /dataByDataKey/);
     equal((await answer(await fetch(`${url}/data/run_records`))).status, 400);
     equal((await answer(await fetch(`${url}/data/run_records/configuration?key=a%27b`))).status, 400, "sanitize");
     match(
@@ -243,6 +244,11 @@ Deno.test("create_folder: digest with realm = name as given, idempotent; drop=ye
     await challenge.body?.cancel();
     equal(await (await digestFetch(`${url}/create_folder?folder=other`, { method: "GET" })).text(), "OK");
     equal(await (await digestFetch(`${url}/create_folder?folder=other`, { method: "GET" })).text(), "OK");
+    deepEqual(await answer(await fetch(`${url}/create_folder`)), {
+      status: 400,
+      type: "text/html; charset=UTF-8",
+      body: "Empty folder name",
+    });
     deepEqual(JSON.parse(await (await fetch(`${url}/folders`)).text()), ["other", "run_records"]);
     await digestFetch(`${url}/data/other/o?key=a`, { method: "POST", body: "A" });
     await digestFetch(`${url}/data/other/o?key=b`, { method: "POST", body: "B" });
@@ -262,6 +268,12 @@ Deno.test("read-only instance: 405 for put, tag and create_folder", async () => 
       body: "Read-only instance",
     });
     equal((await answer(await fetch(`${url}/tag?folder=run_records&tag=t&version_id=1`))).status, 405);
+    equal(
+      (await answer(await fetch(`${url}/data/nofolder/o`, { method: "POST", body: "x" }))).status,
+      405,
+      "checked first",
+    );
+    equal((await answer(await fetch(`${url}/create_folder?folder=x`))).status, 405);
   }, { readOnly: true });
 });
 
