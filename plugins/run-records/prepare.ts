@@ -7,6 +7,7 @@
 import { RunInputError } from "../../core/errors.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
 import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "./converters/mod.ts";
+import { wrapTextFile } from "./converters/text_file.ts";
 import { configurationName, readMetadataInfo } from "./metadata_info.ts";
 import type { RunFile } from "./reader.ts";
 
@@ -43,15 +44,10 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
   const documents: PreparedDocument[] = [];
   const generated = new Set<string>();
   for (const file of files) {
-    const stem = /^([^/]+)\.txt$/.exec(file.path)?.[1];
-    const converter = stem !== undefined && enabled.has(stem) ? TEXT_CONVERTERS[stem] : undefined;
-    if (converter) {
-      documents.push({ name: `${stem}.fcl`, text: converter(file.text) });
-      generated.add(`${stem}.fcl`);
-    } else if (file.path !== "schema.fcl") {
-      // A run's own schema.fcl is replaced by the configured one, as in the original (it stays in the manifest).
-      documents.push({ name: file.path, text: file.text });
-    }
+    const mapped = documentFor(file.path, file.text, enabled);
+    if (mapped === null) continue;
+    documents.push(mapped.document);
+    if (mapped.generated) generated.add(mapped.document.name);
   }
   if (metadata && enabled.has("RunHistory")) {
     documents.push({ name: "RunHistory.fcl", text: generateRunHistory(metadata.text, run) });
@@ -95,6 +91,44 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
     ...(info?.stopTime !== undefined ? { stopTime: info.stopTime } : {}),
     manifest: files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
   };
+}
+
+/** How one run file becomes a document, and whether the archiver generated its text. */
+export interface MappedDocument {
+  document: PreparedDocument;
+  generated: boolean;
+}
+
+/**
+ * The document one run file becomes (null: the file is not archived as a document, only listed in the manifest):
+ *
+ * - `schema.fcl` of the run directory → null (the configured schema.fcl replaces it, as in the original);
+ * - top-level `<name>.txt` of an enabled converter → `<name>.fcl`, converted;
+ * - top-level `config.txt` (the boot file before September 2017) → `config.fcl`, by the `boot` converter when enabled;
+ * - a converter's `.txt` whose converter is disabled → unchanged (`fhiclize_generate` honoured, parity I12);
+ * - `.fcl` → unchanged;
+ * - anything else → `<name without .txt>.fcl` holding the whole text (see `wrapTextFile`).
+ *
+ * @example
+ * ```ts
+ * documentFor("boot.txt", "debug level: 1\n", new Set(["boot"]))?.document.name; // "boot.fcl"
+ * ```
+ */
+export function documentFor(path: string, text: string, enabled: ReadonlySet<string>): MappedDocument | null {
+  if (path === "schema.fcl") return null;
+  const stem = /^([^/]+)\.txt$/.exec(path)?.[1];
+  if (stem !== undefined && Object.hasOwn(TEXT_CONVERTERS, stem)) {
+    return enabled.has(stem)
+      ? { document: { name: `${stem}.fcl`, text: TEXT_CONVERTERS[stem](text) }, generated: true }
+      : { document: { name: path, text }, generated: false };
+  }
+  if (stem === "config") {
+    return enabled.has("boot")
+      ? { document: { name: "config.fcl", text: TEXT_CONVERTERS.boot(text) }, generated: true }
+      : { document: { name: path, text }, generated: false };
+  }
+  if (path.endsWith(".fcl")) return { document: { name: path, text }, generated: false };
+  return { document: { name: `${path.replace(/\.txt$/, "")}.fcl`, text: wrapTextFile(path, text) }, generated: true };
 }
 
 /** A converted `boot.fcl` next to a `boot.fcl` already in the run directory would silently lose one of them. */

@@ -9,18 +9,20 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "../../core/fhicl/mod.ts";
-import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "../../plugins/run-records/converters/mod.ts";
+import { FHICLIZE_NAMES, generateRunHistory, generateRunHistory2 } from "../../plugins/run-records/converters/mod.ts";
+import { documentFor } from "../../plugins/run-records/prepare.ts";
 import { readMetadataInfo } from "../../plugins/run-records/metadata_info.ts";
 import { CORPORA, GOLDEN_DIR, runDirectories } from "./_corpus.ts";
 
 const UPDATE = Deno.env.get("UPDATE_GOLDEN") === "1";
+const ALL = new Set(FHICLIZE_NAMES);
 
-/** Every generated document of one run directory: name → text. */
+/** Every document the archiver generates for one run directory (converted, wrapped, RunHistory*): name → text. */
 async function generate(runDir: string, run: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  for (const [name, convert] of Object.entries(TEXT_CONVERTERS)) {
-    const text = await readText(join(runDir, `${name}.txt`));
-    if (text !== null) out.set(`${name}.fcl`, convert(text));
+  for await (const entry of Deno.readDir(runDir)) {
+    const mapped = documentFor(entry.name, await Deno.readTextFile(join(runDir, entry.name)), ALL);
+    if (mapped?.generated) out.set(mapped.document.name, mapped.document.text);
   }
   const metadata = await readText(join(runDir, "metadata.txt"));
   if (metadata !== null) {

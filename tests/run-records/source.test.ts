@@ -79,7 +79,8 @@ Deno.test("fixture eras: in-progress run, 2017 config.txt run, include-heavy run
   ]);
   assertEquals(running.startTime, "Sun Mar  2 02:14:09 UTC 2025");
   const old = await source.prepare(11003);
-  ok(names(old.documents).includes("config.txt"), "config.txt kept unconverted, as the original");
+  ok(names(old.documents).includes("config.fcl"), "config.txt (the 2017 boot file) converted by the boot converter");
+  ok(old.documents.find((d) => d.name === "config.fcl")!.text.includes('name: "Aggregator"'));
   assertEquals([old.complete, old.stopTime], [true, "Fri Aug 11 20:47:05 UTC 2017"]);
   assertEquals(
     old.updateDocuments[0].text,
@@ -154,6 +155,29 @@ Deno.test("I13 (deliberately different): a zero-padded directory is read under t
   const prepared = await source.prepare(123);
   assertEquals([prepared.run, prepared.configName], [123, "padded"]);
   ok(prepared.documents.find((d) => d.name === "RunHistory.fcl")!.text.startsWith("run_number: 123\n"));
+});
+
+Deno.test("text files without converter are kept whole in a FHiCL document (config.txt via boot)", async () => {
+  await using tmp = await tempDir();
+  await writeRun(tmp.path, "107", {
+    "metadata.txt": metadataText("demo", STOP),
+    "rc_info_start.txt": 'shift crew: "owl" \\ Ω\r\n',
+    "constructor.txt": "x\n",
+    "notes/run.log": "ok\n",
+  });
+  const prepared = await runRecords({ run_records_dir: tmp.path }).prepare(107);
+  const byName = new Map(prepared.documents.map((d) => [d.name, d.text]));
+  assertEquals(
+    byName.get("rc_info_start.fcl"),
+    'file_name: "rc_info_start.txt"\nfile_text: "shift crew: \\"owl\\" \\\\ Ω\\r\\n"\n',
+  );
+  assertEquals(byName.get("constructor.fcl"), 'file_name: "constructor.txt"\nfile_text: "x\\n"\n');
+  assertEquals(byName.get("notes/run.log.fcl"), 'file_name: "notes/run.log"\nfile_text: "ok\\n"\n');
+  for (const name of ["rc_info_start.fcl", "constructor.fcl", "notes/run.log.fcl"]) parse(byName.get(name)!);
+  const withoutBoot = await runRecords({ run_records_dir: PROJECT_RECORDS, fhiclize_generate: ["metadata"] }).prepare(
+    11003,
+  );
+  ok(names(withoutBoot.documents).includes("config.txt"), "boot disabled: config.txt passed unchanged like boot.txt");
 });
 
 Deno.test("a run holding both boot.txt and boot.fcl is refused instead of losing one", async () => {
