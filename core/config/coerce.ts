@@ -59,6 +59,10 @@ export function coerce(value: unknown, spec: KeySpec, path: string, context: Coe
       if (text === "") throw new FieldError(path, "an empty path is not allowed");
       return resolvePath(text, context.baseDir);
     }
+    case "bool-or-string":
+      if (typeof value === "boolean") return value;
+      if (typeof value === "string" && /^(true|false|yes|no|on|off)$/i.test(value.trim())) return toBool(value, path);
+      return toText(value, path, context.source);
     case "string-list": {
       const items = Array.isArray(value) ? value : [value];
       return items.map((item, index) => toText(item, `${path}[${index}]`, undefined));

@@ -7,7 +7,7 @@
  */
 
 /** How a key's value is read. `path` values are resolved against the config file's directory. */
-export type KeyType = "string" | "path" | "int" | "number" | "bool" | "enum" | "string-list";
+export type KeyType = "string" | "path" | "int" | "number" | "bool" | "enum" | "string-list" | "bool-or-string";
 
 /** What kind of secret a key holds: a plain secret, or a URI whose credentials are secret. */
 export type SecretKind = "plain" | "uri";
@@ -149,7 +149,36 @@ export const SECTIONS: Record<string, SectionSpec> = {
       database_uri: { type: "string", required: true, secret: "uri", doc: "filesystemdb:// or mongodb:// URI" },
       use_tools: { type: "bool", default: false, doc: "use bulkloader/bulkdownloader" },
       remote_host: { type: "string", nullable: true, default: null, doc: "host running the bulk tools over SSH" },
-      tools_dir: { type: "path", nullable: true, default: null, added: true, doc: "directory of the bulk tools" },
+      tools_dir: {
+        type: "string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "directory of the bulk tools (on remote_host in remote mode; locally relative to the config file)",
+      },
+      bulkloader: {
+        type: "string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "the bulkloader executable (path or name); overrides tools_dir",
+      },
+      bulkdownloader: {
+        type: "string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "the bulkdownloader executable (path or name); overrides tools_dir",
+      },
+      threads: {
+        type: "int",
+        nullable: true,
+        default: null,
+        min: 1,
+        max: 256,
+        added: true,
+        doc: "-t of every tool call; null: 1 on filesystemdb, else half the CPUs",
+      },
       tools_timeout_seconds: {
         type: "number",
         default: 300,
@@ -172,6 +201,26 @@ export const SECTIONS: Record<string, SectionSpec> = {
         default: null,
         added: true,
         doc: "pinned SHA256 host key fingerprint",
+      },
+      ssh_agent: {
+        type: "bool-or-string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "SSH agent socket; true: SSH_AUTH_SOCK; null: the agent only without a key file",
+      },
+      remote_tmp_dir: {
+        type: "string",
+        default: "/tmp",
+        added: true,
+        doc: "directory on remote_host for each call's temporary directory (always removed)",
+      },
+      remote_setup: {
+        type: "string",
+        nullable: true,
+        default: null,
+        added: true,
+        doc: "shell file sourced on remote_host before each tool runs",
       },
     },
   },

@@ -100,8 +100,17 @@ export interface ArtdaqDbConfig {
   use_tools: boolean;
   /** Host (`user@host` allowed) on which the bulk tools run over SSH; null → env `ARTDAQ_DATABASE_REMOTEHOST`. */
   remote_host: string | null;
-  /** New: directory of the `bulkloader`/`bulkdownloader` executables; null → `PATH`. Default null. */
+  /**
+   * New: directory of the `bulkloader`/`bulkdownloader` executables (on `remote_host` in remote mode; locally a
+   * relative directory is relative to the config file); null → `PATH`. Default null.
+   */
   tools_dir: string | null;
+  /** New: the bulkloader executable (path or name); overrides `tools_dir`. Default null. */
+  bulkloader: string | null;
+  /** New: the bulkdownloader executable (path or name); overrides `tools_dir`. Default null. */
+  bulkdownloader: string | null;
+  /** New: `-t` of every tool call (>= 1); null → 1 on filesystemdb, else half the CPUs. Default null. */
+  threads: number | null;
   /** New: timeout of one bulk tool invocation, seconds. Default 300 (the Python archiver's fixed value). */
   tools_timeout_seconds: number;
   /** New: SSH port of `remote_host`. Default 22. */
@@ -112,6 +121,12 @@ export interface ArtdaqDbConfig {
   ssh_known_hosts: string | null;
   /** New: pinned host key fingerprint (`SHA256:...`), checked instead of known_hosts when set. Default null. */
   ssh_host_fingerprint: string | null;
+  /** New: SSH agent socket path; true → `SSH_AUTH_SOCK`; null → the agent only when no key file is set. */
+  ssh_agent: string | boolean | null;
+  /** New: directory on the remote host for each call's own temporary directory (always removed). Default `/tmp`. */
+  remote_tmp_dir: string;
+  /** New: shell file sourced on the remote host before each tool runs. Default null. */
+  remote_setup: string | null;
 }
 
 /** Section `ucon_db` (required): the permanent archive. */

@@ -28,6 +28,8 @@ function sample(path: string, spec: KeySpec): unknown {
       return `s-${path}`;
     case "string-list":
       return [`l-${path}`];
+    case "bool-or-string":
+      return `/run/${path}.sock`;
   }
 }
 
