@@ -75,14 +75,17 @@ export async function main(args: string[]): Promise<number> {
     logger,
   });
   try {
-    await service.refresh();
-    service.start();
     const app = createApp({ service, token });
     const server = Deno.serve({
       hostname: host,
       port,
       onListen: ({ hostname, port }) => logger.info(`Status server listening on http://${hostname}:${port}/`),
     }, app.fetch);
+    // Listen first, list afterwards: the page says "starting" meanwhile instead of the port being closed.
+    service.refresh().then(
+      () => service.start(),
+      (error) => logger.error(`first status refresh failed: ${redact(describeError(error))}`),
+    );
     const stop = () => server.shutdown();
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);

@@ -3,7 +3,7 @@
  * pages. Built from a `StatusService`, so it is tested in-process with `app.request(...)`.
  *
  * Routes:
- * * `GET /healthz` — `{"ok": true}` (no token needed, for load balancers and systemd watchdogs);
+ * * `GET /healthz` — `{"ok": true, "ready": bool}` (no token needed, for load balancers and watchdogs);
  * * `GET /api/status` — sources, counts per state, stage progress, failures with retry commands, throughput;
  * * `GET /api/runs?state=&q=&offset=&limit=&order=` — the run table, filtered and paged on the server;
  * * `GET /api/runs/:run` — one run: stage history, failures, source manifest, blob file list;
@@ -33,7 +33,7 @@ import { STAGES } from "../status/state_view.ts";
 import { APP_CSS, APP_JS } from "./assets.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./metrics.ts";
 import type { StatusService } from "./service.ts";
-import { homePage, messagePage, runPage, runTableFragment, summaryFragment } from "./views.ts";
+import { homePage, messagePage, runPage, runTableFragment, startingPage, summaryFragment } from "./views.ts";
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -61,11 +61,21 @@ export function createApp(options: AppOptions): Hono {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/healthz", (c) => c.json({ ok: true, ready: service.ready }));
   if (token) app.use("*", bearer(token));
 
   app.get("/static/app.css", (c) => c.body(APP_CSS, 200, { "content-type": "text/css; charset=utf-8" }));
   app.get("/static/app.js", (c) => c.body(APP_JS, 200, { "content-type": "text/javascript; charset=utf-8" }));
+
+  // The server listens at once; until the first listing of the sources completes (a slow or unreachable UconDB
+  // can take its full timeout) every other route says so instead of hanging.
+  app.use("*", async (c, next) => {
+    if (service.ready) return await next();
+    const message = "starting: listing the run records, artdaqDB and UconDB for the first time";
+    c.header("retry-after", "2");
+    if (c.req.path.startsWith("/api/") || c.req.path === "/metrics") return json(c, { error: message }, 503);
+    return c.html(startingPage(message), 503);
+  });
 
   app.get("/api/status", (c) => {
     const picture = service.current();
@@ -170,7 +180,7 @@ export function createApp(options: AppOptions): Hono {
   return app;
 }
 
-function json(c: Context, body: unknown, status: 200 | 400 | 404 | 500 = 200): Response {
+function json(c: Context, body: unknown, status: 200 | 400 | 404 | 500 | 503 = 200): Response {
   return c.body(redact(JSON.stringify(redactValue(body))), status, { "content-type": "application/json" });
 }
 

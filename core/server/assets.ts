@@ -82,9 +82,9 @@ button { cursor:pointer; background:#f1f5f9; } button:hover { background:#e2e8f0
 /** `/static/app.js`. */
 export const APP_JS = `"use strict";
 (() => {
-  const POLL_MS = 5000;
   const live = document.getElementById("live");
   let version = Number(document.body.dataset.version || 0);
+  const POLL_MS = version === -1 ? 2000 : 5000;
 
   async function swap(el, url) {
     const response = await fetch(url, { headers: { accept: "text/html" } });
@@ -146,10 +146,15 @@ export const APP_JS = `"use strict";
   async function poll() {
     try {
       const response = await fetch("/api/status?brief=1", { headers: { accept: "application/json" } });
+      if (response.status === 503) return; // still starting
       if (!response.ok) throw new Error("status " + response.status);
       const status = await response.json();
       live.classList.remove("stale");
       live.textContent = "live";
+      if (version === -1) {
+        location.reload(); // the "starting" page: the server is ready now
+        return;
+      }
       if (status.version !== version) {
         version = status.version;
         document.body.dataset.version = String(version);

@@ -96,6 +96,7 @@ export class StatusService {
   #stateKey = "";
   #timers: ReturnType<typeof setInterval>[] = [];
   #refreshing: Promise<void> | null = null;
+  #closed = false;
   readonly #blobs = new Lru<number, Promise<BlobEntry>>(CACHE_SIZE);
   readonly #manifests = new Lru<number, Promise<RunDetail["manifest"]>>(CACHE_SIZE);
   readonly #listeners = new Set<(version: number) => void>();
@@ -108,6 +109,11 @@ export class StatusService {
   /** The config file as shown in commands. */
   get configFile(): string {
     return this.#options.configFile;
+  }
+
+  /** True once the first refresh completed (before that, `current()` throws and the server answers 503). */
+  get ready(): boolean {
+    return this.#picture !== null;
   }
 
   /** The current picture; call `refresh()` once before. */
@@ -128,8 +134,9 @@ export class StatusService {
     return this.#refreshing;
   }
 
-  /** Start the background refresh loops. */
+  /** Start the background refresh loops (no-op once closed). */
   start(): void {
+    if (this.#closed || this.#timers.length) return;
     const stateMs = this.#options.stateIntervalMs ?? 2000;
     const listingMs = this.#options.listingIntervalMs ?? 30_000;
     const guard = (work: () => Promise<void>) => () => {
@@ -141,6 +148,7 @@ export class StatusService {
 
   /** Stop the loops and wait for a refresh in flight. */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     await this.#refreshing?.catch(() => {});

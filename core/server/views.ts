@@ -329,6 +329,20 @@ function fileBrowser(
   `;
 }
 
+/** Shown until the first listing completes; the script reloads the page when the server is ready. */
+export function startingPage(message: string): string {
+  return layout(
+    "Starting — Run Record Archiver",
+    html`
+      <h1>Starting…</h1>
+      <p class="muted">${message}.</p>
+    `,
+    {
+      version: -1,
+    },
+  );
+}
+
 /** A plain page for 404s and bad requests. */
 export function messagePage(title: string, message: string): string {
   return layout(

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { clearSecrets, registerSecret } from "../../core/redact.ts";
 import { range, writeState } from "../status/_fakes.ts";
+import { createApp } from "../../core/server/app.ts";
+import { StatusService } from "../../core/server/service.ts";
 import { openWorld } from "./_world.ts";
 
 Deno.test("GET /api/status: counts per state, sources, stages, failures with retry commands", async () => {
@@ -175,4 +177,28 @@ Deno.test("100,000 runs: a filtered page is served in milliseconds", async () =>
   assert.ok(elapsed < 1500, `5 requests took ${elapsed} ms`);
   const counts = (await (await world.app.request("/api/status?brief=1")).json()).counts;
   assert.deepEqual(counts, { waiting: 9500, imported: 10_000, failed: 500, archived: 80_000 });
+});
+
+Deno.test("before the first listing completes: 503 with Retry-After, a 'starting' page, healthz says not ready", async () => {
+  await using world = await openWorld();
+  const never = new Promise<never>(() => {});
+  const slow = new StatusService({
+    roles: {
+      source: { listRuns: () => never, describe: () => "slow", prepare: () => never },
+      store: { listRuns: () => never, describe: () => "slow", configurationName: () => never },
+      sink: { listRuns: () => never, describe: () => "slow", get: () => never, stat: () => never },
+    },
+    state: { load: () => never, stage: () => never },
+    configFile: "config.yaml",
+  });
+  const app = createApp({ service: slow, token: null });
+  assert.deepEqual(await (await app.request("/healthz")).json(), { ok: true, ready: false });
+  const api = await app.request("/api/status");
+  assert.equal(api.status, 503);
+  assert.equal(api.headers.get("retry-after"), "2");
+  assert.match((await api.json()).error, /^starting/);
+  const page = await app.request("/");
+  assert.equal(page.status, 503);
+  assert.match(await page.text(), /Starting…/);
+  assert.deepEqual(await (await world.app.request("/healthz")).json(), { ok: true, ready: true });
 });

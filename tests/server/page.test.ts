@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { hasExecutable, requirePeer } from "../_helpers/peers.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
+import { range, writeState } from "../status/_fakes.ts";
 import { openWorld } from "./_world.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
@@ -69,6 +70,15 @@ Deno.test("status page in Chromium: summary, filter, run page, file view", async
     ]);
     assert.match(await page.textContent(".failures") ?? "", /expected 'Key: value' <b>bold<\/b>/);
     await page.screenshot({ path: `${SHOTS}/summary.png`, fullPage: true });
+
+    // It refreshes itself: the archiver migrates 1100-1104, the counts change without a reload.
+    await writeState(world.dir, "migrate", {
+      done: range(1000, 1104),
+      lastContiguousRun: 1104,
+      failures: [{ run: 1107, reason: "UconDB returned 503 Service Unavailable", attempts: 4 }],
+    });
+    await until(async () => (await page.textContent(".count.state-archived .n")) === "105", 12_000);
+    assert.equal(await page.textContent(".count.state-imported .n"), "0");
 
     // 2. Filter: choose "Failed", then search a reason text; the table updates without a page load.
     await page.selectOption("#run-filter select[name=state]", "failed");
