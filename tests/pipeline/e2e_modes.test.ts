@@ -1,0 +1,93 @@
+/**
+ * End-to-end §17 scenarios through the CLI subprocess on filesystemdb + the embedded UconDB server: incremental
+ * batches (I3), a failing run fixed by --retry-failed-import (I5/I6), recovery (R1), and SIGINT mid-import (L4).
+ */
+import { join } from "node:path";
+import { REPO_ROOT } from "../../core/paths.ts";
+import { assertEquals } from "../state/_assert.ts";
+import { tempDir } from "../_helpers/peers.ts";
+import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
+
+async function state(dir: string, file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(join(dir, file)));
+}
+
+Deno.test("e2e I3: --import-only --incremental with batch_size 2 → {1,2}, {3,4}, {5}", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [1, 2, 3, 4, 5], { batch_size: 2 });
+  for (const [contiguous, attempted] of [[2, 2], [4, 4], [5, 5]]) {
+    const result = await cli(site, "--import-only", "--incremental");
+    assertEquals(result.code, 0, result.out);
+    const s = await state(site.work, "importer_state.json");
+    assertEquals([s.last_contiguous_run, s.last_attempted_run], [contiguous, attempted]);
+  }
+  const result = await cli(site, "--migrate-only", "--incremental");
+  assertEquals(result.code, 0, result.out);
+  assertEquals(result.out.includes("Migration Stage: Limited to 2 runs (batch_size). 3 runs remaining."), true);
+});
+
+Deno.test("e2e I5/I6 + R1: a bad run fails, is fixed and retried; recovery rebuilds the same state", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [1, 3, 5]);
+  await addRun(site, 2, "11005");
+  let result = await cli(site, "--import-only");
+  assertEquals(result.code, 1, result.out);
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "2\n");
+  let s = await state(site.work, "importer_state.json");
+  assertEquals([s.last_contiguous_run, s.last_attempted_run], [1, 5]);
+
+  // Fix the run: valid FHiCL, and a stop time (fixture 11005 has none, so it would be deferred as running).
+  for (const file of ["tpc01.fcl", "metadata.txt"]) {
+    await Deno.copyFile(join(REPO_ROOT, "fixtures/run_records/11001", file), join(site.records, "2", file));
+  }
+  result = await cli(site, "--retry-failed-import");
+  assertEquals(result.code, 0, result.out);
+  assertEquals(result.out.includes("Import Stage: Recovery complete. 1 successful (0 already archived, 1 newly"), true);
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
+  s = await state(site.work, "importer_state.json");
+  assertEquals([s.last_contiguous_run, s.last_attempted_run], [5, 5]);
+
+  await Deno.remove(join(site.work, "importer_state.json"));
+  await addRun(site, 4);
+  result = await cli(site, "--recover-import-state");
+  assertEquals(result.code, 0, result.out);
+  s = await state(site.work, "importer_state.json");
+  assertEquals([s.last_contiguous_run, s.last_attempted_run], [3, 5]);
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "4\n");
+  result = await cli(site, "--retry-failed-import");
+  assertEquals(result.code, 0, result.out);
+  result = await cli(site);
+  assertEquals(result.code, 0, result.out);
+  assertEquals(await checkArchived(site, [1, 2, 3, 4, 5]), []);
+});
+
+Deno.test("e2e L4 (I): SIGINT during the import finishes runs in flight, starts no migration, exits 130", async () => {
+  await using dir = await tempDir();
+  const runs = Array.from({ length: 30 }, (_, i) => i + 1);
+  const site = await makeSite(dir.path, runs, { parallel_workers: 1, batch_size: 10 });
+  const child = cliCommand(site, []).spawn();
+  const output = new Response(child.stdout).text();
+  const errors = new Response(child.stderr).text();
+  for (let i = 0; i < 300; i++) {
+    const s = await Deno.readTextFile(join(site.work, "importer_state.json")).catch(() => "");
+    if (s.includes('"in_flight"')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  child.kill("SIGINT");
+  const status = await child.status;
+  const out = (await output) + (await errors);
+  assertEquals(status.code, 130, out);
+  assertEquals(out.includes("GRACEFUL SHUTDOWN REQUESTED (Ctrl-C)"), true, out);
+  assertEquals(out.includes("Shutdown requested - the migration stage is not started"), true, out);
+  assertEquals(await Deno.stat(join(site.work, "migrator_state.json")).then(() => true, () => false), false);
+  const s = await state(site.work, "importer_state.json");
+  assertEquals([s.in_flight, s.failures], [[], {}]);
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
+  const done = (s.done as number[][]).reduce((n, [a, b]) => n + b - a + 1, 0);
+  assertEquals(done >= 1 && done < 30, true, `done ${done}`);
+  // A rerun completes the rest.
+  const result = await cli(site);
+  assertEquals(result.code, 0, result.out);
+  assertEquals(await checkArchived(site, runs), []);
+});
