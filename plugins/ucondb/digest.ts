@@ -107,7 +107,8 @@ export function checkAuthorization(
   realm: string,
   passwordOf: (user: string) => string | undefined,
 ): DigestCheck {
-  if (!header) return "missing";
+  // Like rfc2617.py: anything that is not a Digest header (none, Basic, ...) gets the challenge.
+  if (!header || !/^\s*Digest\s+/i.test(header)) return "missing";
   const params = parseDigestParams(header);
   for (const field of ["username", "uri", "nonce", "nc", "cnonce", "qop", "response"]) {
     if (!params.has(field)) return { malformed: field };

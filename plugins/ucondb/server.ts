@@ -50,6 +50,8 @@ export interface ServerOptions {
   readOnly?: boolean;
   /** Sync each blob and journal line to disk (default true; tests may turn it off). */
   durable?: boolean;
+  /** Largest accepted blob in bytes (413 above it). Default 2 GiB − 1, the most one request body can hold here. */
+  maxBlobBytes?: number;
   logger?: Logger;
 }
 
@@ -220,6 +222,7 @@ function byRecordTime(tvOrder: 1 | -1) {
 export function createUconDBApp(repository: Repository, options: ServerOptions): Hono {
   const users = options.users ?? {};
   const authenticated = Object.keys(users).length > 0;
+  const maxBlobBytes = options.maxBlobBytes ?? 2 ** 31 - 1;
   const app = new Hono();
 
   const folderOrNull = (name: string | undefined): FolderStore | undefined => {
@@ -262,9 +265,11 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     if (!folder) throw fail(404, "Folder not found");
     if (object === undefined) throw fail(400, "");
     authenticate(c, folder.name);
-    if (c.req.header("content-length") === undefined) {
+    const length = c.req.header("content-length");
+    if (length === undefined) {
       throw fail(411, "Content-Length required: send the blob as a complete body, not chunked");
     }
+    if (Number(length) > maxBlobBytes) throw fail(413, `Blob too large: more than ${maxBlobBytes} bytes`);
     const data = new Uint8Array(await c.req.arrayBuffer());
     const key = one(args, "key") ?? null;
     const override = one(args, "override") === "yes";

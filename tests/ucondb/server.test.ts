@@ -62,6 +62,14 @@ Deno.test("put: challenge, wrong password, missing folder/object, duplicate key,
       challenge.headers.get("www-authenticate")!,
       /^Digest realm="public.run_records", nonce="b'[A-Za-z0-9+/=]+'", algorithm=MD5, qop="auth"$/,
     );
+    const basic = await fetch(`${url}/data/run_records/configuration?key=1`, {
+      method: "POST",
+      body: "x",
+      headers: { authorization: `Basic ${btoa(`writer:${PASSWORD}`)}` },
+    });
+    equal(basic.status, 401);
+    match(basic.headers.get("www-authenticate") ?? "", /^Digest /, "a Basic header gets the Digest challenge");
+    await basic.body?.cancel();
     const wrong = await put("/data/run_records/configuration?key=1", "x", "nope");
     equal(wrong.status, 401);
     equal(wrong.headers.get("www-authenticate"), null, "wrong credentials get no new challenge");
@@ -258,6 +266,20 @@ Deno.test("create_folder: digest with realm = name as given, idempotent; drop=ye
     const meta = JSON.parse(await again.text());
     deepEqual([meta.id, meta.data_key], [1, "2"]);
   });
+});
+
+Deno.test("a blob over maxBlobBytes is refused with 413 before it is read", async () => {
+  await using tmp = await tempDir("ucondb-limit-");
+  const server = await startUconDBServer({ dir: tmp.path, folders: ["run_records"], durable: false, maxBlobBytes: 10 });
+  try {
+    const big = await fetch(`${server.url}/data/run_records/o?key=1`, { method: "POST", body: "x".repeat(11) });
+    equal(big.status, 413);
+    await big.body?.cancel();
+    const small = await fetch(`${server.url}/data/run_records/o?key=1`, { method: "POST", body: "x".repeat(10) });
+    equal(await small.text(), "1");
+  } finally {
+    await server.close();
+  }
 });
 
 Deno.test("read-only instance: 405 for put, tag and create_folder", async () => {
