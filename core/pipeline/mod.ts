@@ -82,7 +82,7 @@ function buildEnv(options: RunArchiverOptions): StageEnv {
   const random = options.random ?? Math.random;
   const app = config.app;
   const progress = options.progressOut === undefined
-    ? (flags.quiet || flags.json ? new Progress(null) : Progress.forTerminal())
+    ? (flags.json ? new Progress(null) : Progress.forTerminal(flags.quiet))
     : new Progress(options.progressOut);
   const encoder = new TextEncoder();
   const retryCommand = (stage: StageName) => retryCommandFor(stage, flags.configFile);

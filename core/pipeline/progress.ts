@@ -1,10 +1,12 @@
 /**
  * A one-line progress bar on a terminal (stderr), redrawn at most 10 times a second; silent elsewhere so logs
- * and pipes stay clean.
+ * and pipes stay clean. It is drawn only when the log lines do not share that terminal (`-q`, or stdout
+ * redirected), since log lines written between two redraws would tear the bar; with the log on the terminal the
+ * `Progress: <done>/<total> runs processed` lines show the same.
  *
  * @example
  * ```ts
- * const bar = Progress.forTerminal();
+ * const bar = Progress.forTerminal(true);
  * bar.start("Import", 50);
  * bar.tick(true);
  * bar.end();
@@ -28,11 +30,11 @@ export class Progress {
     this.#out = out;
   }
 
-  /** A bar on stderr when it is a terminal, otherwise a silent one. */
-  static forTerminal(): Progress {
+  /** A bar on stderr when it is a terminal not shared with info log lines (see the module doc), else silent. */
+  static forTerminal(quiet: boolean): Progress {
     let terminal = false;
     try {
-      terminal = Deno.stderr.isTerminal();
+      terminal = Deno.stderr.isTerminal() && (quiet || !Deno.stdout.isTerminal());
     } catch { /* no stderr */ }
     const encoder = new TextEncoder();
     return new Progress(terminal ? { write: (text) => Deno.stderr.writeSync(encoder.encode(text)) } : null);
