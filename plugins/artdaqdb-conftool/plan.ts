@@ -26,35 +26,38 @@ export interface PlannedDocument {
   entity: string;
   /** `fhiclToDbJson` of the text. */
   dbJson: JsonObject;
-  /** {@link payloadKey} of `dbJson`, to recognise an identical stored document. */
-  payload: string;
+  /** {@link payloadKey} of `dbJson`, to recognise an identical stored document (computed on first use). */
+  readonly payload: string;
+}
+
+/** The plan of one put. */
+export interface Plan {
+  /** Documents to store, the marker last. */
+  documents: PlannedDocument[];
+  /** Names of prepared files that are not FHiCL (`config.txt`, an unconverted `boot.txt`): not storable. */
+  skipped: string[];
 }
 
 /**
- * Plans the documents of one put. Throws `RunInputError` (naming run and file) for a document that is not FHiCL,
- * unparsable FHiCL, a missing `schema.fcl`, or two files that would be stored (and exported) under one entity.
+ * Plans the documents of one put. Files that are not `.fcl` cannot be stored in artdaq_database and are returned
+ * in `skipped` (the Python archiver never stored them either: bulkloader loads only `.fcl` files, conftool only
+ * files its schema rules match). Throws `RunInputError` (naming run and file) for unparsable FHiCL, a missing
+ * `schema.fcl`, or two files that would be stored (and exported) under one entity.
  *
  * @example
  * ```ts
- * const planned = planDocuments(12345, prepared.documents, "initial", "2024-03-04T12:05:01.337-0600");
- * planned.at(-1)?.entity; // "schema"
+ * const plan = planDocuments(12345, prepared.documents, "initial", "2024-03-04T12:05:01.337-0600");
+ * plan.documents.at(-1)?.entity; // "schema"
  * ```
  */
 export function planDocuments(
   run: number,
-  documents: readonly PreparedDocument[],
+  prepared: readonly PreparedDocument[],
   kind: PutKind,
   timestamp: string,
-): PlannedDocument[] {
-  for (const document of documents) {
-    if (!/\.fcl$/.test(document.name)) {
-      throw new RunInputError(
-        `run ${run}: ${document.name} is not a FHiCL (.fcl) document; artdaq_database stores only FHiCL here; ` +
-          `enable its converter in fhiclize_generate`,
-        { run },
-      );
-    }
-  }
+): Plan {
+  const skipped = prepared.filter((document) => !/\.fcl$/.test(document.name)).map((document) => document.name);
+  const documents = prepared.filter((document) => /\.fcl$/.test(document.name));
   const convert = (name: string, text: string, entity: string): JsonObject =>
     fhiclToDbJson(text, entity, { timestamp, sourceName: `run ${run}: ${name}` });
 
@@ -82,7 +85,17 @@ export function planDocuments(
     }
     byEntity.set(entity, name);
     const dbJson = convert(name, text, entity);
-    planned.push({ name, text, collection, entity, dbJson, payload: payloadKey(dbJson) });
+    let payload: string | undefined;
+    planned.push({
+      name,
+      text,
+      collection,
+      entity,
+      dbJson,
+      get payload() {
+        return payload ??= payloadKey(dbJson);
+      },
+    });
   };
   for (const document of documents) {
     const placement = placeDocument(document.name, rules);
@@ -93,7 +106,7 @@ export function planDocuments(
   }
   // The marker last; otherwise keep the prepared order.
   const isMarker = (p: PlannedDocument) => p.collection === SYSTEM_LAYOUT && p.entity === SCHEMA_ENTITY;
-  return [...planned.filter((p) => !isMarker(p)), ...planned.filter(isMarker)];
+  return { documents: [...planned.filter((p) => !isMarker(p)), ...planned.filter(isMarker)], skipped };
 }
 
 function checkEntity(run: number, name: string, entity: string): void {

@@ -32,7 +32,7 @@ import { artdaqTimestampToIso, type Clock, systemClock } from "./timestamp.ts";
 export interface ConftoolStoreSettings {
   /** Timestamp source for new documents (default: local time now). */
   clock?: Clock;
-  /** Where warnings go (e.g. a run with several configurations). */
+  /** Where warnings go (a run with several configurations, files that are not FHiCL). */
   logger?: Logger;
 }
 
@@ -94,7 +94,15 @@ export class ConftoolStore implements Store {
     }
     const configuration = configurationOf(run, prepared.configName);
     const timestamp = this.#clock();
-    const planned = planDocuments(run, documents, kind, timestamp);
+    const { documents: planned, skipped } = planDocuments(run, documents, kind, timestamp);
+    if (skipped.length > 0) {
+      this.#logger?.warn(
+        `run ${run}: ${skipped.join(", ")} ${skipped.length === 1 ? "is" : "are"} not FHiCL and cannot be stored ` +
+          `in artdaq_database, so ${skipped.length === 1 ? "it is" : "they are"} not archived (as with the Python ` +
+          `archiver); enable a converter in fhiclize_generate to keep ${skipped.length === 1 ? "it" : "them"}`,
+        { run, skipped },
+      );
+    }
     await this.#ensureDatabase();
     const existing = await this.#backend.findConfiguration(configuration);
     if (kind === "initial") await this.#putInitial(run, configuration, planned, existing, timestamp);

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { BSON } from "bson";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import { type JsonObject, parseOrdered } from "../../core/json/mod.ts";
-import type { Store } from "../../core/roles.ts";
+import type { Logger, Store } from "../../core/roles.ts";
 import type { Backend, StoredDocument } from "../../plugins/artdaqdb-conftool/backend.ts";
 import { buildStoredDocument, documentFacts } from "../../plugins/artdaqdb-conftool/document.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
@@ -339,7 +339,6 @@ export async function storeSuite(t: Deno.TestContext, target: SuiteTarget): Prom
     const store = open(db);
     try {
       const cases: Array<[ReturnType<typeof preparedRun>, RegExp]> = [
-        [preparedRun(61, { documents: [{ name: "boot.txt", text: "x" }] }), /run 61: boot\.txt is not a FHiCL/],
         [
           { ...preparedRun(62), documents: preparedRun(62).documents.filter((d) => d.name !== "schema.fcl") },
           /run 62: .*no schema\.fcl/,
@@ -357,6 +356,24 @@ export async function storeSuite(t: Deno.TestContext, target: SuiteTarget): Prom
         });
       }
       assert.deepEqual(await store.listRuns(), []);
+    } finally {
+      await store.close();
+    }
+  });
+
+  await step("files that are not FHiCL are not stored, with a warning naming them", async (db) => {
+    const warnings: string[] = [];
+    const clock = steppingClock();
+    const store = new ConftoolStore(db.backend(clock), { clock, logger: collectingLogger(warnings) });
+    try {
+      await store.putRun(
+        preparedRun(61, { documents: [{ name: "config.txt", text: "DAQ setup script: x" }] }),
+        "initial",
+      );
+      assert.deepEqual(await store.listRuns(), [61]);
+      assert.ok(!(await store.exportRun(61)).files.some((f) => f.path.startsWith("config")));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], /^run 61: config\.txt is not FHiCL and cannot be stored in artdaq_database/);
     } finally {
       await store.close();
     }
@@ -381,6 +398,19 @@ export async function storeSuite(t: Deno.TestContext, target: SuiteTarget): Prom
       await store.close();
     }
   });
+}
+
+/** A logger that keeps warnings. */
+function collectingLogger(warnings: string[]): Logger {
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
+    warn: (message) => void warnings.push(message),
+    error: () => {},
+    critical: () => {},
+    child: () => logger,
+  };
+  return logger;
 }
 
 /** Every stored document of a configuration as text, keyed by collection/id (for "nothing changed" checks). */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { stat } from "node:fs/promises";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
 import { describeError, StoreError } from "../../../core/errors.ts";
@@ -55,29 +55,32 @@ export class FilesystemBackend implements Backend {
     return this.#options.uri;
   }
 
-  async configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
-    const index = await this.#index(collection);
-    const out = new Map<number, ConfigurationEntry[]>();
-    for (const [run, names] of index.configurationsByRun(entity)) {
-      out.set(run, names.map((name) => ({ name, assigned: index.latestAssigned(name) })));
-    }
-    return out;
+  configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
+    return settle(() => {
+      const index = this.#index(collection);
+      const out = new Map<number, ConfigurationEntry[]>();
+      for (const [run, names] of index.configurationsByRun(entity)) {
+        out.set(run, names.map((name) => ({ name, assigned: index.latestAssigned(name) })));
+      }
+      return out;
+    });
   }
 
-  async configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
-    const index = await this.#index(collection);
-    const names = index.configurationsByRun(entity).get(run) ?? [];
-    return names.map((name) => ({ name, assigned: index.latestAssigned(name) }));
+  configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
+    return settle(() => {
+      const index = this.#index(collection);
+      const names = index.configurationsByRun(entity).get(run) ?? [];
+      return names.map((name) => ({ name, assigned: index.latestAssigned(name) }));
+    });
   }
 
-  async findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]> {
-    const collections = collection ? [collection] : await this.#collections();
-    const found = await Promise.all(collections.map(async (collection) => {
-      const index = await this.#index(collection);
-      const ids = index.ids("configurations.name", configuration);
-      return await Promise.all(ids.map((id) => this.#readDocument(collection, id)));
-    }));
-    return found.flat();
+  findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]> {
+    return settle(() => {
+      const collections = collection ? [collection] : this.#collections();
+      return collections.flatMap((name) =>
+        this.#index(name).ids("configurations.name", configuration).map((id) => this.#readDocument(name, id))
+      );
+    });
   }
 
   async upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
@@ -127,10 +130,10 @@ export class FilesystemBackend implements Backend {
     return join(this.#options.path, collection);
   }
 
-  async #collections(): Promise<string[]> {
+  #collections(): string[] {
     const names: string[] = [];
     try {
-      for await (const entry of Deno.readDir(this.#options.path)) {
+      for (const entry of Deno.readDirSync(this.#options.path)) {
         if (entry.isDirectory && !entry.name.startsWith(".") && entry.name !== SYSTEM_METADATA) names.push(entry.name);
       }
     } catch (error) {
@@ -141,13 +144,13 @@ export class FilesystemBackend implements Backend {
   }
 
   /** The parsed index, from the cache while the file is unchanged. A missing index reads as empty (as in C++). */
-  async #index(collection: string): Promise<CollectionIndex> {
+  #index(collection: string): CollectionIndex {
     const path = join(this.#directory(collection), INDEX_FILE);
-    const stamp = await fileStamp(path);
+    const stamp = fileStamp(path);
     if (stamp === null) return CollectionIndex.empty();
     const cached = this.#cache.get(collection);
     if (cached && cached.stamp === stamp) return cached.index;
-    const text = await this.#io(`read ${path}`, () => Deno.readTextFile(path));
+    const text = this.#ioSync(`read ${path}`, () => Deno.readTextFileSync(path));
     let index: CollectionIndex;
     try {
       index = CollectionIndex.parse(text, path);
@@ -164,9 +167,9 @@ export class FilesystemBackend implements Backend {
   /** Read-modify-write of a collection's index under its lock, written atomically. */
   async #updateIndex(collection: string, change: (index: CollectionIndex) => void): Promise<void> {
     const directory = this.#directory(collection);
-    await Deno.mkdir(directory, { recursive: true });
+    Deno.mkdirSync(directory, { recursive: true });
     await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
-      const index = await this.#index(collection);
+      const index = this.#index(collection);
       change(index);
       const path = join(directory, INDEX_FILE);
       try {
@@ -179,17 +182,17 @@ export class FilesystemBackend implements Backend {
         this.#cache.delete(collection);
         throw this.#error(`write ${path}`, error);
       }
-      const stamp = await fileStamp(path);
+      const stamp = fileStamp(path);
       if (stamp === null) this.#cache.delete(collection);
       else this.#cache.set(collection, { stamp, index });
     });
   }
 
-  async #readDocument(collection: string, id: string): Promise<StoredDocument> {
+  #readDocument(collection: string, id: string): StoredDocument {
     const path = join(this.#directory(collection), `${id}.json`);
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = Deno.readTextFileSync(path);
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) {
         throw new StoreError(
@@ -209,6 +212,14 @@ export class FilesystemBackend implements Backend {
     return { collection, id, doc };
   }
 
+  #ioSync<T>(what: string, action: () => T): T {
+    try {
+      return action();
+    } catch (error) {
+      throw this.#error(what, error);
+    }
+  }
+
   async #io<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
       return await action();
@@ -223,10 +234,22 @@ export class FilesystemBackend implements Backend {
   }
 }
 
-/** Identity of a file's current content: inode, size and nanosecond mtime; null when absent. */
-async function fileStamp(path: string): Promise<string | null> {
+/**
+ * Runs synchronous work behind the async `Backend` contract: a throw becomes a rejection. The filesystem work
+ * here is a few small reads, which synchronous calls do far faster than round trips through the thread pool.
+ */
+function settle<T>(work: () => T): Promise<T> {
   try {
-    const info = await stat(path, { bigint: true });
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Identity of a file's current content: inode, size and nanosecond mtime; null when absent. */
+function fileStamp(path: string): string | null {
+  try {
+    const info = statSync(path, { bigint: true });
     return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   } catch {
     return null;

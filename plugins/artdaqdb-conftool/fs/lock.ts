@@ -40,26 +40,32 @@ export function withFileLock<T>(path: string, timeoutMs: number, action: () => P
   return run;
 }
 
+// Synchronous calls: each costs microseconds, while an async round trip through the thread pool costs far more
+// on a busy host, and this lock is taken on every store.
 async function holdWhile<T>(path: string, timeoutMs: number, action: () => Promise<T>): Promise<T> {
-  const file = await Deno.open(path, { read: true, write: true, create: true, mode: 0o644 });
+  const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o644 });
   try {
     await acquire(file, path, timeoutMs);
     try {
-      await file.truncate(0);
-      await file.write(new TextEncoder().encode(`${Deno.pid}@${hostname()}\n`));
+      file.truncateSync(0);
+      file.writeSync(new TextEncoder().encode(`${Deno.pid}@${HOST}\n`));
       return await action();
     } finally {
-      await file.unlock().catch(() => {});
+      try {
+        file.unlockSync();
+      } catch { /* closing releases the lock anyway */ }
     }
   } finally {
     file.close();
   }
 }
 
+const HOST = hostname();
+
 async function acquire(file: Deno.FsFile, path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pause = 1;
-  while (!(await file.tryLock(true))) {
+  while (!file.tryLockSync(true)) {
     if (Date.now() >= deadline) {
       const holder = (await Deno.readTextFile(path).catch(() => "")).trim() || "unknown";
       throw new TransientError(
