@@ -37,6 +37,7 @@ import { homePage, messagePage, runPage, runTableFragment, startingPage, summary
 
 /** Options of `createApp`. */
 export interface AppOptions {
+  /** The live status model every route reads. */
   service: StatusService;
   /** Bearer token required on every route but `/healthz`; null = open (bind to loopback then). */
   token: string | null;

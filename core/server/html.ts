@@ -15,7 +15,9 @@ import { redact } from "../redact.ts";
 
 /** Markup that is already safe; only `html` and `raw` make one. */
 export class Html {
+  /** Wrap markup that is already safe. */
   constructor(readonly value: string) {}
+  /** The markup. */
   toString(): string {
     return this.value;
   }

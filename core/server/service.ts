@@ -29,18 +29,25 @@ import { decodeText } from "../status/compare.ts";
 
 /** The roles the server reads. */
 export interface StatusRoles {
+  /** Run records (listing, and `prepare` for the source manifest). */
   source: Pick<Source, "listRuns" | "describe" | "prepare">;
+  /** artdaqDB (listing and configuration names). */
   store: Pick<Store, "listRuns" | "describe" | "configurationName">;
+  /** UconDB (listing, blobs and their metadata). */
   sink: Pick<Sink, "listRuns" | "describe" | "get" | "stat">;
 }
 
 /** Options of the service. */
 export interface StatusServiceOptions {
+  /** The data roles, used read-only. */
   roles: StatusRoles;
+  /** The pipeline state, read-only. */
   state: StateView;
   /** Config file path as operators type it, for the retry commands shown. */
   configFile: string;
+  /** Where throughput samples go (default: in memory only). */
   history?: ThroughputHistory;
+  /** Where background refresh failures are logged. */
   logger?: Logger;
   /** How often the state files are checked, ms (default 2000). */
   stateIntervalMs?: number;
@@ -52,9 +59,13 @@ export interface StatusServiceOptions {
 export interface StatusPicture {
   /** Increases on every change; clients poll it to know when to reload. */
   version: number;
+  /** ISO time of the last change. */
   refreshedAt: string;
+  /** The last listing of the three sources. */
   sources: SourcesSnapshot;
+  /** The state of both stages. */
   states: Record<StageName, StageState>;
+  /** Every run, classified. */
   index: RunIndex;
   /** Error reading the state (corrupt file): shown on the page, the listings still work. */
   stateError?: string;
@@ -62,17 +73,25 @@ export interface StatusPicture {
 
 /** One file of a run's blob. */
 export interface BlobFileInfo {
+  /** Relative path inside the blob. */
   path: string;
+  /** Size, bytes. */
   size: number;
+  /** Whether it is UTF-8 text (viewable). */
   text: boolean;
 }
 
 /** Everything the run page shows. */
 export interface RunDetail {
+  /** The run's row (state, where it is, failure). */
   run: RunRow;
+  /** `<run>/<name>` in artdaqDB, or null. */
   configuration: string | null;
+  /** What each stage did with the run (done, pending update, failure with reason and times). */
   history: { stage: StageName; status: string; detail?: string; at?: string; since?: string }[];
+  /** Commands that retry this run in the stages where it failed. */
   retryCommands: string[];
+  /** The UconDB blob: presence, size, adler32, time, files. */
   blob: {
     present: boolean;
     size?: number;
@@ -82,6 +101,7 @@ export interface RunDetail {
     legacy?: boolean;
     error?: string;
   };
+  /** The run record files with size and SHA-256, and the run's start/stop times. */
   manifest: { files: ManifestEntry[]; complete?: boolean; startTime?: string; stopTime?: string; error?: string };
 }
 
@@ -101,6 +121,7 @@ export class StatusService {
   readonly #manifests = new Lru<number, Promise<RunDetail["manifest"]>>(CACHE_SIZE);
   readonly #listeners = new Set<(version: number) => void>();
 
+  /** A service over `options`; call `refresh()` then `start()`. */
   constructor(options: StatusServiceOptions) {
     this.#options = options;
     this.#history = options.history ?? ThroughputHistory.inMemory();

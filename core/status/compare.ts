@@ -24,9 +24,13 @@ export type CompareStatus = "matching" | "different" | "missing_artdaqdb" | "mis
 
 /** How one file compares. */
 export interface FileComparison {
+  /** Relative path (basename for a legacy blob). */
   path: string;
+  /** How the file differs. */
   status: "different" | "missing_in_ucondb" | "extra_in_ucondb";
+  /** Size in the artdaqDB export, bytes. */
   artdaqdbSize?: number;
+  /** Size in the UconDB blob, bytes. */
   ucondbSize?: number;
   /** Unified diff (artdaqDB → UconDB) for text files that differ; absent for binary content. */
   diff?: string;
@@ -36,7 +40,9 @@ export interface FileComparison {
 
 /** The comparison of one run. */
 export interface RunComparison {
+  /** The run compared. */
   run: number;
+  /** The outcome. */
   status: CompareStatus;
   /** Files compared identical. */
   matchingFiles: number;
@@ -60,7 +66,9 @@ export interface CompareOptions {
 
 /** The roles the comparison reads. */
 export interface CompareRoles {
+  /** Exports runs from artdaqDB. */
   store: Pick<Store, "exportRun">;
+  /** Fetches blobs from UconDB. */
   sink: Pick<Sink, "get">;
 }
 

@@ -45,11 +45,17 @@ Exit status: 0 all compared runs match, 1 a run differs or failed, 2 usage error
 
 /** Totals of a comparison. */
 export interface CompareSummary {
+  /** Runs compared on both sides (matching + different + failed). */
   compared: number;
+  /** Runs identical file by file. */
   matching: number;
+  /** Runs with at least one difference. */
   different: number;
+  /** Runs that could not be compared (transport or format error). */
   failed: number;
+  /** Runs absent from artdaqDB. */
   missingArtdaqdb: number;
+  /** Runs absent from UconDB. */
   missingUcondb: number;
 }
 

@@ -20,13 +20,17 @@
 
 /** One line of an edit script: kept (` `), removed (`-`) or added (`+`). */
 export interface DiffLine {
+  /** Kept, removed or added. */
   op: " " | "-" | "+";
+  /** The line, without its newline. */
   text: string;
 }
 
 /** Options of `unifiedDiff`. */
 export interface UnifiedDiffOptions {
+  /** Name on the `---` line (default `a`). */
   fromName?: string;
+  /** Name on the `+++` line (default `b`). */
   toName?: string;
   /** Lines of context around each change (default 3, as `diff -u`). */
   context?: number;

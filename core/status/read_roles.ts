@@ -25,8 +25,11 @@ import { createRole } from "../wiring.ts";
 
 /** The data roles and one `close`. */
 export interface ReadRoles {
+  /** Run records. */
   source: Source;
+  /** artdaqDB. */
   store: Store;
+  /** UconDB. */
   sink: Sink;
   /** Close all three; never throws. */
   close(): Promise<void>;

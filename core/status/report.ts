@@ -23,9 +23,13 @@ import { openStateView, retryCommand, type StateView } from "./state_view.ts";
 
 /** What `reportStatus` needs. */
 export interface ReportStatusOptions {
+  /** The loaded configuration (locations shown, state file paths). */
   config: ArchiverConfig;
+  /** `compareState` adds the state comparison, `json` prints JSON, `configFile` goes into retry commands. */
   flags: Pick<ArchiveFlags, "compareState" | "json" | "configFile">;
+  /** The data roles listed. */
   roles: SourceRoles;
+  /** Progress and failures are logged here; the report itself goes to `write`. */
   logger: Logger;
   /** Where the report goes (default stdout). */
   write?: (text: string) => void;

@@ -22,42 +22,61 @@ import {
 
 /** Summary of one source in the report. */
 export interface SourceSummary {
+  /** Which source. */
   key: SourceKey;
   /** Section title as the Python report prints it (`FILESYSTEM (Source)`, ...). */
   title: string;
+  /** The plugin's description, redacted. */
   description: string;
   /** Labelled location lines (`Location`, `Database URI`, ...), already redacted. */
   location: Record<string, string>;
+  /** Whether the listing succeeded. */
   reachable: boolean;
+  /** One-line reason when unreachable. */
   error?: string;
+  /** Number of runs. */
   total: number;
+  /** Smallest run, or null. */
   first: number | null;
+  /** Largest run, or null. */
   last: number | null;
   /** Every contiguous range, compact (`"1-3, 5, 7-8"`). */
   contiguous: string;
+  /** Number of contiguous ranges. */
   rangeCount: number;
   /** Every gap, compact (`"4, 6"`), never one entry per missing run. */
   gaps: string;
+  /** Number of missing runs between first and last. */
   gapCount: number;
   /** The Python report's shortened forms, for the text output. */
   contiguousText: string;
+  /** Gaps as the Python report prints them (first 20 runs). */
   gapsText: string;
+  /** Time the listing took, ms. */
   durationMs: number;
 }
 
 /** One recommendation; `code` is stable for scripts. */
 export interface Recommendation {
+  /** Stable identifier of the recommendation. */
   code: "run-importer" | "run-migrator" | "store-not-on-filesystem" | "sink-not-in-store" | "synchronized";
+  /** Runs concerned. */
   count: number;
+  /** Smallest run concerned. */
   first?: number;
+  /** Largest run concerned. */
   last?: number;
+  /** The line as the Python report prints it. */
   text: string;
 }
 
 /** A failed run as the state records it. */
 export interface FailedRun {
+  /** Run number. */
   run: number;
+  /** One-line reason of the last failure (redacted). */
   reason: string;
+  /** Attempts made in total. */
   attempts: number;
   /** ISO time of the last failure, when known. */
   at?: string;
@@ -65,20 +84,27 @@ export interface FailedRun {
 
 /** What the state says about one stage (input of the comparison). */
 export interface StageStateSummary {
+  /** Largest run up to which every run of the stage is done. */
   lastContiguousRun: number;
+  /** Largest run that completed an attempt. */
   lastAttemptedRun: number;
+  /** Failed runs, ascending. */
   failures: FailedRun[];
 }
 
 /** The state comparison of one stage. */
 export interface StageComparison {
+  /** Which stage. */
   stage: "import" | "migrate";
+  /** Section title of the text report. */
   title: string;
+  /** From the state file. */
   lastContiguousRun: number;
   /** Runs ≤ last contiguous expected downstream but absent there (compact ranges), with count and short list. */
   missing: { count: number; runs: string; text: string } | null;
   /** Runs upstream above the last contiguous run. */
   newRuns: { count: number; first: number; last: number } | null;
+  /** The stage's failed runs. */
   failures: FailedRun[];
   /** The command that retries the failed runs of this stage. */
   retryCommand: string | null;
@@ -88,11 +114,15 @@ export interface StageComparison {
 
 /** The whole report. */
 export interface StatusReport {
+  /** ISO time when the sources were queried. */
   generatedAt: string;
   /** True when every source answered. */
   ok: boolean;
+  /** One summary per source. */
   sources: Record<SourceKey, SourceSummary>;
+  /** What to do next, in the Python report's order. */
   recommendations: Recommendation[];
+  /** Present with `--compare-state`. */
   stateComparison?: { import: StageComparison; migrate: StageComparison };
 }
 

@@ -32,11 +32,17 @@ const STATE_CODE: Record<RunState, number> = { waiting: 0, imported: 1, failed: 
 
 /** One row of the run table. */
 export interface RunRow {
+  /** Run number. */
   run: number;
+  /** Where the run is. */
   state: RunState;
+  /** Listed by the run records. */
   onFilesystem: boolean;
+  /** Listed by artdaqDB. */
   inArtdaqdb: boolean;
+  /** Listed by UconDB. */
   inUcondb: boolean;
+  /** Imported without a stop time; the stop-time update is pending. */
   awaitingStopTime: boolean;
   /** The failure that makes the run `failed` (migrate first: it is the later stage). */
   failure?: { stage: StageName; reason: string; attempts: number; at: string; permanent: boolean };
@@ -44,6 +50,7 @@ export interface RunRow {
 
 /** A query of the run table. */
 export interface RunQuery {
+  /** Only runs in this state (`all` or absent: every run). */
   state?: RunState | "all";
   /** A run number, a range `100-200`, or text matched case-insensitively against failure reasons. */
   search?: string;
@@ -57,9 +64,13 @@ export interface RunQuery {
 
 /** A page of the run table. */
 export interface RunPage {
+  /** Rows matching the query (all pages). */
   total: number;
+  /** Rows skipped. */
   offset: number;
+  /** Largest page size asked for (after clamping). */
   limit: number;
+  /** The rows of this page. */
   items: RunRow[];
 }
 
@@ -71,12 +82,14 @@ export const MAX_PAGE = 500;
 
 /** An immutable index of every run. */
 export class RunIndex {
+  /** Every known run, ascending. */
   readonly runs: Float64Array;
   readonly #codes: Uint8Array;
   readonly #flags: Uint8Array;
   readonly #states: StageStates;
   readonly #counts: Record<RunState, number>;
 
+  /** Use `buildRunIndex`; the arrays are taken over, not copied. */
   constructor(runs: Float64Array, codes: Uint8Array, flags: Uint8Array, states: StageStates) {
     this.runs = runs;
     this.#codes = codes;

@@ -24,9 +24,11 @@ export const SOURCE_KEYS: readonly SourceKey[] = ["filesystem", "artdaqdb", "uco
 
 /** What one data source answered. */
 export interface SourceListing {
+  /** Which source. */
   key: SourceKey;
   /** Human description from the plugin (`describe()`), redacted. */
   description: string;
+  /** Whether the listing succeeded. */
   reachable: boolean;
   /** One-line, redacted reason when not reachable. */
   error?: string;
@@ -38,8 +40,11 @@ export interface SourceListing {
 
 /** The three listings taken together. */
 export interface SourcesSnapshot {
+  /** Run records. */
   filesystem: SourceListing;
+  /** artdaqDB. */
   artdaqdb: SourceListing;
+  /** UconDB. */
   ucondb: SourceListing;
   /** ISO time when the query started. */
   takenAt: string;
@@ -47,8 +52,11 @@ export interface SourcesSnapshot {
 
 /** The roles the snapshot needs. */
 export interface SourceRoles {
+  /** Run records. */
   source: Pick<Source, "listRuns" | "describe">;
+  /** artdaqDB. */
   store: Pick<Store, "listRuns" | "describe">;
+  /** UconDB. */
   sink: Pick<Sink, "listRuns" | "describe">;
 }
 

@@ -22,7 +22,9 @@ import { writeFileAtomic } from "../state/mod.ts";
 export interface ThroughputSample {
   /** ms since epoch. */
   at: number;
+  /** Runs done by the import stage. */
   imported: number;
+  /** Runs done by the migrate stage. */
   migrated: number;
 }
 
@@ -30,14 +32,19 @@ export interface ThroughputSample {
 export interface ThroughputBucket {
   /** Bucket start, ms since epoch. */
   start: number;
+  /** Runs imported in the bucket. */
   imported: number;
+  /** Runs migrated in the bucket. */
   migrated: number;
+  /** Runs whose latest failure falls in the bucket. */
   failed: number;
 }
 
 /** The chart's data. */
 export interface ThroughputSeries {
+  /** Width of one bucket, ms. */
   bucketMs: number;
+  /** Oldest first, ending with the bucket holding now. */
   buckets: ThroughputBucket[];
 }
 
