@@ -91,3 +91,33 @@ Deno.test("e2e L4 (I): SIGINT during the import finishes runs in flight, starts 
   assertEquals(result.code, 0, result.out);
   assertEquals(await checkArchived(site, runs), []);
 });
+
+Deno.test("e2e L5: three SIGINTs within 2 s exit 130 at once; a rerun still archives every run exactly once", async () => {
+  await using dir = await tempDir();
+  const runs = Array.from({ length: 20 }, (_, i) => i + 1);
+  const site = await makeSite(dir.path, runs, { parallel_workers: 2 });
+  const child = cliCommand(site, [], "null").spawn();
+  for (let i = 0; i < 300; i++) {
+    const s = await Deno.readTextFile(join(site.work, "importer_state.json")).catch(() => "");
+    if (s.includes('"in_flight"')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (let i = 0; i < 3; i++) {
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assertEquals((await child.status).code, 130);
+  const result = await cli(site);
+  assertEquals(result.code, 0, result.out);
+  assertEquals(await checkArchived(site, runs), []);
+});
+
+Deno.test("e2e C12: --import-only --compare-state produces only the report (no import)", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [1, 2]);
+  const result = await cli(site, "--import-only", "--compare-state");
+  assertEquals(result.code, 0, result.out);
+  assertEquals(result.out.includes("STAGE: Import"), false, result.out);
+  assertEquals(await Deno.stat(join(site.work, "importer_state.json")).then(() => true, () => false), false);
+  assertEquals(await Deno.stat(join(dir.path, "db")).then(() => true, () => false), false);
+});
