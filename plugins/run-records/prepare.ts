@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { RunInputError } from "../../core/errors.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
 import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "./converters/mod.ts";
@@ -25,6 +26,8 @@ export interface PrepareOptions {
   validate: FhiclValidator;
   /** Whether the run's own `.fcl` files are parsed too (generated ones always are). */
   validateSourceFhicl: boolean;
+  /** The run directory, to name a bad file by its full path in error messages. */
+  runDir?: string;
 }
 
 /**
@@ -75,7 +78,9 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
         isGenerated
           ? `run ${run}: the ${document.name} generated from its text file is not valid FHiCL (${reason}); ` +
             `report this with the run's text file, or leave the converter out of fhiclize_generate`
-          : `run ${run}: ${document.name} is not valid FHiCL (${reason}); fix or remove the file in the run directory`,
+          : `run ${run}: ${
+            options.runDir ? join(options.runDir, document.name) : document.name
+          } is not valid FHiCL (${reason}); fix or remove the file in the run directory`,
         { run, cause: error },
       );
     }

@@ -58,6 +58,7 @@ export class RunRecordsSource implements Source {
       schema,
       validate: this.#settings.validate,
       validateSourceFhicl: this.#settings.validateSourceFhicl,
+      runDir,
     });
     if (!files.some((file) => file.path === "metadata.txt")) {
       this.#settings.logger?.warn(

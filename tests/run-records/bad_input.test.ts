@@ -38,7 +38,7 @@ Deno.test("bad corpus: each bad run fails alone with a clear one-line error; the
   const source = runRecords({ run_records_dir: BAD_RECORDS });
   await rejects(
     source.prepare(12001),
-    runError(12001, /EventBuilder1\.fcl is not valid FHiCL \(EventBuilder1\.fcl:\d+:\d+: /),
+    runError(12001, /12001\/EventBuilder1\.fcl is not valid FHiCL \(EventBuilder1\.fcl:\d+:\d+: /),
   );
   await rejects(source.prepare(12002), runError(12002, /12002\/tpc01\.fcl contains binary data \(control byte 0x00/));
   await rejects(
