@@ -35,6 +35,7 @@ export class BlobFormatError extends ArchiverError {}
 
 /** What `unpackBlob` returns. */
 export interface UnpackedBlob {
+  /** Run number from the header. */
   run: number;
   /** `<run>/<name>`; empty for a legacy (Python archiver) blob, which does not record it. */
   configuration: string;

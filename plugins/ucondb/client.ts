@@ -23,15 +23,25 @@ import { createTransport, NetworkError, type Transport } from "./transport.ts";
 
 /** Metadata of one version, as the server emits it (key order kept). */
 export interface VersionMeta {
+  /** Object name. */
   object: string;
+  /** Fully qualified folder (`public.run_records`). */
   folder: string;
+  /** Validity time, float seconds. */
   tv: number;
+  /** Record time, float seconds since the epoch. */
   tr: number;
+  /** Tags of the version. */
   tags: string[];
+  /** Adler-32 of the stored bytes, unsigned. */
   adler32: number;
+  /** Same as `adler32`. */
   uadler32?: number;
+  /** Size of the stored bytes. */
   data_size: number;
+  /** Storage key of the (de-duplicated) blob; not the version key. */
   data_key: string;
+  /** Version id, unique in the folder. */
   id: number;
   /** Null for versions put without a key or whose key was moved by `override=yes`. */
   key: string | null;
@@ -43,7 +53,9 @@ export interface ClientOptions {
   serverUrl: string;
   /** Folder name as configured (`run_records` or `ns.run_records`). */
   folder: string;
+  /** Digest user for puts (none: puts are sent unauthenticated). */
   user?: string;
+  /** Digest password for puts. */
   password?: string;
   /** Deadline of each request, seconds. */
   timeoutSeconds: number;
@@ -57,6 +69,7 @@ export interface ClientOptions {
   caPem?: string;
   /** Skip TLS verification (explicit opt-in; the sink logs a loud warning). */
   insecureSkipVerify?: boolean;
+  /** Where retries are reported (warn). */
   logger?: Logger;
   /** Injected transport (tests); default from the TLS settings. */
   transport?: Transport;
@@ -64,7 +77,9 @@ export interface ClientOptions {
 
 /** Options of `put`. */
 export interface PutOptions {
+  /** Version key (unique per object unless `override`). */
   key?: string;
+  /** Tags to attach. */
   tags?: string[];
   /** Move the key from an existing version to the new one (`override=yes`). Default false. */
   override?: boolean;
@@ -96,6 +111,7 @@ export class UconDBClient {
   #challenge: DigestChallenge | null = null;
   #nonceCount = 0;
 
+  /** A client for one folder; no request is made until a method is called. */
   constructor(options: ClientOptions) {
     if (!(options.timeoutSeconds > 0)) throw new SinkError("UconDB client: timeout_seconds must be > 0");
     this.#options = options;

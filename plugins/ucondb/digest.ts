@@ -8,10 +8,15 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 
 /** A parsed `WWW-Authenticate: Digest ...` challenge. */
 export interface DigestChallenge {
+  /** Realm to answer with. */
   realm: string;
+  /** Server nonce, echoed verbatim. */
   nonce: string;
+  /** Offered qop values. */
   qop?: string;
+  /** Algorithm (MD5 only). */
   algorithm?: string;
+  /** Opaque value to echo, when sent. */
   opaque?: string;
 }
 

@@ -17,7 +17,7 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import { definePlugin, type PluginContext } from "../../core/registry.ts";
+import { definePlugin, type Plugin, type PluginContext } from "../../core/registry.ts";
 import { ConfigurationError, describeError } from "../../core/errors.ts";
 import { maskUriCredentials, redact, registerSecret, registerUriCredentials } from "../../core/redact.ts";
 import type { Logger } from "../../core/roles.ts";
@@ -37,10 +37,13 @@ export interface Options {
    * (relative dirs resolve against the config file's directory; `embedded:` alone = `<workDir>/ucondb`).
    */
   server_url: string;
+  /** UconDB folder (letters, digits, `_`, at most one `.`). */
   folder_name: string;
+  /** UconDB object holding one version per run. */
   object_name: string;
   /** Digest user for puts. */
   writer_user?: string | null;
+  /** Digest password (a secret: registered with the redaction layer). */
   writer_password?: string | null;
   /** Deadline of every request, seconds. */
   timeout_seconds: number;
@@ -182,9 +185,10 @@ function warnInsecure(logger: Logger, url: string): void {
 }
 
 /** The plugin definition the registry uses (role `sink`, name `ucondb`). */
-export default definePlugin<"sink", Options>({
+const plugin: Plugin<"sink", Options> = definePlugin<"sink", Options>({
   role: "sink",
   name: "ucondb",
   defaults,
   create: (options, context) => ucondb(options, context),
 });
+export default plugin;

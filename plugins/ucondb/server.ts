@@ -52,6 +52,7 @@ export interface ServerOptions {
   durable?: boolean;
   /** Largest accepted blob in bytes (413 above it). Default 2 GiB − 1, the most one request body can hold here. */
   maxBlobBytes?: number;
+  /** Where unexpected server errors are logged. */
   logger?: Logger;
 }
 
@@ -59,7 +60,9 @@ export interface ServerOptions {
 export interface RunningServer {
   /** Base URL for a UconDB client, e.g. `http://127.0.0.1:40123`. */
   url: string;
+  /** Port it listens on. */
   port: number;
+  /** Address it listens on. */
   hostname: string;
   /** Stop listening, finish pending writes, release the directory. */
   close(): Promise<void>;

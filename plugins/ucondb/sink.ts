@@ -17,9 +17,13 @@ export type VerifyMode = "meta" | "full";
 
 /** What the sink needs besides its client. */
 export interface UconDBSinkOptions {
+  /** The client for the configured folder. */
   client: UconDBClient;
+  /** UconDB object holding the runs. */
   objectName: string;
+  /** Default mode of `verify()`. */
   verify: VerifyMode;
+  /** Where outcomes are logged. */
   logger?: Logger;
   /** Called by `close` after the client is closed (stops an embedded server). */
   onClose?: () => Promise<void>;
@@ -40,6 +44,7 @@ export function entryOf(run: number, meta: VersionMeta): SinkEntry {
 
 /** The Sink role over a UconDB client. */
 export class UconDBSink implements Sink {
+  /** Role implementation name. */
   readonly kind = "ucondb";
   readonly #client: UconDBClient;
   readonly #object: string;
@@ -49,6 +54,7 @@ export class UconDBSink implements Sink {
   readonly #description: string;
   #closed = false;
 
+  /** A sink over `options.client`. */
   constructor(options: UconDBSinkOptions) {
     this.#client = options.client;
     this.#object = options.objectName;
@@ -134,10 +140,12 @@ export class UconDBSink implements Sink {
     return this.#client.getByKey(this.#object, String(run));
   }
 
+  /** Where the blobs go, credentials removed. */
   describe(): string {
     return this.#description;
   }
 
+  /** Close the client and stop the embedded server, if any (idempotent). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

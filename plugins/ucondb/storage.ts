@@ -22,15 +22,23 @@ import { StoreError } from "../../core/errors.ts";
 
 /** One version as stored. */
 export interface StoredVersion {
+  /** Version id (folder-wide sequence). */
   id: number;
+  /** Object name. */
   object: string;
+  /** Version key, null when none or moved away. */
   key: string | null;
+  /** Validity time. */
   tv: number;
   /** Record time, float seconds since the epoch. */
   tr: number;
+  /** Tags. */
   tags: string[];
+  /** Blob file key (`data_key`). */
   dataKey: number;
+  /** Blob size in bytes. */
   size: number;
+  /** Adler-32 of the blob. */
   adler32: number;
 }
 
@@ -63,6 +71,7 @@ class Mutex {
 
 /** One folder: its versions in memory, its journal and blobs on disk. */
 export class FolderStore {
+  /** Qualified folder name (`public.run_records`). */
   readonly name: string;
   readonly #dir: string;
   readonly #durable: boolean;
@@ -287,6 +296,7 @@ export class FolderStore {
 
 /** A put with a key the object already has. */
 export class KeyExists extends Error {
+  /** The refused put's object and key. */
   constructor(readonly object: string, readonly key: string) {
     super(`Version of object ${object} with key ${key} already exists`);
   }

@@ -14,28 +14,39 @@ import http from "node:http";
 
 /** One request. `timeoutMs` bounds the whole exchange, body included. */
 export interface HttpRequest {
+  /** HTTP method. */
   method: string;
+  /** Absolute URL. */
   url: string;
+  /** Request headers. */
   headers?: Record<string, string>;
+  /** Whole body (sent with Content-Length). */
   body?: Uint8Array;
+  /** Deadline of the whole exchange, ms. */
   timeoutMs: number;
 }
 
 /** A complete answer. */
 export interface HttpResponse {
+  /** HTTP status. */
   status: number;
+  /** Response headers. */
   headers: Headers;
+  /** Whole response body. */
   body: Uint8Array;
 }
 
 /** Sends requests; `close` releases pooled connections. */
 export interface Transport {
+  /** Send one request; throws `NetworkError` when no complete answer arrives. */
   send(request: HttpRequest): Promise<HttpResponse>;
+  /** Release pooled connections. */
   close(): void;
 }
 
 /** The request never got a complete answer (refused, reset, DNS, TLS, timeout): worth retrying. */
 export class NetworkError extends Error {
+  /** `timedOut` tells a deadline from other network failures. */
   constructor(message: string, readonly timedOut = false) {
     super(message);
     this.name = "NetworkError";
