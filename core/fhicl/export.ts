@@ -80,7 +80,7 @@ function renderElement(value: JsonValue, meta: JsonObject): string {
   return renderScalar(value, text(meta.get("type")));
 }
 
-function renderAtom(key: string, value: JsonValue, meta: JsonObject): string {
+function renderAtom(key: string, value: JsonValue, meta: JsonObject, own?: JsonObject): string {
   if (key.startsWith(INCLUDE_KEY_PREFIX)) {
     return ' \n#include "' + scalarText(value) + '" ' + text(meta.get("annotation")) + "\n";
   }
@@ -93,22 +93,53 @@ function renderAtom(key: string, value: JsonValue, meta: JsonObject): string {
   if (Array.isArray(value)) {
     return out + renderSequence(value, meta.get("children")) + " " + text(meta.get("annotation")) + "\n";
   }
-  // A later duplicate of a key whose first occurrence was a table: printed as a `string`, with no annotation.
-  if (type === "table") return out + renderScalar(value, "string");
+  // A later duplicate of a key whose first occurrence was a table: printed as a `string`, with no annotation. A
+  // quoted string keeps its own quotes (`own`): the `string` rule would unquote "x,y" into invalid FHiCL.
+  if (type === "table") {
+    const ownType = text(own?.get("type"));
+    const quoted = ownType === "string_doublequoted" || ownType === "string_singlequoted";
+    return out + renderScalar(value, quoted ? ownType : "string");
+  }
   return out + renderScalar(value, type) + " " + text(meta.get("annotation")) + "\n";
+}
+
+/**
+ * The metadata of the `occurrence`-th data entry with `key`. The C++ writer always takes the first metadata entry
+ * with the key. We follow it for scalars of the same type (duplicates print the first comment and annotation, as
+ * artdaq_database does) and for the fixture-verified case "first a table, now a string". Where the C++ output loses
+ * data (a string printed with a number's type; a repeated table or sequence rendered with the first one's children,
+ * which drops every child the first lacked), we use the entry's own metadata, so that no value is lost.
+ */
+function metaFor(first: JsonValue | undefined, own: JsonValue | undefined, value: JsonValue): JsonValue | undefined {
+  if (own === first || !(first instanceof JsonObject) || !(own instanceof JsonObject)) return first;
+  if (value instanceof JsonObject || Array.isArray(value)) return own;
+  const firstType = first.get("type");
+  return firstType === own.get("type") || firstType === "table" ? first : own;
+}
+
+/** The `occurrence`-th (0-based) metadata entry with `key`. */
+function nthMeta(metas: JsonObject, key: string, occurrence: number): JsonValue | undefined {
+  if (occurrence === 0) return metas.get(key);
+  let seen = 0;
+  for (const [k, meta] of metas.entries) if (k === key && seen++ === occurrence) return meta;
+  return undefined;
 }
 
 function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
   let out = "";
+  const occurrences = new Map<string, number>();
   for (const [key, value] of data.entries) {
-    const meta = metas.get(key);
+    const occurrence = occurrences.get(key) ?? 0;
+    occurrences.set(key, occurrence + 1);
+    const own = nthMeta(metas, key, occurrence);
+    const meta = occurrence === 0 ? own : metaFor(metas.get(key), own, value);
     if (!(meta instanceof JsonObject)) {
       if (topLevel) {
         throw new RunInputError(`DB-JSON has no metadata for the top-level key "${key}"; the document is damaged`);
       }
       break; // nested: the C++ writer silently drops the rest of the table
     }
-    out += renderAtom(key, value, meta);
+    out += renderAtom(key, value, meta, own instanceof JsonObject ? own : undefined);
   }
   return out;
 }
