@@ -50,13 +50,7 @@ export async function readRunFiles(runDir: string, run: number, limits: ReadLimi
 
   let total = 0;
   for (const file of paths) {
-    if (file.size > limits.maxFileBytes) {
-      throw new RunInputError(
-        `run ${run}: ${join(runDir, file.path)} is ${file.size} bytes, more than max_file_bytes ` +
-          `(${limits.maxFileBytes}); remove the file from the run directory or raise source max_file_bytes`,
-        { run },
-      );
-    }
+    checkFileSize(runDir, file, run, limits.maxFileBytes);
     total += file.size;
   }
   if (total > limits.maxRunBytes) {
@@ -93,36 +87,93 @@ async function collect(root: string, dir: string, run: number, out: { path: stri
   for (const entry of entries) {
     const full = join(dir, entry.name);
     const path = relative(root, full).split(sep).join("/");
-    let info = await lstat(full, run);
-    if (info.isSymlink) {
-      const target = await realPath(full, run, full);
-      if (target !== root && !target.startsWith(root + sep)) {
-        throw new RunInputError(
-          `run ${run}: ${full} is a symlink to ${target}, outside the run directory; ` +
-            `replace the link with a copy of the file`,
-          { run },
-        );
-      }
-      info = await lstat(target, run);
-      if (info.isDirectory) {
-        throw new RunInputError(
-          `run ${run}: ${full} is a symlink to a directory; replace the link with a copy of the directory`,
-          { run },
-        );
-      }
-    }
+    const info = await entryInfo(root, full, run);
     if (info.isDirectory) await collect(root, full, run, out);
-    else if (info.isFile) out.push({ path, size: info.size });
-    else {
+    else out.push({ path, size: info.size });
+  }
+}
+
+/**
+ * Read one file of a run (e.g. `metadata.txt` for the completeness check) with the same rules as `readRunFiles`;
+ * null when it does not exist.
+ *
+ * @example
+ * ```ts
+ * const metadata = await readRunFile("/daq/run_records/11001", "metadata.txt", 11001, 16 << 20);
+ * ```
+ */
+export async function readRunFile(
+  runDir: string,
+  path: string,
+  run: number,
+  maxFileBytes: number,
+): Promise<RunFile | null> {
+  const root = await realPath(runDir, run, runDir);
+  const full = join(root, path);
+  try {
+    await Deno.lstat(full);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw unreadable(run, join(runDir, path), error);
+  }
+  const info = await entryInfo(root, full, run);
+  if (info.isDirectory) {
+    throw new RunInputError(`run ${run}: ${join(runDir, path)} is a directory, not a file; remove or rename it`, {
+      run,
+    });
+  }
+  checkFileSize(runDir, { path, size: info.size }, run, maxFileBytes);
+  return await readOne(root, runDir, run, { path, size: info.size });
+}
+
+/**
+ * Facts of one entry below the run directory: a symlink must stay inside the run and point at a file (its target's
+ * facts are returned); FIFOs, sockets and devices are refused.
+ */
+async function entryInfo(root: string, full: string, run: number): Promise<Deno.FileInfo> {
+  let info = await lstat(full, run);
+  if (info.isSymlink) {
+    const target = await realPath(full, run, full);
+    if (target !== root && !target.startsWith(root + sep)) {
       throw new RunInputError(
-        `run ${run}: ${full} is not a regular file (FIFO, socket or device); remove it from the run directory`,
+        `run ${run}: ${full} is a symlink to ${target}, outside the run directory; ` +
+          `replace the link with a copy of the file`,
+        { run },
+      );
+    }
+    info = await lstat(target, run);
+    if (info.isDirectory) {
+      throw new RunInputError(
+        `run ${run}: ${full} is a symlink to a directory; replace the link with a copy of the directory`,
         { run },
       );
     }
   }
+  if (!info.isDirectory && !info.isFile) {
+    throw new RunInputError(
+      `run ${run}: ${full} is not a regular file (FIFO, socket or device); remove it from the run directory`,
+      { run },
+    );
+  }
+  return info;
 }
 
-async function readOne(root: string, runDir: string, run: number, file: { path: string; size: number }) {
+function checkFileSize(runDir: string, file: { path: string; size: number }, run: number, maxFileBytes: number) {
+  if (file.size > maxFileBytes) {
+    throw new RunInputError(
+      `run ${run}: ${join(runDir, file.path)} is ${file.size} bytes, more than max_file_bytes ` +
+        `(${maxFileBytes}); remove the file from the run directory or raise source max_file_bytes`,
+      { run },
+    );
+  }
+}
+
+async function readOne(
+  root: string,
+  runDir: string,
+  run: number,
+  file: { path: string; size: number },
+): Promise<RunFile> {
   const display = join(runDir, file.path);
   let bytes: Uint8Array;
   try {

@@ -9,7 +9,7 @@ import type { Logger, PreparedRun, Source, SourceRun } from "../../core/roles.ts
 import { listRunDirectories } from "./discovery.ts";
 import { readMetadataInfo } from "./metadata_info.ts";
 import { type FhiclValidator, prepareRun } from "./prepare.ts";
-import { readRunFiles } from "./reader.ts";
+import { readRunFile, readRunFiles } from "./reader.ts";
 
 /** Resolved settings of one source instance (see `Options` in mod.ts for the meaning of each). */
 export interface SourceSettings {
@@ -95,10 +95,12 @@ export class RunRecordsSource implements Source {
     return Math.max(...times);
   }
 
+  /** Where the runs come from, for reports (paths only: nothing secret). */
   describe(): string {
     return `run records in ${this.#settings.runRecordsDir} (schema ${join(this.#settings.fclConfDir, "schema.fcl")})`;
   }
 
+  /** Nothing to release: the source holds no open files between calls. */
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -125,27 +127,8 @@ export class RunRecordsSource implements Source {
   }
 
   async #readMetadata(run: number): Promise<string | null> {
-    const path = join(await this.#runDir(run), "metadata.txt");
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(path);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return null;
-      throw new RunInputError(`run ${run}: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`, { run });
-    }
-    if (info.size > this.#settings.maxFileBytes) {
-      throw new RunInputError(
-        `run ${run}: ${path} is ${info.size} bytes, more than max_file_bytes (${this.#settings.maxFileBytes}); ` +
-          `check the file or raise source max_file_bytes`,
-        { run },
-      );
-    }
-    try {
-      return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await Deno.readFile(path));
-    } catch (error) {
-      const reason = error instanceof TypeError ? "not UTF-8 text" : (error as Error).message.split("\n")[0];
-      throw new RunInputError(`run ${run}: cannot read ${path}: ${reason}; fix the file or its permissions`, { run });
-    }
+    const file = await readRunFile(await this.#runDir(run), "metadata.txt", run, this.#settings.maxFileBytes);
+    return file?.text ?? null;
   }
 
   /** schema.fcl from fcl_conf_dir, re-read when it changes, parsed once per version. */

@@ -45,7 +45,7 @@ Deno.test("bad corpus: each bad run fails alone with a clear one-line error; the
     source.prepare(12003),
     runError(12003, /12003\/metadata\.txt is not UTF-8 text \(byte 14\); convert it/),
   );
-  await rejects(source.isComplete(12003), runError(12003, /metadata\.txt: not UTF-8 text/));
+  await rejects(source.isComplete(12003), runError(12003, /12003\/metadata\.txt is not UTF-8 text \(byte 14\)/));
   await rejects(
     source.prepare(12004),
     runError(12004, /12004\/settings\.txt is a symlink to .*\/shared_settings\.txt, outside the run directory/),
