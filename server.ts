@@ -73,6 +73,7 @@ export async function main(args: string[]): Promise<number> {
     configFile: chosen.path,
     history: await ThroughputHistory.open(join(config.app.work_dir, "status_history.jsonl")),
     logger,
+    lockFile: config.app.lock_file,
   });
   try {
     const app = createApp({ service, token });

@@ -110,6 +110,7 @@ export function createApp(options: AppOptions): Hono {
           updatedAt: st.updatedAt,
         }];
       }));
+      body.archiver = picture.archiver;
       body.retry = service.retryCommands();
       body.failures = picture.index.query({ state: "failed", limit: 20 }).items;
       body.throughput = service.throughput();

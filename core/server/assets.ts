@@ -22,7 +22,7 @@ main { max-width:1200px; margin:0 auto; padding:16px 24px 48px; }
 h1 { font-size:22px; margin:8px 0 16px; } h2 { font-size:16px; margin:0 0 10px; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:14px 16px; margin:14px 0; }
 .muted { color:var(--muted); } .small { font-size:12px; } .mono, code, pre { font-family:"DejaVu Sans Mono", monospace; }
-.updated { font-size:12px; margin-bottom:8px; }
+.updated { font-size:12px; margin-bottom:8px; } .updated .running { color:#166534; font-weight:bold; }
 .sources { display:grid; grid-template-columns:repeat(3,1fr); gap:12px; }
 .source { background:var(--card); border:1px solid var(--line); border-left:4px solid var(--archived); border-radius:8px;
   padding:10px 12px; min-width:0; }

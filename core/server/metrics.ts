@@ -79,6 +79,16 @@ export function prometheusText(picture: StatusPicture): string {
     "",
     picture.states.import.pendingUpdates.size,
   ]]);
+  metric("archiver_process_running", "gauge", "1 when the PID in the archiver's lock file is a live process.", [[
+    "",
+    picture.archiver.running ? 1 : 0,
+  ]]);
+  metric(
+    "archiver_in_flight_runs",
+    "gauge",
+    "Runs in the current batch of each stage (as the state file says).",
+    STAGES.map((stage) => [`{stage="${stage}"}`, picture.archiver.inFlight[stage]]),
+  );
   metric("archiver_state_readable", "gauge", "1 when both state files could be read.", [[
     "",
     picture.stateError ? 0 : 1,

@@ -26,6 +26,7 @@ import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.t
 import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
 import { decodeText } from "../status/compare.ts";
+import { type ArchiverProcess, archiverProcess } from "../status/archiver_process.ts";
 
 /** The roles the server reads. */
 export interface StatusRoles {
@@ -49,6 +50,8 @@ export interface StatusServiceOptions {
   history?: ThroughputHistory;
   /** Where background refresh failures are logged. */
   logger?: Logger;
+  /** The archiver's lock file (`app.lock_file`): tells whether an archiver is running. */
+  lockFile?: string;
   /** How often the state files are checked, ms (default 2000). */
   stateIntervalMs?: number;
   /** How often the three sources are listed, ms (default 30000). */
@@ -67,6 +70,8 @@ export interface StatusPicture {
   states: Record<StageName, StageState>;
   /** Every run, classified. */
   index: RunIndex;
+  /** The archiver process according to its lock file (unknown without `lockFile`). */
+  archiver: ArchiverProcess & { inFlight: Record<StageName, number> };
   /** Error reading the state (corrupt file): shown on the page, the listings still work. */
   stateError?: string;
 }
@@ -320,8 +325,11 @@ export class StatusService {
       stateError = redact(describeError(error));
       states = this.#picture?.states ?? emptyStates();
     }
-    const stateKey = stateFingerprint(states);
-    if (this.#picture && this.#picture.sources === sources && stateKey === this.#stateKey && !stateError) return;
+    const process: ArchiverProcess = this.#options.lockFile
+      ? await archiverProcess(this.#options.lockFile)
+      : { pid: null, running: null };
+    const stateKey = `${stateFingerprint(states)}|${process.pid}:${process.running}|${stateError ?? ""}`;
+    if (this.#picture && this.#picture.sources === sources && stateKey === this.#stateKey) return;
     this.#stateKey = stateKey;
     const now = Date.now();
     await this.#history.record({ at: now, imported: states.import.done.size, migrated: states.migrate.done.size });
@@ -330,7 +338,11 @@ export class StatusService {
       refreshedAt: new Date(now).toISOString(),
       sources,
       states,
-      index: buildRunIndex(sources, states),
+      index: buildRunIndex(sources, states, process.running === true),
+      archiver: {
+        ...process,
+        inFlight: { import: states.import.inFlight.size, migrate: states.migrate.inFlight.size },
+      },
       ...(stateError ? { stateError } : {}),
     };
     for (const listener of this.#listeners) listener(this.#version);

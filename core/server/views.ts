@@ -38,7 +38,9 @@ export function summaryFragment(service: StatusService): Html {
   const counts = picture.index.counts();
   const total = picture.index.size;
   return html`
-    <div class="updated muted">Updated ${when(picture.refreshedAt)} · ${count(total)} runs known</div>
+    <div class="updated muted">${archiverLine(picture)} · updated ${when(picture.refreshedAt)} · ${count(
+      total,
+    )} runs known</div>
     ${picture.stateError ? html`<p class="alert">State files unreadable: ${picture.stateError}</p>` : ""}
     <div class="sources">${SOURCE_KEYS.map((key) => sourceCard(picture, key))}</div>
     <div class="counts">${RUN_STATES.map((state) =>
@@ -55,6 +57,19 @@ export function summaryFragment(service: StatusService): Html {
     </section>
     ${failuresCard(service, picture)}
   `;
+}
+
+function archiverLine(picture: StatusPicture): Html {
+  const { pid, running, inFlight } = picture.archiver;
+  if (running === true) {
+    const work = [
+      inFlight.import ? `importing ${count(inFlight.import)}` : "",
+      inFlight.migrate ? `migrating ${count(inFlight.migrate)}` : "",
+    ].filter(Boolean).join(", ");
+    return html`<span class="running">Archiver running (PID ${pid})${work ? `: ${work} run(s)` : ""}</span>`;
+  }
+  if (running === false) return html`<span>Archiver not running</span>`;
+  return html`<span>Archiver state unknown</span>`;
 }
 
 function sourceCard(picture: StatusPicture, key: (typeof SOURCE_KEYS)[number]): Html {
@@ -190,7 +205,9 @@ function runRow(row: RunRow): Html {
   const where = [row.onFilesystem && "run records", row.inArtdaqdb && "artdaqDB", row.inUcondb && "UconDB"].filter(
     Boolean,
   ).join(" · ");
-  const detail = row.failure
+  const detail = row.inProgress
+    ? `${row.inProgress === "import" ? "importing" : "migrating"} now`
+    : row.failure
     ? `${row.failure.stage}: ${row.failure.reason}`
     : row.awaitingStopTime
     ? "imported without stop time; update pending"

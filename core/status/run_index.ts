@@ -7,7 +7,8 @@
  * * `failed` — a failure is recorded for it (import or migrate) and it is not archived;
  * * `imported` — in artdaqDB, waiting for migration;
  * * `waiting` — only in the run records, waiting for import.
- * `awaitingStopTime` flags runs imported without a stop time (their stop-time update is pending).
+ * `awaitingStopTime` flags runs imported without a stop time (their stop-time update is pending); `inProgress`
+ * names the stage working on a run right now (only while an archiver process runs).
  *
  * @example
  * ```ts
@@ -44,6 +45,8 @@ export interface RunRow {
   inUcondb: boolean;
   /** Imported without a stop time; the stop-time update is pending. */
   awaitingStopTime: boolean;
+  /** The stage working on the run right now (in the running archiver's batch), if any. */
+  inProgress?: StageName;
   /** The failure that makes the run `failed` (migrate first: it is the later stage). */
   failure?: { stage: StageName; reason: string; attempts: number; at: string; permanent: boolean };
 }
@@ -75,7 +78,7 @@ export interface RunPage {
 }
 
 /** Per-stage state the index needs. */
-export type StageStates = Record<StageName, Pick<StageState, "done" | "failures" | "pendingUpdates">>;
+export type StageStates = Record<StageName, Pick<StageState, "done" | "failures" | "pendingUpdates" | "inFlight">>;
 
 /** The largest page the API hands out: bounded response size whatever the client asks. */
 export const MAX_PAGE = 500;
@@ -88,13 +91,21 @@ export class RunIndex {
   readonly #flags: Uint8Array;
   readonly #states: StageStates;
   readonly #counts: Record<RunState, number>;
+  readonly #archiverRunning: boolean;
 
   /** Use `buildRunIndex`; the arrays are taken over, not copied. */
-  constructor(runs: Float64Array, codes: Uint8Array, flags: Uint8Array, states: StageStates) {
+  constructor(
+    runs: Float64Array,
+    codes: Uint8Array,
+    flags: Uint8Array,
+    states: StageStates,
+    archiverRunning = false,
+  ) {
     this.runs = runs;
     this.#codes = codes;
     this.#flags = flags;
     this.#states = states;
+    this.#archiverRunning = archiverRunning;
     const counts = { waiting: 0, imported: 0, failed: 0, archived: 0 };
     for (const code of codes) counts[RUN_STATES[code]]++;
     this.#counts = counts;
@@ -169,6 +180,11 @@ export class RunIndex {
       inUcondb: (flags & FLAG_UCON) !== 0,
       awaitingStopTime: this.#states.import.pendingUpdates.has(run),
     };
+    // A batch's runs stay in in_flight after a crash: they are only "in progress" while an archiver runs.
+    if (this.#archiverRunning) {
+      if (this.#states.migrate.inFlight.has(run)) row.inProgress = "migrate";
+      else if (this.#states.import.inFlight.has(run)) row.inProgress = "import";
+    }
     const failure = row.state === "failed" ? this.#failure(run) : undefined;
     if (failure) {
       row.failure = {
@@ -204,7 +220,7 @@ const FLAG_UCON = 4;
  * Build the index: the union of the three listings and the failed runs, each classified with the state (a run the
  * migrate stage verified counts as archived even while UconDB does not answer).
  */
-export function buildRunIndex(snapshot: SourcesSnapshot, states: StageStates): RunIndex {
+export function buildRunIndex(snapshot: SourcesSnapshot, states: StageStates, archiverRunning = false): RunIndex {
   const fs = snapshot.filesystem.runs;
   const db = snapshot.artdaqdb.runs;
   const ucon = snapshot.ucondb.runs;
@@ -245,5 +261,5 @@ export function buildRunIndex(snapshot: SourcesSnapshot, states: StageStates): R
     else if ((f & FLAG_DB) || states.import.done.has(run)) codes[i] = STATE_CODE.imported;
     else codes[i] = STATE_CODE.waiting;
   }
-  return new RunIndex(runs.slice(0, n), codes, flags.slice(0, n), states);
+  return new RunIndex(runs.slice(0, n), codes, flags.slice(0, n), states, archiverRunning);
 }

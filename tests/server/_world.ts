@@ -19,7 +19,7 @@ export interface World extends AsyncDisposable {
 
 /**
  * Runs 1000-1119: 1000-1099 archived, 1100-1104 imported, 1105-1107 failed (import 1105-1106, migrate 1107),
- * 1108-1119 waiting; 1101 awaits its stop-time update.
+ * 1108-1119 waiting (1108 being imported by the running archiver); 1101 awaits its stop-time update.
  */
 export function standardWorld(): FakeWorld {
   return { fs: range(1000, 1119), db: range(1000, 1107), ucon: range(1000, 1099) };
@@ -32,6 +32,8 @@ export async function openWorld(
   const temp = await tempDir("status-server-");
   const world = options.world ?? standardWorld();
   await (options.writeStates ?? standardStates)(temp.path);
+  // An archiver "holds the lock": this test process, so the PID is alive.
+  await Deno.writeTextFile(`${temp.path}/.archiver.lock`, `${Deno.pid}\n`);
   const history = await ThroughputHistory.open(`${temp.path}/status_history.jsonl`);
   const now = Date.now();
   // Earlier samples so the chart has bars: 60 imported and 50 migrated over the last half hour.
@@ -44,6 +46,7 @@ export async function openWorld(
     configFile: "/etc/archiver/config.yaml",
     history,
     stateIntervalMs: 200,
+    lockFile: `${temp.path}/.archiver.lock`,
     listingIntervalMs: 60_000,
   });
   await service.refresh();
@@ -69,6 +72,7 @@ export async function standardStates(dir: string): Promise<void> {
       { run: 1106, reason: "boot.txt is not valid UTF-8 (byte 0xff at offset 12)", attempts: 3, permanent: true },
     ],
     pending: [1101],
+    inFlight: [1108],
   });
   await writeState(dir, "migrate", {
     done: range(1000, 1099),

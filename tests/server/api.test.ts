@@ -16,6 +16,7 @@ Deno.test("GET /api/status: counts per state, sources, stages, failures with ret
   assert.equal(body.sources.ucondb.reachable, true);
   assert.equal(body.sources.filesystem.first, 1000);
   assert.equal(body.stages.import.pendingStopTimeUpdates, 1);
+  assert.deepEqual(body.archiver, { pid: Deno.pid, running: true, inFlight: { import: 1, migrate: 0 } });
   assert.equal(body.stages.migrate.lastContiguousRun, 1099);
   assert.deepEqual(body.failures.map((f: { run: number }) => f.run), [1107, 1106, 1105]);
   assert.equal(body.failures[0].failure.stage, "migrate");
@@ -50,6 +51,7 @@ Deno.test("GET /api/runs: state filter, search (number prefix, range, reason tex
   const pending = (await get("q=1101")).items[0];
   assert.equal(pending.awaitingStopTime, true);
   assert.equal(pending.state, "imported");
+  assert.equal((await get("q=1108")).items[0].inProgress, "import");
   const bad = await world.app.request("/api/runs?state=lost");
   assert.equal(bad.status, 400);
   assert.match((await bad.json()).error, /unknown state 'lost'/);
@@ -97,6 +99,8 @@ Deno.test("GET /metrics: Prometheus text format", async () => {
   assert.match(text, /^archiver_source_up\{source="ucondb"\} 1$/m);
   assert.match(text, /^archiver_stage_failed_runs\{stage="import"\} 2$/m);
   assert.match(text, /^archiver_pending_stop_time_updates 1$/m);
+  assert.match(text, /^archiver_process_running 1$/m);
+  assert.match(text, /^archiver_in_flight_runs\{stage="import"\} 1$/m);
   for (const line of text.trimEnd().split("\n")) {
     assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{\w+="[^"]*"\})? -?[\d.e+-]+)$/, line);
   }
@@ -201,4 +205,17 @@ Deno.test("before the first listing completes: 503 with Retry-After, a 'starting
   assert.equal(page.status, 503);
   assert.match(await page.text(), /Starting…/);
   assert.deepEqual(await (await world.app.request("/healthz")).json(), { ok: true, ready: true });
+});
+
+Deno.test("archiver not running (lock file PID is dead): no run is shown in progress", async () => {
+  await using world = await openWorld();
+  const child = new Deno.Command("true").spawn();
+  await child.status;
+  await Deno.writeTextFile(`${world.dir}/.archiver.lock`, `${child.pid}\n`);
+  await world.service.refresh();
+  const status = await (await world.app.request("/api/status")).json();
+  assert.deepEqual(status.archiver, { pid: child.pid, running: false, inFlight: { import: 1, migrate: 0 } });
+  const row = (await (await world.app.request("/api/runs?q=1108")).json()).items[0];
+  assert.equal(row.inProgress, undefined);
+  assert.match(await (await world.app.request("/fragments/summary")).text(), /Archiver not running/);
 });

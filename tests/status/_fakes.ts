@@ -138,6 +138,8 @@ export interface StageSetup {
   done?: Iterable<number>;
   failures?: { run: number; reason: string; attempts?: number; permanent?: boolean }[];
   pending?: number[];
+  /** Runs of the batch in progress. */
+  inFlight?: number[];
   lastContiguousRun?: number;
 }
 
@@ -149,6 +151,7 @@ export async function writeState(dir: string, stage: StageName, setup: StageSetu
     state.recordFailure(f.run, f.reason, f.attempts ?? 3, f.permanent ?? false, new Date("2026-11-29T12:00:00Z"));
   }
   for (const run of setup.pending ?? []) state.markPendingUpdate(run, 0, new Date("2026-11-29T11:00:00Z"));
+  for (const run of setup.inFlight ?? []) state.inFlight.add(run);
   state.lastContiguousRun = setup.lastContiguousRun ?? 0;
   await saveStageState(state);
 }
