@@ -49,12 +49,13 @@ Deno.test("backoff grows exponentially with jitter and is capped", async () => {
     times.push(performance.now());
     return new Response("busy", { status: 502 });
   });
-  const ucon = client(server.url, { retries: 4, retryBaseMs: 40, retryMaxMs: 160 });
+  const ucon = client(server.url, { retries: 4, retryBaseMs: 100, retryMaxMs: 400 });
   await rejects(ucon.version(), TransientError);
   const gaps = times.slice(1).map((time, i) => time - times[i]);
-  // Expected windows [d/2, d] for d = 40, 80, 160, 160 (capped), plus scheduling slack.
-  const windows = [[20, 40], [40, 80], [80, 160], [80, 160]];
-  gaps.forEach((gap, i) => ok(gap >= windows[i][0] - 2 && gap <= windows[i][1] + 60, `gap ${i}: ${gap} ms`));
+  // Expected windows [d/2, d] for d = 100, 200, 400, 400 (capped); generous upper slack for a loaded machine.
+  const windows = [[50, 100], [100, 200], [200, 400], [200, 400]];
+  equal(gaps.length, 4);
+  gaps.forEach((gap, i) => ok(gap >= windows[i][0] - 2 && gap <= windows[i][1] + 250, `gap ${i}: ${gap} ms`));
   ucon.close();
 });
 
@@ -112,7 +113,7 @@ Deno.test("a server slower than the timeout: each attempt is cut at timeout_seco
     return true;
   });
   const elapsed = performance.now() - started;
-  ok(elapsed >= 400 && elapsed < 1500, `two 0.2 s attempts plus backoff, took ${elapsed} ms`);
+  ok(elapsed >= 400 && elapsed < 3000, `two 0.2 s attempts plus backoff, took ${elapsed} ms`);
   for (const release of pending) release();
   ucon.close();
 });
