@@ -72,6 +72,13 @@ function isRegexSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d);
 }
 
+/** The rewritten text and a way back from its offsets to the original text's (for error positions). */
+export interface RewrittenText {
+  text: string;
+  /** Offset in the original text of an offset in the rewritten one (an offset inside a replacement maps to its start). */
+  originalOffset(offset: number): number;
+}
+
 /**
  * Replaces every match of `#include\s[^'"]*` with `fhicl_pound_include_<n>:` (n = 0, 1, ... in order), anywhere
  * in the text, comments and strings included, as artdaq_database does before parsing.
@@ -82,8 +89,14 @@ function isRegexSpace(c: number): boolean {
  * ```
  */
 export function rewriteIncludes(text: string): string {
+  return rewriteIncludesMapped(text).text;
+}
+
+/** {@link rewriteIncludes}, also returning the offset mapping back to `text`. */
+export function rewriteIncludesMapped(text: string): RewrittenText {
+  // Replacements as [start in rewritten text, end in rewritten text, start in original, end in original].
+  const replacements: Array<[number, number, number, number]> = [];
   let at = text.indexOf("#include");
-  if (at === -1) return text;
   let out = "";
   let copied = 0;
   let n = 0;
@@ -98,9 +111,25 @@ export function rewriteIncludes(text: string): string {
       if (c === CH_DQUOTE || c === CH_SQUOTE) break;
       end++;
     }
-    out += text.slice(copied, at) + INCLUDE_KEY_PREFIX + n++ + ":";
+    out += text.slice(copied, at);
+    const replacement = INCLUDE_KEY_PREFIX + n++ + ":";
+    replacements.push([out.length, out.length + replacement.length, at, end]);
+    out += replacement;
     copied = end;
     at = text.indexOf("#include", end);
   }
-  return out + text.slice(copied);
+  if (replacements.length === 0) return { text, originalOffset: (offset) => offset };
+  out += text.slice(copied);
+  return {
+    text: out,
+    originalOffset(offset: number): number {
+      let shift = 0;
+      for (const [newStart, newEnd, oldStart, oldEnd] of replacements) {
+        if (offset < newStart) break;
+        if (offset < newEnd) return oldStart;
+        shift = oldEnd - newEnd;
+      }
+      return offset + shift;
+    },
+  };
 }

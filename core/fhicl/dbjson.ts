@@ -8,7 +8,7 @@
 
 import { JsonObject, type JsonValue } from "../json/model.ts";
 import type { FhiclAtom, FhiclEntry, FhiclModifier, FhiclTopEntry, FhiclValue } from "./ast.ts";
-import { type CommentMap, INCLUDE_KEY_PREFIX, rewriteIncludes, scanComments } from "./comments.ts";
+import { type CommentMap, INCLUDE_KEY_PREFIX, rewriteIncludesMapped, scanComments } from "./comments.ts";
 import { FhiclSyntaxError } from "./errors.ts";
 import { parseSyntax } from "./parser.ts";
 
@@ -52,20 +52,27 @@ export function artdaqTimestamp(date: Date = new Date()): string {
 export function fhiclToDbJson(text: string, filename = "notprovided", options: FhiclToDbJsonOptions = {}): JsonObject {
   const sourceName = options.sourceName ?? filename;
   const comments = scanComments(text);
-  const rewritten = rewriteIncludes(text);
-  const syntax = parseSyntax(rewritten, { filename: sourceName, snippet: true });
-  const builder = new Builder(rewritten, comments, sourceName);
-
+  const rewritten = rewriteIncludesMapped(text);
   const prologData = new JsonObject();
   const prologMeta = new JsonObject();
   const mainData = new JsonObject();
   const mainMeta = new JsonObject();
-  for (const entry of syntax.entries) {
-    if (entry.kind === "prolog") {
-      for (const inner of entry.entries) builder.topLevel(inner, prologData, prologMeta, null);
-    } else {
-      builder.topLevel(entry, mainData, mainMeta, { data: prologData, meta: prologMeta });
+  try {
+    const syntax = parseSyntax(rewritten.text, { filename: sourceName, snippet: true });
+    const builder = new Builder(rewritten.text, comments, sourceName);
+    for (const entry of syntax.entries) {
+      if (entry.kind === "prolog") {
+        for (const inner of entry.entries) builder.topLevel(inner, prologData, prologMeta, null);
+      } else {
+        builder.topLevel(entry, mainData, mainMeta, { data: prologData, meta: prologMeta });
+      }
     }
+  } catch (error) {
+    // Positions were found in the text with rewritten #include lines; report them in the text the user wrote.
+    if (error instanceof FhiclSyntaxError && rewritten.text !== text) {
+      throw new FhiclSyntaxError(sourceName, text, rewritten.originalOffset(error.offset), error.reason);
+    }
+    throw error;
   }
 
   const commentList: JsonValue[] = [];
@@ -152,6 +159,8 @@ class Builder {
   private comment = "";
   private annotation = "";
   private data: JsonValue = "";
+  /** How many prolog entries have each key, so that main bindings find prolog overrides without a scan. */
+  private readonly prologKeys = new Map<string, number>();
 
   constructor(
     private readonly text: string,
@@ -201,9 +210,12 @@ class Builder {
   ): void {
     if (entry.kind !== "binding") this.fail(entry.start, "unexpected directive");
     const node = this.node(entry.key, entry.value, entry.modifier);
-    if (prolog !== null && prolog.data.size > 0 && prolog.data.has(entry.key)) {
+    if (prolog !== null && (this.prologKeys.get(entry.key) ?? 0) > 0) {
       prolog.data.delete(entry.key);
       prolog.meta.delete(entry.key);
+      this.prologKeys.set(entry.key, (this.prologKeys.get(entry.key) as number) - 1);
+    } else if (prolog === null) {
+      this.prologKeys.set(entry.key, (this.prologKeys.get(entry.key) ?? 0) + 1);
     }
     data.entries.push([entry.key, this.data]);
     meta.entries.push([entry.key, node]);

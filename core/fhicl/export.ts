@@ -117,22 +117,22 @@ function metaFor(first: JsonValue | undefined, own: JsonValue | undefined, value
   return firstType === own.get("type") || firstType === "table" ? first : own;
 }
 
-/** The `occurrence`-th (0-based) metadata entry with `key`. */
-function nthMeta(metas: JsonObject, key: string, occurrence: number): JsonValue | undefined {
-  if (occurrence === 0) return metas.get(key);
-  let seen = 0;
-  for (const [k, meta] of metas.entries) if (k === key && seen++ === occurrence) return meta;
-  return undefined;
-}
-
 function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
-  let out = "";
+  // Metadata entries by key, in order, built in one pass: repeated keys then cost no rescans.
+  const byKey = new Map<string, JsonValue[]>();
+  for (const [k, meta] of metas.entries) {
+    const list = byKey.get(k);
+    if (list === undefined) byKey.set(k, [meta]);
+    else list.push(meta);
+  }
   const occurrences = new Map<string, number>();
+  let out = "";
   for (const [key, value] of data.entries) {
     const occurrence = occurrences.get(key) ?? 0;
     occurrences.set(key, occurrence + 1);
-    const own = nthMeta(metas, key, occurrence);
-    const meta = occurrence === 0 ? own : metaFor(metas.get(key), own, value);
+    const candidates = byKey.get(key);
+    const own = candidates?.[occurrence];
+    const meta = occurrence === 0 ? own : metaFor(candidates?.[0], own, value);
     if (!(meta instanceof JsonObject)) {
       if (topLevel) {
         throw new RunInputError(`DB-JSON has no metadata for the top-level key "${key}"; the document is damaged`);

@@ -1,0 +1,136 @@
+/**
+ * The FHiCL robustness check shared by `scripts/fhicl-fuzz.ts` and the tests: every input must end in a tree or a
+ * clean `FhiclSyntaxError` whose position is consistent with the text, in bounded time.
+ *
+ * @module
+ */
+
+import { locate } from "../json/location.ts";
+import { fhiclToDbJson } from "./dbjson.ts";
+import { FhiclSyntaxError } from "./errors.ts";
+import { dbJsonToFhicl } from "./export.ts";
+import { mutate, Random, randomCommentedText, randomDocument, randomGarbage } from "./generate.ts";
+import { parse } from "./mod.ts";
+import { print } from "./printer.ts";
+
+/** One fuzz input. */
+export interface FuzzInput {
+  /** How it was made, e.g. `mutated wib101.fcl x2` (reported with failures). */
+  origin: string;
+  text: string;
+}
+
+/** Outcome of one input: whether the full parser and the artdaq_database conversion accepted it, and the time. */
+export interface FuzzResult {
+  parsed: boolean;
+  stored: boolean;
+  ms: number;
+}
+
+/** An input that crashed, reported a wrong position, or broke an invariant. */
+export class FuzzFailure extends Error {}
+
+function checkError(error: unknown, text: string, filename: string, origin: string, step: string): void {
+  if (!(error instanceof FhiclSyntaxError)) {
+    throw new FuzzFailure(`${origin}: ${step} crashed with ${error instanceof Error ? error.stack : String(error)}`);
+  }
+  const { offset, location } = error;
+  if (!(offset >= 0 && offset <= text.length)) {
+    throw new FuzzFailure(`${origin}: ${step} error offset ${offset} outside the text (${text.length})`);
+  }
+  const expected = locate(text, offset);
+  if (expected.line !== location.line || expected.column !== location.column) {
+    throw new FuzzFailure(
+      `${origin}: ${step} error at ${location.line}:${location.column}, offset says ${expected.line}:${expected.column}`,
+    );
+  }
+  if (!error.message.startsWith(`${filename}:${location.line}:${location.column}: `) || error.message.includes("\n")) {
+    throw new FuzzFailure(`${origin}: ${step} error message is not one located line: ${error.message}`);
+  }
+}
+
+/**
+ * Runs one input through the full parser (and printer round trip when it parses) and through FHiCL → DB-JSON →
+ * FHiCL. Throws {@link FuzzFailure} on any crash, inconsistent error position or broken round trip.
+ */
+export function checkFuzzInput(input: FuzzInput): FuzzResult {
+  const started = performance.now();
+  const filename = "fuzz.fcl";
+  let parsed = false;
+  try {
+    const tree = parse(input.text, { filename });
+    parsed = true;
+    const printed = print(tree);
+    if (print(parse(printed, { filename })) !== printed) {
+      throw new FuzzFailure(`${input.origin}: print → parse → print changed the text`);
+    }
+  } catch (error) {
+    if (error instanceof FuzzFailure) throw error;
+    checkError(error, input.text, filename, input.origin, "parse");
+  }
+  let stored = false;
+  try {
+    const exported = dbJsonToFhicl(fhiclToDbJson(input.text, "fuzz", { sourceName: filename, timestamp: "" }));
+    stored = true;
+    // A repeated top-level key prints the first occurrence's comment every time (as artdaq_database does), so an
+    // export can be far larger than its input; the reload check is skipped for such blown-up exports.
+    if (exported.length <= 4 * input.text.length + 10_000) {
+      dbJsonToFhicl(fhiclToDbJson(exported, "fuzz", { sourceName: filename, timestamp: "" }));
+    }
+  } catch (error) {
+    if (error instanceof FuzzFailure) throw error;
+    if (stored) {
+      throw new FuzzFailure(`${input.origin}: the export of an accepted document does not load again: ${error}`);
+    }
+    checkError(error, input.text, filename, input.origin, "fhiclToDbJson");
+  }
+  return { parsed, stored, ms: performance.now() - started };
+}
+
+/**
+ * The deterministic input stream for `seed`: random documents (plain and with comments), one to three mutations
+ * of a corpus file, random text over FHiCL's alphabet, and pathological shapes (deep nesting, long runs).
+ */
+export function* fuzzInputs(seed: number, count: number, corpus: FuzzInput[]): Generator<FuzzInput> {
+  const rng = new Random(seed);
+  for (let i = 0; i < count; i++) {
+    const r = rng.next();
+    if (r < 0.2) {
+      yield { origin: `case ${i}: random document`, text: print(randomDocument(rng, { multilineStrings: true })) };
+    } else if (r < 0.3) {
+      yield { origin: `case ${i}: random commented document`, text: randomCommentedText(rng, { storable: true }) };
+    } else if (r < 0.85 && corpus.length > 0) {
+      const base = rng.pick(corpus);
+      let text = base.text;
+      const times = 1 + rng.int(3);
+      for (let m = 0; m < times; m++) text = mutate(rng, text);
+      yield { origin: `case ${i}: ${base.origin} mutated x${times}`, text };
+    } else if (r < 0.95) {
+      yield { origin: `case ${i}: random text`, text: randomGarbage(rng, 1 + rng.int(3000)) };
+    } else {
+      yield { origin: `case ${i}: pathological`, text: pathological(rng) };
+    }
+  }
+}
+
+function pathological(rng: Random): string {
+  const n = 1000 + rng.int(30000);
+  switch (rng.int(8)) {
+    case 0:
+      return "a: " + "[".repeat(n);
+    case 1:
+      return "a: " + "{ b: ".repeat(n);
+    case 2:
+      return 'a: "' + "\\".repeat(n) + '"';
+    case 3:
+      return "a: [" + "1, ".repeat(n) + "]";
+    case 4:
+      return "#".repeat(n) + "\n" + "a: 1 ".repeat(n / 5);
+    case 5:
+      return "a: 1\n".repeat(n / 4);
+    case 6:
+      return "BEGIN_PROLOG\n" + "p: 1\n".repeat(n / 8) + "END_PROLOG\n" + "p: 2\n".repeat(n / 8);
+    default:
+      return "'\"".repeat(n / 2) + "# c";
+  }
+}
