@@ -15,7 +15,9 @@ Deno.test("version and folders", async () => {
   await using target = await peer();
   const client = target.client();
   match(await client.version(), /^\d+\.\d+/);
-  ok((await client.folders()).includes(target.folder.replace(/^public\./, "")));
+  // /folders lists the default namespace without its prefix; a folder in another namespace is not listed there.
+  const bare = target.folder.replace(/^public\./, "");
+  if (!bare.includes(".")) ok((await client.folders()).includes(bare));
 });
 
 Deno.test("put → lookup, get by key, list: metadata and bytes are exact (binary, UTF-8, empty)", async () => {
@@ -42,11 +44,11 @@ Deno.test("put → lookup, get by key, list: metadata and bytes are exact (binar
   equal(await client.lookupKey(object, "9999"), null);
 });
 
-Deno.test("keys and tags travel as query parameters: spaces, '+', '/', '%', unicode", async () => {
+Deno.test("keys and tags travel as query parameters: spaces, '+', '/', '%', non-ASCII", async () => {
   await using target = await peer();
   const client = target.client();
   const object = target.object();
-  for (const key of ["run 7", "a+b", "x/y", "100%", "ключ"]) {
+  for (const key of ["run 7", "a+b", "x/y", "100%"]) {
     const data = te.encode(`data of ${key}`);
     const meta = await client.put(object, data, { key, tags: [key] });
     equal(meta.key, key);
@@ -54,6 +56,11 @@ Deno.test("keys and tags travel as query parameters: spaces, '+', '/', '%', unic
     deepEqual(await client.getByKey(object, key), data);
     equal((await client.lookupKey(object, key))?.key, key);
   }
+  // Non-ASCII keys and tags survive put and lookup (JSON both ways). Not fetched with GET /data: the real server
+  // echoes the key in a response header, which must be Latin-1.
+  const meta = await client.put(object, te.encode("unicode"), { key: "ключ", tags: ["тег"] });
+  deepEqual([meta.key, meta.tags], ["ключ", ["тег"]]);
+  equal((await client.lookupKey(object, "ключ"))?.key, "ключ");
 });
 
 Deno.test("duplicate key: KeyExistsError at once (no retries), nothing stored; override moves the key", async () => {
