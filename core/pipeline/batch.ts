@@ -129,7 +129,18 @@ export async function processBatch(
   logger.info(`Starting parallel processing of ${runs.length} runs with ${workers} workers`);
   context.progress.start(title, runs.length);
   let finished = 0;
+  let begun = 0;
+  const onShutdown = () => {
+    const inProgress = begun - finished;
+    logger.warn(
+      `Shutdown requested - cancelled ${runs.length - begun} pending runs. ${inProgress} runs in progress will ` +
+        `complete.`,
+    );
+    if (inProgress > 0) logger.info(`Waiting for ${inProgress} in-progress runs to complete...`);
+  };
+  shutdown.signal.addEventListener("abort", onShutdown, { once: true });
   const pool = await runPool(runs, workers, async (run) => {
+    begun++;
     const runStarted = performance.now();
     const attempt = await withAttempts(() => work(run), {
       attempts: context.attempts,
@@ -176,8 +187,12 @@ export async function processBatch(
     if (context.write) saver.poke();
   }, () => shutdown.requested);
   context.progress.end();
+  shutdown.signal.removeEventListener("abort", onShutdown);
   result.notProcessed = runs.slice(pool.started);
   for (const run of result.notProcessed) state.inFlight.delete(run);
+  if (result.notProcessed.length > 0) {
+    logger.info(`Marking ${result.notProcessed.length} cancelled runs as not processed`);
+  }
 
   const attempted = [...result.successes, ...result.incomplete, ...result.failures.map((f) => f.run)];
   const ok = result.successes.length + result.incomplete.length;

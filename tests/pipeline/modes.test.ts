@@ -84,6 +84,8 @@ Deno.test("L4/L6 (I): a shutdown mid-batch finishes runs in flight, starts nothi
   assertEquals(imported.length >= 3 && imported.length <= 4, true, `imported ${imported}`);
   assertEquals(h.sink.puts, []);
   assertEquals(h.logger.has("Shutdown requested - the migration stage is not started"), true);
+  assertEquals(h.logger.has("Shutdown requested - cancelled"), true);
+  assertEquals(h.logger.has("Batch processing interrupted by shutdown"), true);
   const state = await h.state("import");
   assertEquals(await h.failureLog("import"), "");
   assertEquals(state.in_flight, []);
