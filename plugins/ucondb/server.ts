@@ -156,25 +156,24 @@ function sanitize(args: Args, relpath: string): void {
  * is a ValueError (500); unsafe path elements or argument values are 500 as on the real server.
  */
 function dataArgs(relpath: string, query: Args): { folder?: string; object?: string; args: Args } {
-  const args: Args = new Map(query);
-  const bare: string[] = [];
+  const fromPath: Args = new Map();
+  const twice = (name: string) => applicationError(`Value for ${name} specified twice in the URL`);
   for (const segment of relpath.split("/").filter((part) => part !== "")) {
     if (/[<'>\\|;"]/.test(segment)) throw applicationError("Invalid path element");
     const equals = segment.indexOf("=");
-    if (equals < 0) {
-      bare.push(segment);
-      continue;
-    }
-    const name = segment.slice(0, equals);
-    if (args.has(name)) throw applicationError(`Duplicate argument: ${name}`);
-    args.set(name, [segment.slice(equals + 1)]);
+    // Bare segments are the folder, then the object; a third one is "object" again (an error, as in handler.py).
+    const name = equals >= 0 ? segment.slice(0, equals) : fromPath.has("folder") ? "object" : "folder";
+    if (fromPath.has(name)) throw twice(name);
+    fromPath.set(name, [equals >= 0 ? segment.slice(equals + 1) : segment]);
   }
+  for (const name of query.keys()) if (fromPath.has(name)) throw twice(name);
+  const args: Args = new Map([...fromPath, ...query]);
   for (const values of args.values()) {
     if (values.some((value) => /[';]/.test(value))) {
       throw applicationError("Invalid argument value");
     }
   }
-  return { folder: bare[0], object: bare[1], args };
+  return { folder: one(args, "folder"), object: one(args, "object"), args };
 }
 
 /** Float argument or the real server's conversion error (500). */

@@ -185,7 +185,16 @@ Deno.test("get: by key (query and path form), X-UConDB headers, meta_only, id, d
       (await answer(await fetch(`${url}/data/run_records/configuration?key=a%3Bb`))).body,
       /Invalid argument value/,
     );
-    match((await answer(await fetch(`${url}/data/run_records/configuration/key=1?key=1`))).body, /Duplicate/);
+    match(
+      (await answer(await fetch(`${url}/data/run_records/configuration/key=1?key=1`))).body,
+      /Value for key specified twice in the URL/,
+    );
+    match(
+      (await answer(await fetch(`${url}/data/run_records/configuration/extra`))).body,
+      /Value for object specified twice/,
+    );
+    const byQuery = await fetch(`${url}/data?folder=run_records&object=configuration&key=p7`);
+    equal((await byQuery.arrayBuffer()).byteLength, 256, "folder and object may come from the query");
   });
 });
 
