@@ -27,24 +27,25 @@ function sourceBytes(prepared: PreparedRun): number {
 /** Import (or complete) one run. */
 export async function importRun(env: StageEnv, state: StageState, run: number): Promise<RunOutcome> {
   const { source, store } = env.roles;
-  const prepared = await source.prepare(run);
   if (state.pendingUpdates.has(run) && state.isDone(run)) {
     // Initial write stored earlier without a stop time: only the update is due.
+    const prepared = await source.prepare(run);
     if (!prepared.complete) return { kind: "incomplete", bytes: 0, modifiedAt: await source.modifiedAt(run) };
     if (prepared.updateDocuments.length > 0) await store.putRun(prepared, "update");
     return { kind: "done", bytes: 0, note: "stop-time update applied" };
   }
+  // The cheap metadata check first: a run still being taken is not read and prepared on every invocation.
   let modifiedAt = 0;
-  if (!prepared.complete) {
+  if (!(await source.isComplete(run))) {
     modifiedAt = await source.modifiedAt(run);
     const graceMs = env.config.source_files.incomplete_run_grace_seconds * 1000;
     if (Date.now() - modifiedAt < graceMs) return { kind: "deferred" };
   }
+  const prepared = await source.prepare(run);
   if (env.fuzz.before("store", run) === "write") await store.putRun(prepared, "initial");
   if (prepared.updateDocuments.length > 0) await store.putRun(prepared, "update");
-  return prepared.complete
-    ? { kind: "done", bytes: sourceBytes(prepared) }
-    : { kind: "incomplete", bytes: sourceBytes(prepared), modifiedAt };
+  if (prepared.complete) return { kind: "done", bytes: sourceBytes(prepared) };
+  return { kind: "incomplete", bytes: sourceBytes(prepared), modifiedAt: modifiedAt || await source.modifiedAt(run) };
 }
 
 /** Source runs in the selection, ascending; logs and returns null when the source cannot be listed. */

@@ -27,13 +27,27 @@ export interface Site {
   work: string;
 }
 
-/** Copy fixture run `from` to run number `run` of the site. */
-export async function addRun(site: Site, run: number, from = GOOD_FIXTURES[run % GOOD_FIXTURES.length]) {
+/**
+ * Copy fixture run `from` to run number `run` of the site. `metadataFrom` replaces its metadata.txt (e.g. a
+ * complete one, so that a broken fixture is imported — and fails — instead of being deferred as still running).
+ */
+export async function addRun(
+  site: Site,
+  run: number,
+  from = GOOD_FIXTURES[run % GOOD_FIXTURES.length],
+  metadataFrom?: string,
+) {
   const target = join(site.records, String(run));
   await Deno.mkdir(target, { recursive: true });
   const source = join(REPO_ROOT, "fixtures/run_records", from);
   for await (const entry of Deno.readDir(source)) {
     if (entry.isFile) await Deno.copyFile(join(source, entry.name), join(target, entry.name));
+  }
+  if (metadataFrom) {
+    await Deno.copyFile(
+      join(REPO_ROOT, "fixtures/run_records", metadataFrom, "metadata.txt"),
+      join(target, "metadata.txt"),
+    );
   }
 }
 

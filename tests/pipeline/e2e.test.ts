@@ -8,7 +8,7 @@ import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
 Deno.test("e2e: full pipeline, then incremental with nothing new, then a new run; bad input recorded", async () => {
   await using dir = await tempDir();
   const site = await makeSite(dir.path, [101, 102, 103]);
-  await addRun(site, 104, "11005"); // invalid FHiCL in tpc01.fcl: a permanent, clearly named failure
+  await addRun(site, 104, "11005", "11001"); // invalid FHiCL in tpc01.fcl: a permanent, clearly named failure
   let result = await cli(site);
   assertEquals(result.code, 1, result.out);
   assertEquals(/run 104: \S*tpc01\.fcl is not valid FHiCL/.test(result.out), true, result.out);

@@ -29,17 +29,14 @@ Deno.test("e2e I3: --import-only --incremental with batch_size 2 → {1,2}, {3,4
 Deno.test("e2e I5/I6 + R1: a bad run fails, is fixed and retried; recovery rebuilds the same state", async () => {
   await using dir = await tempDir();
   const site = await makeSite(dir.path, [1, 3, 5]);
-  await addRun(site, 2, "11005");
+  await addRun(site, 2, "11005", "11001");
   let result = await cli(site, "--import-only");
   assertEquals(result.code, 1, result.out);
   assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "2\n");
   let s = await state(site.work, "importer_state.json");
   assertEquals([s.last_contiguous_run, s.last_attempted_run], [1, 5]);
 
-  // Fix the run: valid FHiCL, and a stop time (fixture 11005 has none, so it would be deferred as running).
-  for (const file of ["tpc01.fcl", "metadata.txt"]) {
-    await Deno.copyFile(join(REPO_ROOT, "fixtures/run_records/11001", file), join(site.records, "2", file));
-  }
+  await Deno.copyFile(join(REPO_ROOT, "fixtures/run_records/11001/tpc01.fcl"), join(site.records, "2/tpc01.fcl"));
   result = await cli(site, "--retry-failed-import");
   assertEquals(result.code, 0, result.out);
   assertEquals(result.out.includes("Import Stage: Recovery complete. 1 successful (0 already archived, 1 newly"), true);

@@ -127,6 +127,7 @@ Deno.test("§16.1-4 (I): a run without stop time is deferred, then imported inco
   const h = await harness(dir.path, { 1: { complete: true }, 2: { complete: false, modifiedAt: Date.now() } });
   assertEquals(await h.run({ mode: "import-only" }), 0);
   assertEquals([...h.store.runs.keys()], [1]);
+  assertEquals(h.source.prepared, [1]); // a run still being taken is not even read
   let state = await h.state("import");
   assertEquals(state.last_contiguous_run, 1);
   assertEquals(state.done, [[1, 1]]);
