@@ -1,0 +1,246 @@
+/**
+ * The `Store` role through artdaq_database's `bulkloader` and `bulkdownloader` (the Python archiver's
+ * `use_tools: true` mode): the tools move the data, locally or on `remote_host`; the questions the tools cannot
+ * answer (which runs are archived, under which configuration, whether the stop-time update is in, when the run was
+ * stored) are read from the same database through the conftool plugin's backend, as the Python archiver read them
+ * through `conftoolp` (original-archiver.md §6.5, §6.6).
+ *
+ * Write protocol, so that a run is listed only once complete even with the real tools (which store files in any
+ * order, on several threads, and never replace a document):
+ *
+ * 1. Pre-check: initial — a configuration that already has its `schema` document is archived: nothing is loaded
+ *    again; update — refused until the initial archive is complete, skipped when a second `schema` document (the
+ *    update's) is already there.
+ * 2. First bulkloader call: every document except `schema.fcl`, minus those already stored with identical content
+ *    (a retry after an interrupted first call completes it instead of adding copies).
+ * 3. Second bulkloader call: `schema.fcl` alone, the commit marker `listRuns` looks for.
+ *
+ * @module
+ */
+
+import { ConfigurationError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
+import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
+import type { ExportedRun, Logger, PreparedDocument, PreparedRun, PutKind, Store } from "../../core/roles.ts";
+import type { Backend, StoredDocument } from "../artdaqdb-conftool/backend.ts";
+import { documentFacts, payloadKey } from "../artdaqdb-conftool/document.ts";
+import { UNKNOWN_TIME } from "../artdaqdb-conftool/export.ts";
+import { configurationOf } from "../artdaqdb-conftool/naming.ts";
+import { fileStem, SCHEMA_ENTITY, SYSTEM_LAYOUT } from "../artdaqdb-conftool/schema_rules.ts";
+import { ConftoolStore } from "../artdaqdb-conftool/store.ts";
+import { artdaqTimestampToIso } from "../artdaqdb-conftool/timestamp.ts";
+import type { ToolRunner } from "./runner.ts";
+import { isSafeRelativePath } from "./tar.ts";
+
+/** What the store is made of. */
+export interface BulktoolsStoreParts {
+  /** The tools, local or remote. */
+  runner: ToolRunner;
+  /** The same database, read directly for listings and pre-checks. */
+  backend: Backend;
+  /**
+   * A local directory that must exist before the database is read: the filesystem database in remote mode (if it
+   * is not visible here, an empty listing would look like "nothing archived").
+   */
+  requiredDirectory?: string | null;
+  logger?: Logger;
+}
+
+/** The bulk-tools store. */
+export class BulktoolsStore implements Store {
+  readonly kind = "artdaqdb-bulktools";
+  readonly #runner: ToolRunner;
+  readonly #backend: Backend;
+  readonly #catalog: ConftoolStore;
+  readonly #logger?: Logger;
+  readonly #requiredDirectory: string | null;
+  #checked: Promise<void> | null = null;
+
+  constructor(parts: BulktoolsStoreParts) {
+    this.#runner = parts.runner;
+    this.#backend = parts.backend;
+    this.#catalog = new ConftoolStore(parts.backend, { logger: parts.logger });
+    this.#logger = parts.logger;
+    this.#requiredDirectory = parts.requiredDirectory ?? null;
+  }
+
+  async listRuns(): Promise<number[]> {
+    await this.#readable();
+    return await this.#catalog.listRuns();
+  }
+
+  async configurationName(run: number): Promise<string | null> {
+    await this.#readable();
+    return await this.#catalog.configurationName(run);
+  }
+
+  async hasUpdate(run: number): Promise<boolean> {
+    const configuration = await this.configurationName(run);
+    if (configuration === null) return false;
+    // Every put ends with a schema document; the initial one is the first, so a second one means the update is in
+    // (bulkloader keeps the version; the conftool store's `…v1` schema counts the same way).
+    return (await this.#schemaDocuments(configuration)).length >= 2;
+  }
+
+  async putRun(prepared: PreparedRun, kind: PutKind): Promise<void> {
+    const run = prepared.run;
+    const documents = kind === "initial" ? prepared.documents : prepared.updateDocuments;
+    checkRun(prepared, documents, kind);
+    if (documents.length === 0) return;
+    const configuration = configurationOf(run, prepared.configName);
+    await this.#readable();
+    const existing = await this.#backend.findConfiguration(configuration);
+    const schemaCount = existing.filter(isSchema).length;
+    if (kind === "initial" && schemaCount > 0) {
+      this.#logger?.info(`Run ${run}: ${configuration} is already archived; nothing loaded`, { run });
+      return;
+    }
+    if (kind === "update") {
+      if (schemaCount === 0) {
+        throw new StoreError(
+          `run ${run}: cannot store the stop-time update: the initial archive of ${configuration} is not complete; ` +
+            `archive the run first`,
+          { run },
+        );
+      }
+      if (schemaCount >= 2) {
+        this.#logger?.info(`Run ${run}: the stop-time update of ${configuration} is already stored`, { run });
+        return;
+      }
+    }
+    const schema = documents.filter((document) => fileStem(document.name) === SCHEMA_ENTITY);
+    const body = notYetStored(
+      documents.filter((document) => fileStem(document.name) !== SCHEMA_ENTITY),
+      existing,
+    );
+    const call = { run, configName: prepared.configName };
+    if (body.length > 0) await this.#runner.load(call, body);
+    await this.#runner.load(call, schema);
+  }
+
+  async exportRun(run: number): Promise<ExportedRun> {
+    const configuration = await this.configurationName(run);
+    if (configuration === null) {
+      throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
+    }
+    const configName = configuration.slice(configuration.indexOf("/") + 1);
+    const files = await this.#runner.download({ run, configName });
+    if (files.length === 0) {
+      throw new StoreError(`run ${run}: bulkdownloader exported no files for ${configuration}`, { run });
+    }
+    // The newest schema document is the last thing every put stores: its creation time dates the stored run.
+    let storedAt = "";
+    for (const stored of await this.#schemaDocuments(configuration)) {
+      const iso = artdaqTimestampToIso(documentFacts(stored.doc).created);
+      if (iso && iso > storedAt) storedAt = iso;
+    }
+    return { run, configuration, files, storedAt: storedAt || UNKNOWN_TIME };
+  }
+
+  describe(): string {
+    return `artdaqdb-bulktools ${this.#backend.describe()} (tools on ${this.#runner.describe()})`;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.#runner.close();
+    } finally {
+      await this.#backend.close();
+    }
+  }
+
+  async #schemaDocuments(configuration: string): Promise<StoredDocument[]> {
+    return (await this.#backend.findConfiguration(configuration, SYSTEM_LAYOUT)).filter(isSchema);
+  }
+
+  /** Refuses to read a filesystem database that is not visible on this host (once checked, remembered). */
+  #readable(): Promise<void> {
+    const directory = this.#requiredDirectory;
+    if (!directory) return Promise.resolve();
+    this.#checked ??= Deno.stat(directory).then(
+      (info) => {
+        if (!info.isDirectory) throw new Error("not a directory");
+      },
+    ).catch((error) => {
+      this.#checked = null;
+      throw new ConfigurationError(
+        `the filesystem database ${directory} is not readable on this host (${describe(error)}); with remote_host ` +
+          `the archiver still reads listings from the database directly: mount it here (create it first for a new ` +
+          `database), or use mongodb://`,
+      );
+    });
+    return this.#checked;
+  }
+}
+
+function isSchema(stored: StoredDocument): boolean {
+  return stored.collection === SYSTEM_LAYOUT && documentFacts(stored.doc).entities.includes(SCHEMA_ENTITY);
+}
+
+/** The documents whose identical copy (same entity, same payload) is not in `existing` yet. */
+function notYetStored(documents: readonly PreparedDocument[], existing: readonly StoredDocument[]): PreparedDocument[] {
+  if (existing.length === 0) return [...documents];
+  const stored = new Map<string, Set<string>>();
+  for (const document of existing) {
+    for (const entity of documentFacts(document.doc).entities) {
+      const payloads = stored.get(entity) ?? new Set<string>();
+      payloads.add(payloadKey(document.doc));
+      stored.set(entity, payloads);
+    }
+  }
+  return documents.filter((document) => {
+    const entity = fileStem(document.name);
+    const payloads = stored.get(entity);
+    return !payloads || !payloads.has(payloadKey(fhiclToDbJson(document.text, entity)));
+  });
+}
+
+/**
+ * Refuses what the tools would silently mishandle: a configuration name with `/` or a leading `-` (parsed as an
+ * option), non-FHiCL files (bulkloader skips anything without `.fcl`), unsafe paths, two files with one stem
+ * (duplicate entities), and a put without `schema.fcl` (no commit marker).
+ */
+function checkRun(prepared: PreparedRun, documents: readonly PreparedDocument[], kind: PutKind): void {
+  const run = prepared.run;
+  if (!Number.isSafeInteger(run) || run < 0) throw new RunInputError(`run ${run}: not a valid run number`);
+  if (!prepared.configName || /[/\0\n]|^-/.test(prepared.configName)) {
+    throw new RunInputError(
+      `run ${run}: configuration name '${prepared.configName}' is empty, starts with '-' or contains '/'; ` +
+        `fix 'Config name' in metadata.txt`,
+      { run },
+    );
+  }
+  if (documents.length === 0) {
+    if (kind === "initial") throw new RunInputError(`run ${run}: no documents to archive`, { run });
+    return;
+  }
+  const stems = new Map<string, string>();
+  for (const document of documents) {
+    if (!isSafeRelativePath(document.name) || !document.name.endsWith(".fcl")) {
+      throw new RunInputError(
+        `run ${run}: '${document.name}' is not a relative .fcl file name; bulkloader loads only FHiCL files ` +
+          `(enable its converter in fhiclize_generate)`,
+        { run },
+      );
+    }
+    const stem = fileStem(document.name);
+    const other = stems.get(stem);
+    if (other !== undefined) {
+      throw new RunInputError(
+        `run ${run}: ${other} and ${document.name} would both be loaded as entity '${stem}'; rename one of them`,
+        { run },
+      );
+    }
+    stems.set(stem, document.name);
+  }
+  if (!stems.has(SCHEMA_ENTITY)) {
+    throw new RunInputError(
+      `run ${run}: the ${kind} documents have no schema.fcl; artdaq_database needs it in SystemLayout ` +
+        `(check artdaq_db.fcl_conf_dir)`,
+      { run },
+    );
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.split("\n")[0] : String(error);
+}
