@@ -13,6 +13,7 @@
  */
 import { type Plugin, Registry } from "../core/registry.ts";
 import type { RoleName } from "../core/roles.ts";
+import artdaqdbBulktools from "./artdaqdb-bulktools/mod.ts";
 import artdaqdbConftool from "./artdaqdb-conftool/mod.ts";
 import carbon from "./carbon/mod.ts";
 import email from "./email/mod.ts";
@@ -24,6 +25,7 @@ import ucondb from "./ucondb/mod.ts";
 export const BUILTIN_PLUGINS: readonly Plugin<RoleName, never>[] = [
   runRecords,
   artdaqdbConftool,
+  artdaqdbBulktools,
   ucondb,
   carbon,
   email,
