@@ -21,7 +21,7 @@ import { type StageName, StageState } from "../state/mod.ts";
 import { describeError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { unpackBlob } from "../blob/mod.ts";
-import { querySources, type SourcesSnapshot } from "../status/sources.ts";
+import { keepLastGoodRuns, querySources, type SourcesSnapshot } from "../status/sources.ts";
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
 import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
@@ -305,7 +305,9 @@ export class StatusService {
   }
 
   async #refreshAll(): Promise<void> {
-    const sources = await querySources(this.#options.roles);
+    // A source that stops answering keeps its last known runs on the page (marked), rather than every run
+    // suddenly looking absent from it.
+    const sources = keepLastGoodRuns(await querySources(this.#options.roles), this.#picture?.sources);
     await this.#rebuild(sources);
   }
 
