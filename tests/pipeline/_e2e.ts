@@ -9,11 +9,9 @@ import { join } from "node:path";
 import { packBlob } from "../../core/blob/mod.ts";
 import { loadConfig } from "../../core/config/mod.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
-import { Registry } from "../../core/registry.ts";
 import { createRoles, type Roles } from "../../core/wiring.ts";
-import runRecords from "../../plugins/run-records/mod.ts";
-import conftool from "../../plugins/artdaqdb-conftool/mod.ts";
-import ucondbPlugin, { startUconDBServer, UconDBClient } from "../../plugins/ucondb/mod.ts";
+import { builtinRegistry } from "../../plugins/mod.ts";
+import { startUconDBServer, UconDBClient } from "../../plugins/ucondb/mod.ts";
 import { MemoryLogger } from "./fakes.ts";
 
 /** Fixture runs that import cleanly and have a stop time. */
@@ -51,8 +49,13 @@ export async function addRun(
   }
 }
 
-/** Create a site with the given runs and `app` settings. */
-export async function makeSite(dir: string, runs: number[], app: Record<string, unknown> = {}): Promise<Site> {
+/** Create a site with the given runs, `app` settings and extra YAML sections (built-in plugin wiring). */
+export async function makeSite(
+  dir: string,
+  runs: number[],
+  app: Record<string, unknown> = {},
+  extra = "",
+): Promise<Site> {
   const site: Site = {
     dir,
     config: join(dir, "config.yaml"),
@@ -83,11 +86,7 @@ ucon_db:
   object_name: configuration
   writer_user: archiver
   writer_password: e2e-secret-pw
-plugins:
-  source: ${join(REPO_ROOT, "plugins/run-records/mod.ts")}
-  store: ${join(REPO_ROOT, "plugins/artdaqdb-conftool/mod.ts")}
-  sink: ${join(REPO_ROOT, "plugins/ucondb/mod.ts")}
-`,
+${extra}`,
   );
   return site;
 }
@@ -117,7 +116,7 @@ export async function inspect(site: Site): Promise<{
   close(): Promise<void>;
 }> {
   const config = await loadConfig(site.config, { env: {}, loadEnvFile: false, onWarning: () => {} });
-  const registry = new Registry([runRecords, conftool, ucondbPlugin] as never[]);
+  const registry = builtinRegistry();
   const logger = new MemoryLogger();
   // Versions are counted through a server of our own first (the sink plugin starts its own on the same dir).
   const server = await startUconDBServer({ dir: join(site.dir, "ucondb"), folders: ["run_records"] });

@@ -118,3 +118,27 @@ Deno.test("e2e C12: --import-only --compare-state produces only the report (no i
   assertEquals(await Deno.stat(join(site.work, "importer_state.json")).then(() => true, () => false), false);
   assertEquals(await Deno.stat(join(dir.path, "db")).then(() => true, () => false), false);
 });
+
+Deno.test("e2e N2 (I): an unreachable SMTP server is logged; state, archive and exit code are unaffected", async () => {
+  await using dir = await tempDir();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens there now: connection refused
+  const email = `reporting:
+  email:
+    enabled: true
+    recipient_email: ops@example.com
+    sender_email: archiver@example.com
+    smtp_host: 127.0.0.1
+    smtp_port: ${port}
+`;
+  const site = await makeSite(dir.path, [1, 3], {}, email);
+  await addRun(site, 2, "11005", "11001");
+  const result = await cli(site);
+  assertEquals(result.code, 1, result.out);
+  assertEquals(/notification|email/i.test(result.out.split("\n").filter((l) => / ERROR /.test(l)).join("\n")), true);
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "2\n");
+  const s = await state(site.work, "importer_state.json");
+  assertEquals([s.last_contiguous_run, s.last_attempted_run], [1, 3]);
+  assertEquals(await checkArchived(site, [1, 3]), []);
+});
