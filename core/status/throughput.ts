@@ -48,7 +48,10 @@ export interface ThroughputSeries {
   buckets: ThroughputBucket[];
 }
 
-/** Samples kept in memory and on disk; older ones are dropped (a week of one sample per state change is plenty). */
+/**
+ * Samples kept in memory and on disk by default; older ones are dropped. Unchanged counts are not sampled, so this is
+ * about 11 hours of non-stop archiving at one sample per 2 s, and much longer for a usual archiver.
+ */
 const MAX_SAMPLES = 20_000;
 
 /** Bucket sizes the chart picks from, smallest that fits the samples' time span into the wanted bar count. */
@@ -58,19 +61,21 @@ const BUCKET_SIZES = [60_000, 300_000, 900_000, 3_600_000, 6 * 3_600_000, 86_400
 export class ThroughputHistory {
   #samples: ThroughputSample[] = [];
   readonly #path: string | null;
+  readonly #max: number;
 
-  private constructor(path: string | null) {
+  private constructor(path: string | null, maxSamples = MAX_SAMPLES) {
     this.#path = path;
+    this.#max = Math.max(2, maxSamples);
   }
 
   /** A history kept only in memory (tests, or when the work directory is read-only). */
-  static inMemory(): ThroughputHistory {
-    return new ThroughputHistory(null);
+  static inMemory(options: { maxSamples?: number } = {}): ThroughputHistory {
+    return new ThroughputHistory(null, options.maxSamples);
   }
 
   /** Load the history file (missing or unreadable lines are skipped: it is a cache, not a record). */
-  static async open(path: string): Promise<ThroughputHistory> {
-    const history = new ThroughputHistory(path);
+  static async open(path: string, options: { maxSamples?: number } = {}): Promise<ThroughputHistory> {
+    const history = new ThroughputHistory(path, options.maxSamples);
     try {
       const text = await Deno.readTextFile(path);
       for (const line of text.split("\n")) {
@@ -83,7 +88,7 @@ export class ThroughputHistory {
         } catch { /* a torn last line after a crash: skip it */ }
       }
       history.#samples.sort((a, b) => a.at - b.at);
-      if (history.#samples.length > MAX_SAMPLES) history.#samples = history.#samples.slice(-MAX_SAMPLES);
+      if (history.#samples.length > history.#max) history.#samples = history.#samples.slice(-history.#max);
     } catch { /* no history yet */ }
     return history;
   }
@@ -98,10 +103,12 @@ export class ThroughputHistory {
     const last = this.#samples.at(-1);
     if (last && last.imported === sample.imported && last.migrated === sample.migrated) return false;
     this.#samples.push(sample);
+    // Halve rather than trim by one: the file is rewritten once per max / 2 samples, not on every sample.
+    const compact = this.#samples.length > this.#max;
+    if (compact) this.#samples = this.#samples.slice(-Math.floor(this.#max / 2));
     if (!this.#path) return true;
     try {
-      if (this.#samples.length > MAX_SAMPLES) {
-        this.#samples = this.#samples.slice(-MAX_SAMPLES);
+      if (compact) {
         await writeFileAtomic(this.#path, this.#samples.map((s) => JSON.stringify(s) + "\n").join(""));
       } else {
         await Deno.mkdir(dirname(this.#path), { recursive: true });

@@ -61,3 +61,17 @@ Deno.test("throughput: differences between samples per bucket, failures by their
   await Deno.writeTextFile(path, "{torn", { append: true });
   assert.equal((await ThroughputHistory.open(path)).samples().length, 4, "a torn last line is skipped");
 });
+
+Deno.test("throughput: the history is bounded, halved when full (file rewritten once per half)", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/status_history.jsonl`;
+  const history = await ThroughputHistory.open(path, { maxSamples: 10 });
+  for (let i = 1; i <= 11; i++) await history.record({ at: i * 1000, imported: i, migrated: i });
+  assert.deepEqual(history.samples().map((s) => s.imported), [7, 8, 9, 10, 11]);
+  assert.equal((await Deno.readTextFile(path)).trimEnd().split("\n").length, 5);
+  await history.record({ at: 12_000, imported: 12, migrated: 12 });
+  assert.equal((await ThroughputHistory.open(path, { maxSamples: 10 })).samples().length, 6);
+  const memory = ThroughputHistory.inMemory({ maxSamples: 4 });
+  for (let i = 1; i <= 5; i++) await memory.record({ at: i, imported: i, migrated: 0 });
+  assert.deepEqual(memory.samples().map((s) => s.imported), [4, 5]);
+});
