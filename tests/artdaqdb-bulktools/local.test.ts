@@ -5,7 +5,11 @@
  */
 
 import assert from "node:assert/strict";
+import type { ArchiverConfig } from "../../core/config/types.ts";
 import { ArchiverError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
+import type { Logger } from "../../core/roles.ts";
+import { roleChoice } from "../../core/wiring.ts";
+import { builtinRegistry } from "../../plugins/mod.ts";
 import { artdaqdbBulktools } from "../../plugins/artdaqdb-bulktools/mod.ts";
 import { artdaqdbConftool } from "../../plugins/artdaqdb-conftool/mod.ts";
 import { fileText, preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
@@ -229,6 +233,48 @@ Deno.test("local: a hanging tool is killed at the timeout; the URI is on no comm
     assert.ok(Date.now() - started < 8_000);
     const pid = Number(await Deno.readTextFile(`${db.dbPath}.pid`));
     assert.ok(await eventually(() => !alive(pid), 5_000), `tool process ${pid} still alive`);
+  } finally {
+    await store.close();
+  }
+});
+
+Deno.test("wiring: use_tools: true picks this plugin with the artdaq_db section as loaded from the config", async () => {
+  await using db = await scratch();
+  const section = {
+    fcl_conf_dir: "/etc/archiver/fcl",
+    database_uri: db.uri,
+    use_tools: true,
+    remote_host: null,
+    tools_dir: BIN,
+    tools_timeout_seconds: 300,
+    ssh_port: 22,
+    ssh_key_file: null,
+    ssh_known_hosts: null,
+    ssh_host_fingerprint: null,
+  };
+  const config = { artdaq_db: section, plugins: {} } as unknown as ArchiverConfig;
+  const choice = roleChoice(config, "store");
+  assert.equal(choice.ref, "artdaqdb-bulktools");
+  const quiet: Logger = {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    critical() {},
+    child: () => quiet,
+  };
+  const store = await builtinRegistry().create("store", choice.ref, choice.options, {
+    logger: quiet,
+    metrics: { send() {}, flush: () => Promise.resolve(), close: () => Promise.resolve() },
+    workDir: db.root,
+    configDir: db.root,
+  });
+  try {
+    assert.equal(store.kind, "artdaqdb-bulktools");
+    assert.equal(store.describe(), `artdaqdb-bulktools ${db.uri} (tools on local)`);
+    await store.putRun(preparedRun(4242), "initial");
+    assert.deepEqual(await store.listRuns(), [4242]);
+    assert.equal((await store.exportRun(4242)).files.length, 6, "found through tools_dir");
   } finally {
     await store.close();
   }

@@ -1,0 +1,57 @@
+/**
+ * The bulk-tools store over a MongoDB database (CongoDB in-process, or the server of ARTDAQDB_TEST_MONGO_URI):
+ * the stand-in tools connect to it from their own processes, locally and through the loopback sshd, and the
+ * conftool store reads what they wrote.
+ */
+
+import assert from "node:assert/strict";
+import { artdaqdbBulktools } from "../../plugins/artdaqdb-bulktools/mod.ts";
+import { artdaqdbConftool } from "../../plugins/artdaqdb-conftool/mod.ts";
+import { requirePeer } from "../_helpers/peers.ts";
+import { startMongo, uniqueDatabaseName } from "../_helpers/mongo.ts";
+import { fileText, preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
+import { leftovers, remoteOptions, scratch, sshPeer, standinTools } from "./_env.ts";
+
+const text = (data: Uint8Array) => new TextDecoder().decode(data);
+
+Deno.test({
+  name: "mongo: load and export locally and over SSH; the conftool store reads the same runs",
+  // The MongoDB driver and ssh2 keep sockets and timers inside node:net; every client is closed below.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    await using mongo = await startMongo();
+    await using db = await scratch();
+    const uri = mongo.uriFor(uniqueDatabaseName("bulktools"));
+    const local = artdaqdbBulktools({ database_uri: uri, ...standinTools() });
+    const conftool = artdaqdbConftool({ database_uri: uri });
+    try {
+      await local.putRun(preparedRun(3001), "initial");
+      await local.putRun(preparedRun(3001), "update");
+      assert.deepEqual(await conftool.listRuns(), [3001]);
+      assert.equal(await local.hasUpdate(3001), true);
+      const exported = await local.exportRun(3001);
+      const native = await conftool.exportRun(3001);
+      for (const file of exported.files) {
+        assert.equal(text(file.data), fileText(native.files, file.path.replace(/^standard\//, "")), file.path);
+      }
+
+      const peer = sshPeer();
+      if (!requirePeer("sshd", peer !== null, "export SSH_* (set -a; . /tmp/team/services/env)")) return;
+      const remote = artdaqdbBulktools({ ...remoteOptions(peer!, db), database_uri: uri });
+      try {
+        await remote.putRun(preparedRun(3002, { configName: "physics00001" }), "initial");
+        assert.deepEqual(await local.listRuns(), [3001, 3002]);
+        const back = await remote.exportRun(3001);
+        assert.deepEqual(back.files.map((f) => f.path), exported.files.map((f) => f.path));
+        assert.equal(back.storedAt, exported.storedAt);
+        assert.deepEqual(await leftovers(db.remoteTmp), []);
+      } finally {
+        await remote.close();
+      }
+    } finally {
+      await local.close();
+      await conftool.close();
+    }
+  },
+});
