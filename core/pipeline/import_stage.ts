@@ -48,10 +48,13 @@ export async function importRun(env: StageEnv, state: StageState, run: number): 
   return { kind: "incomplete", bytes: sourceBytes(prepared), modifiedAt: modifiedAt || await source.modifiedAt(run) };
 }
 
-/** Source runs in the selection, ascending; logs and returns null when the source cannot be listed. */
+/**
+ * All source runs, ascending (the universe `last_contiguous_run` advances over — never only the `--runs`
+ * selection, or it would skip unselected runs); logs and returns null when the source cannot be listed.
+ */
 async function listUniverse(env: StageEnv): Promise<number[] | null> {
   try {
-    const runs = (await env.roles.source.listRuns()).map((entry) => entry.run).filter(env.inSelection);
+    const runs = (await env.roles.source.listRuns()).map((entry) => entry.run);
     runs.sort((a, b) => a - b);
     env.logger.info(`Found ${runs.length} run directories in filesystem`);
     return runs;
@@ -110,7 +113,7 @@ export async function runImportStage(env: StageEnv): Promise<StageReport> {
   const before = { done: state.done.size, contiguous: state.lastContiguousRun };
   let fresh: number[];
   try {
-    fresh = await adoptStored(env, state, pendingRuns(universe, state, incremental));
+    fresh = await adoptStored(env, state, pendingRuns(universe, state, incremental).filter(env.inSelection));
   } catch (error) {
     logger.critical(`Import Stage: Failed to determine runs to import: ${redact(describeError(error))}`);
     report.rc = 1;

@@ -89,10 +89,13 @@ export async function migrateRun(
   return { kind: "done", bytes: blob.length };
 }
 
-/** Store runs in the selection, ascending; logs and returns null when the store cannot be listed. */
+/**
+ * All store runs, ascending (the universe of `last_contiguous_run`, never only the `--runs` selection); logs and
+ * returns null when the store cannot be listed.
+ */
 async function listStored(env: StageEnv): Promise<number[] | null> {
   try {
-    const runs = (await env.roles.store.listRuns()).filter(env.inSelection).sort((a, b) => a - b);
+    const runs = (await env.roles.store.listRuns()).sort((a, b) => a - b);
     env.logger.info(`Found ${runs.length} runs in ArtdaqDB`);
     return runs;
   } catch (error) {
@@ -139,7 +142,7 @@ export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
   const before = { done: state.done.size, contiguous: state.lastContiguousRun };
   let candidates: number[];
   try {
-    candidates = await adoptArchived(env, state, pendingRuns(universe, state, incremental));
+    candidates = await adoptArchived(env, state, pendingRuns(universe, state, incremental).filter(env.inSelection));
   } catch (error) {
     logger.critical(`Migration Stage: Failed to determine runs to migrate: ${redact(describeError(error))}`);
     report.rc = 1;

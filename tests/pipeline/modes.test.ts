@@ -170,6 +170,9 @@ Deno.test("--runs restricts every stage; --dry-run writes nothing", async () => 
   );
   assertEquals([...h.store.runs.keys()].toSorted((a, b) => a - b), [100, 150, 305]);
   assertEquals([...h.sink.blobs.keys()].toSorted((a, b) => a - b), [100, 150, 305]);
+  // Contiguous is over all runs: 1-3 are not done, so it must not jump to 305.
+  assertEquals((await h.state("import")).last_contiguous_run, 0);
+  assertEquals((await h.state("migrate")).last_contiguous_run, 305);
 });
 
 Deno.test("--watch archives runs as they appear and stops on shutdown", async () => {
