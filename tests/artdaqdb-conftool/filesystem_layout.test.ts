@@ -14,6 +14,7 @@ import { buildStoredDocument, documentFacts } from "../../plugins/artdaqdb-conft
 import { writeFilesAtomic } from "../../plugins/artdaqdb-conftool/fs/atomic.ts";
 import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "../../plugins/artdaqdb-conftool/fs/index_file.ts";
+import { indexView } from "../../plugins/artdaqdb-conftool/fs/index_view.ts";
 import { LOCK_FILE } from "../../plugins/artdaqdb-conftool/fs/lock.ts";
 import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import type { Clock } from "../../plugins/artdaqdb-conftool/timestamp.ts";
@@ -91,6 +92,41 @@ Deno.test("filesystemdb: index.json is the §4.2 text and round-trips", () => {
   assert.deepEqual([...index.map("runs.name").keys()], ["12345", "9"]);
   index.remove("00000000000000000000000a");
   assert.equal(index.toText(), SPEC_INDEX);
+});
+
+Deno.test("filesystemdb: the query view of index.json answers as the full index does", () => {
+  const index = CollectionIndex.empty();
+  const spec = documentFacts(parseOrdered(SPEC_DOCUMENT) as JsonObject);
+  index.add(spec);
+  index.add({
+    ...spec,
+    id: "00000000000000000000000a",
+    entities: ["flags"],
+    configurations: [{ name: "7/x", assigned: "2024-03-05T00:00:00.000+0000" }],
+  });
+  index.add({
+    ...spec,
+    id: "00000000000000000000000b",
+    entities: ["schema"],
+    configurations: [{ name: "8/y", assigned: "2024-03-06T00:00:00.000+0000" }, {
+      name: "8/y",
+      assigned: "2024-03-07T00:00:00.000+0000",
+    }],
+  });
+  const text = index.toText();
+  const view = indexView(new TextEncoder().encode(text));
+  assert.ok(!(view instanceof CollectionIndex), "the JsonWriter layout takes the fast path");
+  for (const entity of ["boot", "schema", "flags", "none"]) {
+    assert.deepEqual(view.configurationsByRun(entity), index.configurationsByRun(entity), entity);
+  }
+  for (const name of ["12345/standard00042", "7/x", "8/y", "9/none"]) {
+    assert.deepEqual(view.configurationIds(name), index.configurationIds(name));
+    assert.equal(view.latestAssigned(name), index.latestAssigned(name));
+  }
+  assert.ok(
+    indexView(new TextEncoder().encode(EMPTY_INDEX_TEXT)) instanceof CollectionIndex,
+    "the compact template takes the full parser",
+  );
 });
 
 Deno.test("filesystemdb: every index lists exactly its documents after a busy archive", async () => {

@@ -19,6 +19,7 @@ import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from 
 import type { Clock } from "../timestamp.ts";
 import { writeFilesAtomic } from "./atomic.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "./index_file.ts";
+import { type IndexQueries, indexView } from "./index_view.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
 
 /** Settings of the filesystem backend. */
@@ -38,7 +39,10 @@ const INDEX_FILE = "index.json";
 
 interface CachedIndex {
   stamp: string;
-  index: CollectionIndex;
+  /** The full, order-keeping index (needed to rewrite it). */
+  exact?: CollectionIndex;
+  /** The query view (enough to answer questions; cheaper to read). */
+  view?: IndexQueries;
 }
 
 /** The filesystem provider. */
@@ -57,7 +61,7 @@ export class FilesystemBackend implements Backend {
 
   configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
     return settle(() => {
-      const index = this.#index(collection);
+      const index = this.#view(collection);
       const out = new Map<number, ConfigurationEntry[]>();
       for (const [run, names] of index.configurationsByRun(entity)) {
         out.set(run, names.map((name) => ({ name, assigned: index.latestAssigned(name) })));
@@ -68,7 +72,7 @@ export class FilesystemBackend implements Backend {
 
   configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
     return settle(() => {
-      const index = this.#index(collection);
+      const index = this.#view(collection);
       const names = index.configurationsByRun(entity).get(run) ?? [];
       return names.map((name) => ({ name, assigned: index.latestAssigned(name) }));
     });
@@ -78,7 +82,7 @@ export class FilesystemBackend implements Backend {
     return settle(() => {
       const collections = collection ? [collection] : this.#collections();
       return collections.flatMap((name) =>
-        this.#index(name).ids("configurations.name", configuration).map((id) => this.#readDocument(name, id))
+        this.#view(name).configurationIds(configuration).map((id) => this.#readDocument(name, id))
       );
     });
   }
@@ -143,25 +147,43 @@ export class FilesystemBackend implements Backend {
     return names.sort();
   }
 
-  /** The parsed index, from the cache while the file is unchanged. A missing index reads as empty (as in C++). */
-  #index(collection: string): CollectionIndex {
+  /** The query view of an index, from the cache while the file is unchanged. A missing index reads as empty. */
+  #view(collection: string): IndexQueries {
     const path = join(this.#directory(collection), INDEX_FILE);
     const stamp = fileStamp(path);
     if (stamp === null) return CollectionIndex.empty();
     const cached = this.#cache.get(collection);
-    if (cached && cached.stamp === stamp) return cached.index;
-    const text = this.#ioSync(`read ${path}`, () => Deno.readTextFileSync(path));
-    let index: CollectionIndex;
+    if (cached?.stamp === stamp) {
+      const known = cached.exact ?? cached.view;
+      if (known) return known;
+    }
+    const view = this.#parse(path, indexView);
+    this.#cache.set(collection, view instanceof CollectionIndex ? { stamp, exact: view } : { stamp, view });
+    return view;
+  }
+
+  /** The full index (to be changed and rewritten), from the cache while the file is unchanged. */
+  #exact(collection: string): CollectionIndex {
+    const path = join(this.#directory(collection), INDEX_FILE);
+    const stamp = fileStamp(path);
+    if (stamp === null) return CollectionIndex.empty();
+    const cached = this.#cache.get(collection);
+    if (cached?.stamp === stamp && cached.exact) return cached.exact;
+    const exact = this.#parse(path, (bytes, source) => CollectionIndex.parse(new TextDecoder().decode(bytes), source));
+    this.#cache.set(collection, { stamp, exact });
+    return exact;
+  }
+
+  #parse<T>(path: string, parse: (bytes: Uint8Array, source: string) => T): T {
+    const bytes = this.#ioSync(`read ${path}`, () => Deno.readFileSync(path));
     try {
-      index = CollectionIndex.parse(text, path);
+      return parse(bytes, path);
     } catch (error) {
       throw new StoreError(
         `${path} is corrupt (${describeError(error)}); rebuild it with artdaq_database's rebuild_database_index, ` +
           `or restore it from a backup`,
       );
     }
-    this.#cache.set(collection, { stamp, index });
-    return index;
   }
 
   /** Read-modify-write of a collection's index under its lock, written atomically. */
@@ -169,7 +191,8 @@ export class FilesystemBackend implements Backend {
     const directory = this.#directory(collection);
     Deno.mkdirSync(directory, { recursive: true });
     await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
-      const index = this.#index(collection);
+      // The cached index is changed in place; a failed write drops it from the cache below.
+      const index = this.#exact(collection);
       change(index);
       const path = join(directory, INDEX_FILE);
       try {
@@ -184,7 +207,7 @@ export class FilesystemBackend implements Backend {
       }
       const stamp = fileStamp(path);
       if (stamp === null) this.#cache.delete(collection);
-      else this.#cache.set(collection, { stamp, index });
+      else this.#cache.set(collection, { stamp, exact: index });
     });
   }
 

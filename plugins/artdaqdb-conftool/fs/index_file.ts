@@ -16,6 +16,7 @@
 import { JsonObject, type JsonValue, parseOrdered, quoteJsonString, stringifyArtdaq } from "../../../core/json/mod.ts";
 import type { DocumentFacts } from "../document.ts";
 import { runOfConfiguration } from "../naming.ts";
+import type { IndexQueries } from "./index_view.ts";
 
 /** The exact text artdaq_database writes for a new, empty index (`empty_filesystem_index`). */
 export const EMPTY_INDEX_TEXT =
@@ -34,7 +35,7 @@ const MAP_KEYS = [
 export type IndexMapName = typeof MAP_KEYS[number];
 
 /** The parsed index of one collection. */
-export class CollectionIndex {
+export class CollectionIndex implements IndexQueries {
   /** Every document id, sorted. */
   readonly ouid: string[];
   /** The maps in file order (known ones first when created here). */
@@ -113,6 +114,11 @@ export class CollectionIndex {
   /** Ids listed under `value` in map `name` (sorted; empty when absent). */
   ids(name: IndexMapName, value: string): readonly string[] {
     return this.map(name).get(value) ?? [];
+  }
+
+  /** Ids of the documents of `configuration`. */
+  configurationIds(configuration: string): readonly string[] {
+    return this.ids("configurations.name", configuration);
   }
 
   /** Whether the index lists `id`. */

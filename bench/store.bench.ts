@@ -1,0 +1,108 @@
+/**
+ * Benchmarks of the artdaqdb-conftool store (issue 5 targets):
+ *
+ * - store + export of one 25-document run on filesystemdb: < 20 ms;
+ * - listing 100,000 archived runs: < 1 s.
+ *
+ * Run: `deno bench -A --no-prompt bench/store.bench.ts`. The 25-document run is fixture run 11001 prepared by the
+ * run-records source (20 files) plus two more per-process documents, RunHistory and schema (24), and the `hashes`
+ * document the store adds (25). The 100,000-run database is a SystemLayout index as artdaq_database keeps it for
+ * 100,000 runs with their stop-time updates (200,000 schema documents).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { REPO_ROOT } from "../core/paths.ts";
+import type { PreparedRun } from "../core/roles.ts";
+import { CollectionIndex } from "../plugins/artdaqdb-conftool/fs/index_file.ts";
+import { artdaqdbConftool } from "../plugins/artdaqdb-conftool/mod.ts";
+import { runRecords } from "../plugins/run-records/mod.ts";
+
+const source = runRecords({ run_records_dir: join(REPO_ROOT, "fixtures/run_records") });
+const base = await source.prepare(11001);
+await source.close();
+const extra = base.documents.filter((d) => /^tpc0[12]\.fcl$/.test(d.name))
+  .map((d) => ({ name: d.name.replace("tpc0", "tpc1"), text: d.text }));
+const run25: PreparedRun = { ...base, documents: [...extra, ...base.documents] };
+const stored = run25.documents.filter((d) => d.name.endsWith(".fcl")).length + 1; // + hashes
+if (stored !== 25) throw new Error(`the benchmark run has ${stored} documents, not 25`);
+
+const root = await Deno.makeTempDir({ prefix: "store-bench-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+
+function storeBench(name: string, durable: boolean): void {
+  const store = artdaqdbConftool({ database_uri: `filesystemdb://${join(root, name)}` }, { durable });
+  let run = 1;
+  Deno.bench({
+    name: `filesystemdb: store + export one 25-document run (${durable ? "fsync on, the default" : "fsync off"})`,
+    group: "store",
+    baseline: durable,
+    n: 300,
+    warmup: 30,
+    async fn() {
+      const prepared = { ...run25, run: run++ };
+      await store.putRun(prepared, "initial");
+      const exported = await store.exportRun(prepared.run);
+      if (exported.files.length !== 25) throw new Error(`exported ${exported.files.length} files`);
+    },
+  });
+}
+storeBench("durable", true);
+storeBench("scratch", false);
+
+// 100,000 archived runs, each with its initial and its stop-time update schema document.
+const listed = join(root, "listing");
+const index = CollectionIndex.empty();
+const assigned = "2024-03-04T12:05:01.337-0600";
+for (let run = 1; run <= 100_000; run++) {
+  const configuration = `${run}/standard00042`;
+  for (const [suffix, version] of [["0", configuration], ["1", `${configuration}v1`]]) {
+    index.add({
+      id: run.toString(16).padStart(23, "0") + suffix,
+      version,
+      entities: ["schema"],
+      configurations: [{ name: configuration, assigned }],
+      runs: [String(run)],
+      aliases: [],
+      created: assigned,
+      format: "fhicl",
+    });
+  }
+}
+await Deno.mkdir(join(listed, "SystemLayout"), { recursive: true });
+await Deno.writeTextFile(join(listed, "SystemLayout", "index.json"), index.toText());
+
+Deno.bench({
+  name: "filesystemdb: list 100,000 archived runs (cold: a new store parses SystemLayout/index.json)",
+  group: "list",
+  baseline: true,
+  n: 10,
+  warmup: 2,
+  async fn() {
+    const store = artdaqdbConftool({ database_uri: `filesystemdb://${listed}` });
+    const runs = await store.listRuns();
+    if (runs.length !== 100_000) throw new Error(`listed ${runs.length} runs`);
+    await store.close();
+  },
+});
+
+const warm = artdaqdbConftool({ database_uri: `filesystemdb://${listed}` });
+Deno.bench({
+  name: "filesystemdb: list 100,000 archived runs (warm: index unchanged since the last call)",
+  group: "list",
+  n: 50,
+  warmup: 2,
+  async fn() {
+    const runs = await warm.listRuns();
+    if (runs.length !== 100_000) throw new Error(`listed ${runs.length} runs`);
+  },
+});
+
+Deno.bench({
+  name: "filesystemdb: configuration name of one run among 100,000 (warm)",
+  group: "name",
+  async fn() {
+    if ((await warm.configurationName(54321)) !== "54321/standard00042") throw new Error("wrong name");
+  },
+});
