@@ -16,6 +16,7 @@ import type { ArchiverConfig } from "../config/types.ts";
 import type { ArchiveFlags } from "../cli/flags.ts";
 import type { Logger } from "../roles.ts";
 import { maskUriCredentials, redact, redactValue } from "../redact.ts";
+import { describeError, StateError } from "../errors.ts";
 import { querySources, type SourceRoles, type SourcesSnapshot } from "./sources.ts";
 import { compareStage, recommend, type StatusReport, summarizeSource } from "./report_model.ts";
 import { renderStatusReport } from "./report_text.ts";
@@ -37,7 +38,7 @@ export interface ReportStatusOptions {
   state?: StateView;
 }
 
-/** Print the status report; returns the exit code (0 all sources reachable, 1 otherwise). */
+/** Print the status report; returns the exit code (0 every source answered and the state is readable, else 1). */
 export async function reportStatus(options: ReportStatusOptions): Promise<number> {
   const { config, flags, roles, logger } = options;
   const write = options.write ?? ((text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text)));
@@ -76,11 +77,18 @@ export async function buildStatusReport(
   };
   if (state) {
     const cfg = configFile ?? config.configFile;
-    const [imp, mig] = await Promise.all([state.stage("import"), state.stage("migrate")]);
-    report.stateComparison = {
-      import: compareStage("import", imp, snapshot.filesystem, snapshot.artdaqdb, retryCommand("import", cfg)),
-      migrate: compareStage("migrate", mig, snapshot.artdaqdb, snapshot.ucondb, retryCommand("migrate", cfg)),
-    };
+    try {
+      const [imp, mig] = await Promise.all([state.stage("import"), state.stage("migrate")]);
+      report.stateComparison = {
+        import: compareStage("import", imp, snapshot.filesystem, snapshot.artdaqdb, retryCommand("import", cfg)),
+        migrate: compareStage("migrate", mig, snapshot.artdaqdb, snapshot.ucondb, retryCommand("migrate", cfg)),
+      };
+    } catch (error) {
+      // A corrupt state file must not hide what the sources say; the error names the recovery command.
+      if (!(error instanceof StateError)) throw error;
+      report.stateError = describeError(error);
+      report.ok = false;
+    }
   }
   return redactValue(report);
 }

@@ -116,7 +116,7 @@ export interface StageComparison {
 export interface StatusReport {
   /** ISO time when the sources were queried. */
   generatedAt: string;
-  /** True when every source answered. */
+  /** True when every source answered (and, with the state comparison, the state files were readable). */
   ok: boolean;
   /** One summary per source. */
   sources: Record<SourceKey, SourceSummary>;
@@ -124,6 +124,8 @@ export interface StatusReport {
   recommendations: Recommendation[];
   /** Present with `--compare-state`. */
   stateComparison?: { import: StageComparison; migrate: StageComparison };
+  /** Why the state comparison is missing although asked for (a state file is unreadable). */
+  stateError?: string;
 }
 
 const TITLES: Record<SourceKey, string> = {

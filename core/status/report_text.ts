@@ -37,6 +37,9 @@ export function renderStatusReport(report: StatusReport): string {
   }
   lines.push("", ...banner("DATA SOURCE SUMMARY"));
   for (const key of SOURCE_KEYS) lines.push("", ...renderSource(report.sources[key]));
+  if (report.stateError) {
+    lines.push("", ...banner("STATE COMPARISON"), "", `  State files unreadable: ${report.stateError}`);
+  }
   if (report.stateComparison) {
     lines.push("", ...banner("STATE COMPARISON"));
     lines.push("", ...renderStage(report.stateComparison.import, "ArtdaqDB"));

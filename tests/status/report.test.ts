@@ -130,3 +130,15 @@ Deno.test("report --json: machine-readable, gaps as ranges, fast over 100,000 ru
   assert.deepEqual(report.recommendations[0].code, "run-importer");
   assert.ok(elapsed < 3000, `report took ${elapsed} ms`);
 });
+
+Deno.test("report --compare-state with a corrupt state file: sources still reported, the error names the fix, exit 1", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(`${dir.path}/migrator_state.json`, "{not json");
+  const { code, out } = await run({ fs: [1], db: [1], ucon: [1] }, dir.path, { compareState: true });
+  assert.equal(code, 1);
+  assert.ok(out.includes("  Contiguous:      1\n"), out);
+  assert.match(
+    out,
+    /State files unreadable: state file '.*migrator_state\.json' is not valid JSON.*--recover-migrate-state/,
+  );
+});
