@@ -59,6 +59,14 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Whether `run` was imported without stop time recently enough that its update should be waited for. */
+function awaitsUpdate(env: StageEnv, importState: StageState, run: number): boolean {
+  const pending = importState.pendingUpdates.get(run);
+  if (!pending) return false;
+  const graceMs = env.config.source_files.incomplete_run_grace_seconds * 1000;
+  return Date.now() - Date.parse(pending.importedAt) < graceMs;
+}
+
 /** Migrate and verify one run. */
 export async function migrateRun(
   env: StageEnv,
@@ -66,11 +74,7 @@ export async function migrateRun(
   run: number,
   validate: boolean,
 ): Promise<RunOutcome> {
-  const pending = importState.pendingUpdates.get(run);
-  if (pending) {
-    const graceMs = env.config.source_files.incomplete_run_grace_seconds * 1000;
-    if (Date.now() - Date.parse(pending.importedAt) < graceMs) return { kind: "waiting" };
-  }
+  if (awaitsUpdate(env, importState, run)) return { kind: "waiting" };
   const exported = await env.roles.store.exportRun(run);
   const blob = packBlob(run, exported.configuration, exported.storedAt, exported.files);
   if (env.fuzz.before("sink", run) === "write") {
@@ -150,6 +154,12 @@ export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
     return report;
   }
   report.adopted = state.done.size - before.done;
+  // Waiting runs are left out before the batch limit, so that they never hold back the runs after them.
+  const waiting = candidates.filter((run) => awaitsUpdate(env, importState, run));
+  if (waiting.length > 0) {
+    logger.info(`${waiting.length} run(s) wait for their stop-time update before migration: ${describeRuns(waiting)}`);
+    candidates = candidates.filter((run) => !awaitsUpdate(env, importState, run));
+  }
   if (candidates.length === 0) {
     logger.info("Migration Stage: No new runs to migrate.");
     state.advanceContiguous(universe);
