@@ -111,6 +111,8 @@ export interface RunDetail {
 }
 
 const CACHE_SIZE = 16;
+/** Unpacked blobs kept for the run pages: a few 12 MB runs, not sixteen of them. */
+const BLOB_CACHE_BYTES = 64 * 1024 * 1024;
 
 /** The live status model. */
 export class StatusService {
@@ -122,7 +124,7 @@ export class StatusService {
   #timers: ReturnType<typeof setInterval>[] = [];
   #refreshing: Promise<void> | null = null;
   #closed = false;
-  readonly #blobs = new Lru<number, Promise<BlobEntry>>(CACHE_SIZE);
+  readonly #blobs = new Lru<number, Promise<BlobEntry>>(CACHE_SIZE, BLOB_CACHE_BYTES);
   readonly #manifests = new Lru<number, Promise<RunDetail["manifest"]>>(CACHE_SIZE);
   readonly #listeners = new Set<(version: number) => void>();
 
@@ -281,8 +283,12 @@ export class StatusService {
     if (!entry) {
       entry = loadBlob(this.#options.roles.sink, run);
       this.#blobs.set(run, entry);
-      // A failed download is not cached: the next view retries.
-      entry.then((e) => e.error && this.#blobs.delete(run));
+      // A failed download or an absent blob is not cached: the next view asks again (the run may be migrated by
+      // then). A stored blob never changes (UconDB refuses a different blob under the same key), so it is cached.
+      const pending = entry;
+      pending.then((e) =>
+        e.error || !e.present ? this.#blobs.delete(run) : this.#blobs.weigh(run, pending, e.size ?? 0)
+      );
     }
     return entry;
   }
@@ -402,24 +408,40 @@ function emptyStates(): Record<StageName, StageState> {
   return { import: new StageState("import", paths), migrate: new StageState("migrate", paths) };
 }
 
-/** A tiny least-recently-used map. */
+/** A small least-recently-used map, bounded by entry count and by total weight (bytes); the newest entry stays. */
 class Lru<K, V> {
-  readonly #map = new Map<K, V>();
-  constructor(readonly capacity: number) {}
+  readonly #map = new Map<K, { value: V; weight: number }>();
+  #total = 0;
+  constructor(readonly capacity: number, readonly maxWeight = Infinity) {}
   get(key: K): V | undefined {
-    const value = this.#map.get(key);
-    if (value !== undefined) {
-      this.#map.delete(key);
-      this.#map.set(key, value);
-    }
-    return value;
+    const entry = this.#map.get(key);
+    if (entry === undefined) return undefined;
+    this.#map.delete(key);
+    this.#map.set(key, entry);
+    return entry.value;
   }
   set(key: K, value: V): void {
-    this.#map.delete(key);
-    this.#map.set(key, value);
-    if (this.#map.size > this.capacity) this.#map.delete(this.#map.keys().next().value as K);
+    this.delete(key);
+    this.#map.set(key, { value, weight: 0 });
+    this.#evict();
+  }
+  /** Record an entry's weight once known (a blob's size after its download). */
+  weigh(key: K, value: V, weight: number): void {
+    const entry = this.#map.get(key);
+    if (!entry || entry.value !== value) return;
+    this.#total += weight - entry.weight;
+    entry.weight = weight;
+    this.#evict();
   }
   delete(key: K): void {
+    const entry = this.#map.get(key);
+    if (!entry) return;
+    this.#total -= entry.weight;
     this.#map.delete(key);
+  }
+  #evict(): void {
+    while (this.#map.size > 1 && (this.#map.size > this.capacity || this.#total > this.maxWeight)) {
+      this.delete(this.#map.keys().next().value as K);
+    }
   }
 }

@@ -3,7 +3,7 @@ import { clearSecrets, registerSecret } from "../../core/redact.ts";
 import { range, writeState } from "../status/_fakes.ts";
 import { createApp } from "../../core/server/app.ts";
 import { StatusService } from "../../core/server/service.ts";
-import { openWorld } from "./_world.ts";
+import { openWorld, standardWorld } from "./_world.ts";
 
 Deno.test("GET /api/status: counts per state, sources, stages, failures with retry commands", async () => {
   await using world = await openWorld();
@@ -218,4 +218,17 @@ Deno.test("archiver not running (lock file PID is dead): no run is shown in prog
   const row = (await (await world.app.request("/api/runs?q=1108")).json()).items[0];
   assert.equal(row.inProgress, undefined);
   assert.match(await (await world.app.request("/fragments/summary")).text(), /Archiver not running/);
+});
+
+Deno.test("run detail: an absent blob is not cached, so a run migrated since shows its files", async () => {
+  const fakeWorld = standardWorld();
+  await using world = await openWorld({ world: fakeWorld });
+  const before = await (await world.app.request("/api/runs/1100")).json();
+  assert.equal(before.blob.present, false);
+  fakeWorld.ucon.push(1100);
+  await world.service.refresh();
+  const after = await (await world.app.request("/api/runs/1100")).json();
+  assert.equal(after.run.state, "archived");
+  assert.equal(after.blob.present, true);
+  assert.equal(after.blob.files.length, 3);
 });
