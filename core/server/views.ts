@@ -18,6 +18,9 @@ const STATE_LABELS: Record<RunState, { title: string; hint: string }> = {
   archived: { title: "Archived", hint: "in UconDB and verified" },
 };
 
+/** Characters of a file shown inline on the run page. */
+const MAX_SHOWN_CHARS = 1_000_000;
+
 const SOURCE_LABELS = { filesystem: "Run records", artdaqdb: "artdaqDB", ucondb: "UconDB" } as const;
 
 /** The home page: summary and run table. */
@@ -339,9 +342,16 @@ function fileBrowser(
     view = html`<p class="alert">This run's blob has no text file named ${file.path}.</p>`;
   } else {
     const rawUrl = `/api/runs/${run}/files/${file.path.split("/").map(encodeURIComponent).join("/")}`;
+    // A browser chokes on a 12 MB <pre>; the raw link has the whole file.
+    const shown = file.text.length > MAX_SHOWN_CHARS ? file.text.slice(0, MAX_SHOWN_CHARS) : file.text;
     view = html`
       <div class="file-head"><b>${file.path}</b><a href="${rawUrl}">raw</a></div>
-      <pre>${file.text}</pre>
+      ${shown.length < file.text.length
+        ? html`<p class="alert">Showing the first ${count(MAX_SHOWN_CHARS)} of ${
+          count(file.text.length)
+        } characters; open “raw” for the whole file.</p>`
+        : ""}
+      <pre>${shown}</pre>
     `;
   }
   return html`

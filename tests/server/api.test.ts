@@ -232,3 +232,14 @@ Deno.test("run detail: an absent blob is not cached, so a run migrated since sho
   assert.equal(after.blob.present, true);
   assert.equal(after.blob.files.length, 3);
 });
+
+Deno.test("run page: a huge file is shown truncated with a pointer to the raw file, which is whole", async () => {
+  const fakeWorld = standardWorld();
+  const big = "x = 1\n".repeat(200_000); // 1.2 million characters
+  fakeWorld.blobFiles = new Map([[1042, [{ path: "big.fcl", data: new TextEncoder().encode(big) }]]]);
+  await using world = await openWorld({ world: fakeWorld });
+  const page = await (await world.app.request("/runs/1042?file=big.fcl")).text();
+  assert.match(page, /Showing the first 1,000,000 of 1,200,000 characters/);
+  assert.ok(page.length < 1_100_000);
+  assert.equal((await (await world.app.request("/api/runs/1042/files/big.fcl")).text()).length, big.length);
+});
