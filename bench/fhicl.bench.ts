@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import process from "node:process";
 import { dbJsonToFhicl, fhiclToDbJson, parse } from "../core/fhicl/mod.ts";
 import { parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
 
@@ -27,6 +28,27 @@ const bytes = files.reduce((n, f) => n + new TextEncoder().encode(f.text).length
 const docs = files.map((f) => fhiclToDbJson(f.text, f.name, { timestamp: "2024-03-04T12:05:01.337-0600" }));
 const stored = docs.map((d) => stringifyArtdaq(d));
 console.log(`fhicl bench set: ${files.length} files, ${bytes} bytes (${(bytes / 1e6).toFixed(3)} MB)`);
+
+/**
+ * Throughput per CPU-second of this process (user + system, GC threads included), printed before the wall-clock
+ * benches: on a machine shared with other jobs the wall clock also counts time spent waiting for a core.
+ */
+function cpuThroughput(label: string, work: () => void, rounds = 20): void {
+  work(); // warm up
+  const before = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) work();
+  const used = process.cpuUsage(before);
+  const seconds = (used.user + used.system) / 1e6;
+  console.log(`  ${label}: ${(bytes * rounds / 1e6 / seconds).toFixed(1)} MB/s per CPU-second`);
+}
+const stamp = "2024-03-04T12:05:01.337-0600";
+cpuThroughput("parse", () => files.forEach((f) => parse(f.text, { filename: f.name })));
+cpuThroughput("fhiclToDbJson", () => files.forEach((f) => fhiclToDbJson(f.text, f.name, { timestamp: stamp })));
+cpuThroughput(
+  "fhiclToDbJson + stringifyArtdaq",
+  () => files.forEach((f) => stringifyArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: stamp }))),
+);
+cpuThroughput("dbJsonToFhicl", () => docs.forEach((d) => dbJsonToFhicl(d)));
 
 Deno.bench("parse (full dialect)", { group: "fhicl", baseline: true }, () => {
   for (const f of files) parse(f.text, { filename: f.name });

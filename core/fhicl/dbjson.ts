@@ -137,6 +137,9 @@ function rawData(atom: FhiclAtom): string {
  */
 const PLAIN_LEAVES = new Map<string, JsonObject>();
 
+/** Sequence child keys "0", "1", ... made once instead of per element. */
+const INDEX_KEYS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
 function plainLeaf(type: string): JsonObject {
   let leaf = PLAIN_LEAVES.get(type);
   if (leaf === undefined) {
@@ -262,7 +265,7 @@ class Builder {
     for (let i = 0; i < items.length; i++) {
       const itemMeta = this.node(null, items[i], protection);
       data.push(this.data);
-      children.entries.push([String(i), itemMeta]);
+      children.entries.push([i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i), itemMeta]);
     }
     meta.entries.push(["children", children]);
     this.data = data;

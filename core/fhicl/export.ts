@@ -117,22 +117,44 @@ function metaFor(first: JsonValue | undefined, own: JsonValue | undefined, value
   return firstType === own.get("type") || firstType === "table" ? first : own;
 }
 
+/** Metadata entries with `key`, in order (small tables are scanned; large ones use the prebuilt index). */
+function metasWithKey(metas: JsonObject, key: string, index: Map<string, JsonValue[]> | null): JsonValue[] {
+  if (index !== null) return index.get(key) ?? [];
+  const out: JsonValue[] = [];
+  for (const [k, meta] of metas.entries) if (k === key) out.push(meta);
+  return out;
+}
+
 function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
-  // Metadata entries by key, in order, built in one pass: repeated keys then cost no rescans.
-  const byKey = new Map<string, JsonValue[]>();
-  for (const [k, meta] of metas.entries) {
-    const list = byKey.get(k);
-    if (list === undefined) byKey.set(k, [meta]);
-    else list.push(meta);
+  // Tables are small as a rule; a large one gets a key index so that lookups stay linear overall.
+  let index: Map<string, JsonValue[]> | null = null;
+  if (metas.size > 16) {
+    index = new Map();
+    for (const [k, meta] of metas.entries) {
+      const list = index.get(k);
+      if (list === undefined) index.set(k, [meta]);
+      else list.push(meta);
+    }
   }
-  const occurrences = new Map<string, number>();
+  const entries = data.entries;
+  let occurrences: Map<string, number> | null = null;
   let out = "";
-  for (const [key, value] of data.entries) {
-    const occurrence = occurrences.get(key) ?? 0;
-    occurrences.set(key, occurrence + 1);
-    const candidates = byKey.get(key);
-    const own = candidates?.[occurrence];
-    const meta = occurrence === 0 ? own : metaFor(candidates?.[0], own, value);
+  for (let i = 0; i < entries.length; i++) {
+    const [key, value] = entries[i];
+    let occurrence = 0;
+    if (occurrences !== null) occurrence = occurrences.get(key) ?? 0;
+    else if (entries.length <= 16) { for (let j = 0; j < i; j++) occurrence += entries[j][0] === key ? 1 : 0; }
+    else occurrences = new Map();
+    occurrences?.set(key, occurrence + 1);
+    let meta: JsonValue | undefined;
+    let own: JsonValue | undefined;
+    if (occurrence === 0) {
+      meta = own = index !== null ? index.get(key)?.[0] : metas.get(key);
+    } else {
+      const candidates = metasWithKey(metas, key, index);
+      own = candidates[occurrence];
+      meta = metaFor(candidates[0], own, value);
+    }
     if (!(meta instanceof JsonObject)) {
       if (topLevel) {
         throw new RunInputError(`DB-JSON has no metadata for the top-level key "${key}"; the document is damaged`);
