@@ -27,15 +27,21 @@ export function fingerprintOf(key: Uint8Array): string {
 
 /** What a verifier decides about an offered key; `reason` explains a refusal. */
 export interface HostKeyDecision {
+  /** True when the key may be trusted. */
   accepted: boolean;
+  /** `SHA256:` fingerprint of the offered key. */
   fingerprint: string;
+  /** Why the key was refused (empty when accepted). */
   reason: string;
 }
 
 /** A host key policy: decide on an offered key; `keyTypes` lists the algorithms to ask the server for, if known. */
 export interface HostKeyPolicy {
+  /** Decide on the raw public key blob the server offered. */
   decide(key: Uint8Array): HostKeyDecision;
+  /** Key algorithms to request from the server (those known_hosts lists), or null for any. */
   keyTypes: string[] | null;
+  /** Human description of the policy, for logs. */
   describe(): string;
 }
 
@@ -62,9 +68,13 @@ export function pinnedFingerprint(fingerprint: string): HostKeyPolicy {
   };
 }
 
-interface KnownKey {
+/** One known_hosts key listed for a host. */
+export interface KnownKey {
+  /** Key algorithm (`ssh-ed25519`, ...). */
   type: string;
+  /** Raw public key blob. */
   blob: Buffer;
+  /** Listed under `@revoked`: this key must be refused. */
   revoked: boolean;
 }
 

@@ -18,9 +18,13 @@ import { MAX_DOWNLOAD_BYTES, type ToolCall, toolFailure, type ToolOutcome, type 
 
 /** What the local runner needs. */
 export interface LocalRunnerSettings {
+  /** The bulkloader executable (path or PATH name). */
   bulkloader: string;
+  /** The bulkdownloader executable (path or PATH name). */
   bulkdownloader: string;
+  /** `-t`: a count ≥ 1, or "auto" (half the CPUs, at least 1). */
   threads: number | "auto";
+  /** Timeout of one call, ms. */
   timeoutMs: number;
   /** The URI handed to the tools through their environment. */
   databaseUri: string;
@@ -35,14 +39,17 @@ const KILL_GRACE_MS = 3_000;
 export class LocalRunner implements ToolRunner {
   readonly #settings: LocalRunnerSettings;
 
+  /** A runner with validated settings (see `resolveSettings`). */
   constructor(settings: LocalRunnerSettings) {
     this.#settings = settings;
   }
 
+  /** Always `local`. */
   describe(): string {
     return "local";
   }
 
+  /** Writes the documents into a private temp dir and runs bulkloader on it. */
   async load(call: ToolCall, documents: readonly PreparedDocument[]): Promise<void> {
     await this.#withTempDir("bulkloader", call, async (dir) => {
       for (const document of documents) {
@@ -54,6 +61,7 @@ export class LocalRunner implements ToolRunner {
     });
   }
 
+  /** Runs bulkdownloader into a private temp dir and reads what it wrote. */
   download(call: ToolCall): Promise<ExportedFile[]> {
     return this.#withTempDir("bulkdownloader", call, async (dir) => {
       await this.#run("bulkdownloader", call, dir);
@@ -61,6 +69,7 @@ export class LocalRunner implements ToolRunner {
     });
   }
 
+  /** Nothing to release. */
   close(): Promise<void> {
     return Promise.resolve();
   }

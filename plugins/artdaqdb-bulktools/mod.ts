@@ -23,7 +23,7 @@
  * @module
  */
 
-import { definePlugin } from "../../core/registry.ts";
+import { definePlugin, type Plugin } from "../../core/registry.ts";
 import type { Logger, Store } from "../../core/roles.ts";
 import { createBackend } from "../artdaqdb-conftool/mod.ts";
 import { parseDatabaseUri } from "../artdaqdb-conftool/uri.ts";
@@ -38,6 +38,7 @@ export { defaults, type Options, REMOTE_HOST_ENV } from "./options.ts";
 
 /** Runtime settings that do not come from the configuration file. */
 export interface Runtime {
+  /** Where the plugin logs (child `plugins.artdaqdb-bulktools`). */
   logger?: Logger;
   /** Directory relative paths resolve against (the configuration file's directory). */
   configDir?: string;
@@ -87,7 +88,7 @@ export function artdaqdbBulktools(options: Options = defaults, runtime: Runtime 
 }
 
 /** The plugin: role `store`, name `artdaqdb-bulktools`. */
-export default definePlugin<"store", Options>({
+const plugin: Plugin<"store", Options> = definePlugin<"store", Options>({
   role: "store",
   name: "artdaqdb-bulktools",
   defaults,
@@ -97,3 +98,4 @@ export default definePlugin<"store", Options>({
       configDir: context.configDir,
     }),
 });
+export default plugin;

@@ -39,6 +39,7 @@ export interface Options {
   remote_tmp_dir?: string;
   /** New: a shell file sourced on the remote host before each tool runs (the tools' PATH/LD_LIBRARY_PATH setup). */
   remote_setup?: string | null;
+  /** Other keys of the section (`fcl_conf_dir`, `use_tools`): ignored. */
   [key: string]: unknown;
 }
 
@@ -62,8 +63,11 @@ export const defaults: Options = {
 
 /** The remote host and how to authenticate to it and verify it. */
 export interface SshSettings {
+  /** Host name or address (IPv6 without brackets). */
   host: string;
+  /** SSH port. */
   port: number;
+  /** Login name. */
   username: string;
   /** Private key file, or null. */
   keyFile: string | null;
@@ -77,14 +81,19 @@ export interface SshSettings {
 
 /** Validated settings. */
 export interface Settings {
+  /** The bulkloader executable. */
   bulkloader: string;
+  /** The bulkdownloader executable. */
   bulkdownloader: string;
   /** A fixed thread count ≥ 1, or "auto" (half the CPUs of the host that runs the tool, at least 1). */
   threads: number | "auto";
+  /** Timeout of one call, ms. */
   timeoutMs: number;
   /** Null in local mode. */
   ssh: SshSettings | null;
+  /** Parent of the remote per-call temp dirs. */
   remoteTmpDir: string;
+  /** Shell file sourced on the remote host before each tool, or null. */
   remoteSetup: string | null;
 }
 

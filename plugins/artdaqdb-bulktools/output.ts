@@ -15,6 +15,7 @@ export class OutputBuffer {
   #size = 0;
   #dropped = false;
 
+  /** A buffer of at most `limit` bytes (the newest ones when `keepTail`). */
   constructor(limit: number, keepTail = false) {
     this.#limit = limit;
     this.#keepTail = keepTail;

@@ -18,13 +18,21 @@ import { createTar, readTar } from "./tar.ts";
 
 /** What the remote runner needs. */
 export interface RemoteRunnerSettings {
+  /** Host, port, user, credentials and host key policy. */
   ssh: SshSettings;
+  /** The bulkloader executable on the remote host. */
   bulkloader: string;
+  /** The bulkdownloader executable on the remote host. */
   bulkdownloader: string;
+  /** `-t`: a count ≥ 1, or "auto" (half the remote CPUs, at least 1). */
   threads: number | "auto";
+  /** Timeout of one call, transfer included, ms. */
   timeoutMs: number;
+  /** Sent as the first stdin line, exported to the tool by the wrapper. */
   databaseUri: string;
+  /** Parent of the per-call remote temp dirs. */
   remoteTmpDir: string;
+  /** Shell file sourced before the tool, or null. */
   remoteSetup: string | null;
 }
 
@@ -43,6 +51,7 @@ export class RemoteRunner implements ToolRunner {
   #active = 0;
   readonly #waiting: Array<() => void> = [];
 
+  /** A runner; the connection opens on the first call. */
   constructor(settings: RemoteRunnerSettings, logger?: Logger) {
     if (/[\r\n]/.test(settings.databaseUri)) {
       throw new StoreError("artdaq_db.database_uri contains a line break; it cannot be sent to the remote host");
@@ -51,22 +60,26 @@ export class RemoteRunner implements ToolRunner {
     this.#connection = new SshConnection(settings.ssh, logger);
   }
 
+  /** `user@host:port`. */
   describe(): string {
     return this.#connection.describe();
   }
 
+  /** Streams the documents as tar to the remote wrapper, which runs bulkloader on them. */
   async load(call: ToolCall, documents: readonly PreparedDocument[]): Promise<void> {
     const tar = createTar(documents.map((document) => ({ path: document.name, data: encoder.encode(document.text) })));
     const result = await this.#exec("bulkloader", call, tar);
     this.#check("bulkloader", call, result);
   }
 
+  /** Runs bulkdownloader remotely and unpacks the tar stream it sends back. */
   async download(call: ToolCall): Promise<ExportedFile[]> {
     const result = await this.#exec("bulkdownloader", call, new Uint8Array());
     this.#check("bulkdownloader", call, result);
     return readTar(result.stdout, `bulkdownloader output for run ${call.run} from ${this.describe()}`);
   }
 
+  /** Closes the SSH connection. */
   close(): Promise<void> {
     return this.#connection.close();
   }

@@ -42,10 +42,13 @@ export function shellQuote(word: string): string {
 
 /** What the wrapper needs to know. */
 export interface RemoteCall {
+  /** Which tool runs. */
   tool: ToolName;
   /** The executable on the remote host (name looked up in PATH, or path). */
   executable: string;
+  /** Run number (`-r`). */
   run: number;
+  /** Configuration name without the run prefix (`-c`). */
   configName: string;
   /** A fixed count, or "auto": half the remote CPUs, at least 1. */
   threads: number | "auto";

@@ -14,7 +14,9 @@ import { lastLines } from "./output.ts";
 
 /** One call of a tool: which run and configuration (name without the run prefix). */
 export interface ToolCall {
+  /** Run number (`-r`). */
   run: number;
+  /** Configuration name without the run prefix (`-c`). */
   configName: string;
 }
 
@@ -26,15 +28,21 @@ export interface ToolRunner {
   download(call: ToolCall): Promise<ExportedFile[]>;
   /** Where the tools run (`local` or `user@host:port`). */
   describe(): string;
+  /** Releases the connection, if any. */
   close(): Promise<void>;
 }
 
 /** How a tool call ended. */
 export interface ToolOutcome {
+  /** Exit status, or null when killed by a signal. */
   code: number | null;
+  /** The signal that ended the tool, or null. */
   signal: string | null;
+  /** The tool's report (tail). */
   stdout: string;
+  /** The tool's error output (tail). */
   stderr: string;
+  /** True when the call was killed at the timeout. */
   timedOut: boolean;
 }
 

@@ -21,9 +21,13 @@ import { OutputBuffer } from "./output.ts";
 export interface ExecResult {
   /** Exit status, or null when the command ended by a signal. */
   code: number | null;
+  /** Signal name when the command was killed, else null. */
   signal: string | null;
+  /** Everything the command wrote to stdout. */
   stdout: Uint8Array;
+  /** The tail of the command's stderr. */
   stderr: string;
+  /** True when the call was ended at the timeout. */
   timedOut: boolean;
 }
 
@@ -31,6 +35,7 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Bytes sent to the command's stdin, then EOF. */
   stdin: Uint8Array;
+  /** Timeout of the whole call, ms. */
   timeoutMs: number;
   /** Largest stdout kept; more is an error (a tar stream bigger than any run). */
   maxStdoutBytes: number;
@@ -52,6 +57,7 @@ export class SshConnection {
   readonly #logger?: Logger;
   #client: Promise<Client> | null = null;
 
+  /** A connection that opens on the first `exec`. */
   constructor(settings: SshSettings, logger?: Logger) {
     this.#settings = settings;
     this.#logger = logger;

@@ -42,11 +42,13 @@ export interface BulktoolsStoreParts {
    * is not visible here, an empty listing would look like "nothing archived").
    */
   requiredDirectory?: string | null;
+  /** Where pre-check notes go. */
   logger?: Logger;
 }
 
 /** The bulk-tools store. */
 export class BulktoolsStore implements Store {
+  /** The plugin name. */
   readonly kind = "artdaqdb-bulktools";
   readonly #runner: ToolRunner;
   readonly #backend: Backend;
@@ -55,6 +57,7 @@ export class BulktoolsStore implements Store {
   readonly #requiredDirectory: string | null;
   #checked: Promise<void> | null = null;
 
+  /** A store from its runner and the database backend (see `artdaqdbBulktools`). */
   constructor(parts: BulktoolsStoreParts) {
     this.#runner = parts.runner;
     this.#backend = parts.backend;
@@ -63,16 +66,19 @@ export class BulktoolsStore implements Store {
     this.#requiredDirectory = parts.requiredDirectory ?? null;
   }
 
+  /** Runs whose `schema` document is stored (one indexed read of the database). */
   async listRuns(): Promise<number[]> {
     await this.#readable();
     return await this.#catalog.listRuns();
   }
 
+  /** `<run>/<name>` of an archived run (the newest when several), or null. */
   async configurationName(run: number): Promise<string | null> {
     await this.#readable();
     return await this.#catalog.configurationName(run);
   }
 
+  /** Whether the stop-time update is stored (a second `schema` document). */
   async hasUpdate(run: number): Promise<boolean> {
     const configuration = await this.configurationName(run);
     if (configuration === null) return false;
@@ -81,6 +87,7 @@ export class BulktoolsStore implements Store {
     return (await this.#schemaDocuments(configuration)).length >= 2;
   }
 
+  /** Loads the documents with bulkloader: pre-check, body, then `schema.fcl` (see the module doc). */
   async putRun(prepared: PreparedRun, kind: PutKind): Promise<void> {
     const run = prepared.run;
     const documents = kind === "initial" ? prepared.documents : prepared.updateDocuments;
@@ -117,6 +124,7 @@ export class BulktoolsStore implements Store {
     await this.#runner.load(call, schema);
   }
 
+  /** Downloads the run with bulkdownloader, files as the tool laid them out. */
   async exportRun(run: number): Promise<ExportedRun> {
     const configuration = await this.configurationName(run);
     if (configuration === null) {
@@ -136,10 +144,12 @@ export class BulktoolsStore implements Store {
     return { run, configuration, files, storedAt: storedAt || UNKNOWN_TIME };
   }
 
+  /** Database (credentials masked) and where the tools run. */
   describe(): string {
     return `artdaqdb-bulktools ${this.#backend.describe()} (tools on ${this.#runner.describe()})`;
   }
 
+  /** Closes the SSH connection and the database. */
   async close(): Promise<void> {
     try {
       await this.#runner.close();

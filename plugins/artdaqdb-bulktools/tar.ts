@@ -16,7 +16,9 @@ const decoder = new TextDecoder();
 
 /** One file to put into a tar stream: `path` relative, `/`-separated. */
 export interface TarEntry {
+  /** Relative path inside the archive. */
   path: string;
+  /** File content. */
   data: Uint8Array;
 }
 
