@@ -21,7 +21,7 @@ import { type StageName, StageState } from "../state/mod.ts";
 import { describeError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { unpackBlob } from "../blob/mod.ts";
-import { keepLastGoodRuns, querySources, type SourcesSnapshot } from "../status/sources.ts";
+import { keepLastGoodRuns, querySources, SOURCE_KEYS, type SourcesSnapshot } from "../status/sources.ts";
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
 import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
@@ -124,6 +124,7 @@ export class StatusService {
   #timers: ReturnType<typeof setInterval>[] = [];
   #refreshing: Promise<void> | null = null;
   #closed = false;
+  #listingTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #blobs = new Lru<number, Promise<BlobEntry>>(CACHE_SIZE, BLOB_CACHE_BYTES);
   readonly #manifests = new Lru<number, Promise<RunDetail["manifest"]>>(CACHE_SIZE);
   readonly #listeners = new Set<(version: number) => void>();
@@ -167,17 +168,27 @@ export class StatusService {
     if (this.#closed || this.#timers.length) return;
     const stateMs = this.#options.stateIntervalMs ?? 2000;
     const listingMs = this.#options.listingIntervalMs ?? 30_000;
-    const guard = (work: () => Promise<void>) => () => {
+    const guard = (work: () => Promise<void>) => (): Promise<void> =>
       work().catch((error) => this.#options.logger?.warn(`status refresh failed: ${redact(describeError(error))}`));
-    };
     this.#timers.push(setInterval(guard(() => this.#refreshState()), stateMs));
-    this.#timers.push(setInterval(guard(() => this.refresh()), listingMs));
+    // Listings are spaced by at least ten times their own duration: a slow UconDB listing of 100,000 versions
+    // never keeps the server (or UconDB) busy most of the time.
+    const scheduleListing = () => {
+      if (this.#closed) return;
+      const took = Math.max(...SOURCE_KEYS.map((key) => this.#picture?.sources[key].durationMs ?? 0));
+      this.#listingTimer = setTimeout(async () => {
+        await guard(() => this.refresh())();
+        scheduleListing();
+      }, Math.max(listingMs, 10 * took));
+    };
+    scheduleListing();
   }
 
   /** Stop the loops and wait for a refresh in flight. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#listingTimer);
     this.#timers = [];
     await this.#refreshing?.catch(() => {});
     this.#listeners.clear();

@@ -27,7 +27,12 @@ export function standardWorld(): FakeWorld {
 
 /** Build a world with the standard state (or `world` and a custom state writer). */
 export async function openWorld(
-  options: { world?: FakeWorld; token?: string | null; writeStates?: (dir: string) => Promise<void> } = {},
+  options: {
+    world?: FakeWorld;
+    token?: string | null;
+    writeStates?: (dir: string) => Promise<void>;
+    listingIntervalMs?: number;
+  } = {},
 ): Promise<World> {
   const temp = await tempDir("status-server-");
   const world = options.world ?? standardWorld();
@@ -47,7 +52,7 @@ export async function openWorld(
     history,
     stateIntervalMs: 200,
     lockFile: `${temp.path}/.archiver.lock`,
-    listingIntervalMs: 60_000,
+    listingIntervalMs: options.listingIntervalMs ?? 60_000,
   });
   await service.refresh();
   const app = createApp({ service, token: options.token ?? null });

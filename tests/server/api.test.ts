@@ -243,3 +243,16 @@ Deno.test("run page: a huge file is shown truncated with a pointer to the raw fi
   assert.ok(page.length < 1_100_000);
   assert.equal((await (await world.app.request("/api/runs/1042/files/big.fcl")).text()).length, big.length);
 });
+
+Deno.test("background listing: repeated on its interval, and close() stops every timer", async () => {
+  const fakeWorld = standardWorld();
+  await using world = await openWorld({ world: fakeWorld, listingIntervalMs: 100 });
+  world.service.start();
+  fakeWorld.fs.push(1120);
+  let total = 0;
+  for (let i = 0; i < 40 && total !== 121; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    total = (await (await world.app.request("/api/status?brief=1")).json()).totalRuns;
+  }
+  assert.equal(total, 121);
+});
