@@ -19,6 +19,13 @@ Deno.test("RoundConvert_Fhicl2DBJson: canonical fcl → DB-JSON → fcl is byte-
   }
 });
 
+Deno.test("lbne prolog source (test006/test008.fcl) → store → export equals the upstream canonical test003/test011.fcl", () => {
+  // Covers #include keys inside the prolog, the duplicate rce_standard (table, then string), @local references,
+  // dotted top-level keys and the comment rules, on a real configuration.
+  const source = Deno.readTextFileSync(join(FCL2DBJSON, "test006/test008.fcl"));
+  assertEquals(dbJsonToFhicl(toDb(source)), Deno.readTextFileSync(join(FCL2DBJSON, "test003/test011.fcl")));
+});
+
 Deno.test("Convert_Fhicl2DBJson: fcl → DB-JSON equals the expected JSON (order- and type-sensitive)", () => {
   const bases = ["test001/test003", "test001/test004", "test001/test005", "test006/test007"];
   for (const base of bases) {
