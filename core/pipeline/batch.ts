@@ -230,9 +230,13 @@ function recordOutcome(state: StageState, result: BatchResult, run: number, outc
       result.incomplete.push(run);
       result.bytes += outcome.bytes;
       break;
-    case "deferred":
+    case "deferred": {
       result.deferred.push(run);
+      // A failed run that turns out to be still running: say so instead of keeping the stale reason.
+      const failure = state.failures.get(run);
+      if (failure) failure.reason = "no stop time yet and the run directory changed recently; deferred";
       break;
+    }
     case "waiting":
       result.waiting.push(run);
       break;
