@@ -26,6 +26,7 @@ import { chooseConfig } from "../cli/main.ts";
 import { type CompareOptions, type CompareRoles, compareRun, type RunComparison } from "./compare.ts";
 import { openReadRoles } from "./read_roles.ts";
 import { sortedUnique } from "./ranges.ts";
+import { writeStdout } from "./stdout.ts";
 
 const USAGE =
   "usage: deno task archive compare [CONFIG] [--runs 100-200,305] [--json] [--ignore-files a,b] [--workers N]";
@@ -114,7 +115,7 @@ export async function main(args: string[]): Promise<number> {
     const options: CompareOptions = {
       ignoreFiles: (parsed.values["ignore-files"] ?? "").split(",").filter(Boolean),
     };
-    const write = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(redact(text)));
+    const write = (text: string) => writeStdout(redact(text));
     const results = await compareRuns(runs, roles, options, Number(parsed.values.workers), (result) => {
       if (!parsed.values.json) write(renderRun(result));
     });

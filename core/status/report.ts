@@ -20,6 +20,7 @@ import { describeError, StateError } from "../errors.ts";
 import { querySources, type SourceRoles, type SourcesSnapshot } from "./sources.ts";
 import { compareStage, recommend, type StatusReport, summarizeSource } from "./report_model.ts";
 import { renderStatusReport } from "./report_text.ts";
+import { writeStdout } from "./stdout.ts";
 import { openStateView, retryCommand, type StateView } from "./state_view.ts";
 
 /** What `reportStatus` needs. */
@@ -41,7 +42,7 @@ export interface ReportStatusOptions {
 /** Print the status report; returns the exit code (0 every source answered and the state is readable, else 1). */
 export async function reportStatus(options: ReportStatusOptions): Promise<number> {
   const { config, flags, roles, logger } = options;
-  const write = options.write ?? ((text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text)));
+  const write = options.write ?? writeStdout;
   logger.info("Querying data sources...");
   const snapshot = await querySources(roles);
   const state = flags.compareState ? (options.state ?? openStateView(config)) : undefined;

@@ -161,3 +161,16 @@ Deno.test("deno task archive --report-status: through the CLI and pipeline, exit
   assert.equal(report.stateComparison.migrate.comparable, false);
   assert.ok(!down.stdout.includes(SECRET) && !down.stderr.includes(SECRET));
 });
+
+Deno.test("--report-status --json over 100,000 spread runs: the whole document reaches a pipe", async () => {
+  await using dir = await tempDir();
+  const fs = Array.from({ length: 100_000 }, (_, i) => 1000 + i * 2);
+  const { config, env } = await setup(dir.path, { fs, db: fs, ucon: fs });
+  const started = performance.now();
+  const result = await run(["cli.ts", config, "--report-status", "--json"], env);
+  assert.equal(result.code, 0, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.sources.ucondb.rangeCount, 100_000);
+  assert.ok(result.stdout.length > 1_000_000, "large enough to need several pipe writes");
+  assert.ok(performance.now() - started < 20_000);
+});
