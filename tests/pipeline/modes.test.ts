@@ -204,3 +204,24 @@ Deno.test("--json prints a machine-readable summary with the retry command", asy
   assertEquals(summary.stages[0].retryCommand.endsWith("--retry-failed-import"), true);
   assertEquals(summary.stages[1].done, 1);
 });
+
+Deno.test("switching from the Python archiver: its state and failure log are adopted and honoured", async () => {
+  await using dir = await tempDir();
+  const h = await harness(dir.path, [1, 2, 3, 5, 6, 8]);
+  for (const run of [1, 2, 3, 6]) h.store.seed(run);
+  await Deno.mkdir(`${dir.path}/work`, { recursive: true });
+  await Deno.writeTextFile(
+    h.config.app.import_state_file,
+    '{\n  "last_contiguous_run": 3,\n  "last_attempted_run": 6\n}',
+  );
+  await Deno.writeTextFile(h.config.app.import_failure_log, "5\n");
+  assertEquals(await h.run({ mode: "import-only", incremental: true }), 0);
+  assertEquals(h.store.calls, ["8:initial", "8:update"]); // 6 adopted from artdaqDB, 5 left to the retry mode
+  let state = await h.state("import");
+  assertEquals([state.last_contiguous_run, state.last_attempted_run, state.done], [3, 8, [[0, 3], [6, 6], [8, 8]]]);
+  assertEquals(await h.failureLog("import"), "5\n");
+  assertEquals(await h.run({ mode: "retry-failed-import" }), 0);
+  state = await h.state("import");
+  assertEquals([state.last_contiguous_run, state.failures], [8, {}]);
+  assertEquals(await h.failureLog("import"), "");
+});
