@@ -11,8 +11,8 @@
  * - files travel as tar on stdin (load) or stdout (download); the downloader's own output goes to stderr so the
  *   tar stream stays clean.
  *
- * The script is run as `exec /bin/sh -c '<script>'`, so the login shell (even csh) only execs `sh`, and `$PPID` in
- * the script is sshd's session process.
+ * The script is one line run as `exec /bin/sh -c '<script>'`, so the login shell (even csh) only execs `sh`, and
+ * `$PPID` in the script is sshd's session process.
  *
  * @module
  */
@@ -113,5 +113,6 @@ export function remoteScript(call: RemoteCall): string {
     `[ "$rc" -eq 0 ] || exit "$rc"`,
     ...(loading ? [] : [`tar -cf - . || ${fail(EXIT_PACK, "packing the downloaded files failed")}`]),
     "exit 0",
-  ].join("\n");
+    // One line: csh, a possible login shell, rejects newlines inside quotes.
+  ].join("; ");
 }
