@@ -82,12 +82,51 @@ export async function snapshotTree(dir: string): Promise<Map<string, Uint8Array>
   return out;
 }
 
-/** Files of `before` that are missing or different in `after` (files only in `after` are new, not changes). */
-export function changedFiles(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): string[] {
-  const changed: string[] = [];
-  for (const [path, bytes] of before) {
+/**
+ * What changed in already-archived data between two snapshots of an artdaqDB (filesystemdb) or embedded UconDB
+ * directory. Growth is allowed, change is not: documents and blobs must be byte-equal, an `index.json` must still
+ * list every document it listed (under the same keys), a `journal.jsonl` must start with its old content. Lock
+ * files are ignored. Returns one line per problem.
+ */
+export function archiveChanges(before: Map<string, Uint8Array>, after: Map<string, Uint8Array>): string[] {
+  const problems: string[] = [];
+  for (const [path, old] of before) {
+    if (/(^|\/)(\.index\.json\.lock|server\.lock)$/.test(path)) continue;
     const now = after.get(path);
-    if (!now || now.length !== bytes.length || !now.every((b, i) => b === bytes[i])) changed.push(path);
+    if (!now) {
+      problems.push(`${path} disappeared`);
+    } else if (path.endsWith("index.json")) {
+      const missing = missingIndexEntries(JSON.parse(decoder.decode(old)), JSON.parse(decoder.decode(now)));
+      if (missing.length > 0) problems.push(`${path} lost entries: ${missing.slice(0, 5).join(", ")}`);
+    } else if (path.endsWith("journal.jsonl")) {
+      if (!startsWith(now, old)) problems.push(`${path} was rewritten, not appended to`);
+    } else if (!startsWith(now, old) || now.length !== old.length) {
+      problems.push(`${path} changed`);
+    }
   }
-  return changed;
+  return problems;
+}
+
+const decoder = new TextDecoder();
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
+}
+
+/** `key → id` pairs of an artdaq_database index.json (arrays of ids, or objects of arrays) missing from `now`. */
+function missingIndexEntries(old: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const pairs = (index: Record<string, unknown>) => {
+    const out = new Set<string>();
+    for (const [key, value] of Object.entries(index)) {
+      if (Array.isArray(value)) { for (const id of value) out.add(`${key}:${id}`); }
+      else if (value && typeof value === "object") {
+        for (const [sub, ids] of Object.entries(value)) {
+          for (const id of Array.isArray(ids) ? ids : [ids]) out.add(`${key}.${sub}:${id}`);
+        }
+      }
+    }
+    return out;
+  };
+  const kept = pairs(now);
+  return [...pairs(old)].filter((pair) => !kept.has(pair));
 }
