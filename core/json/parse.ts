@@ -38,10 +38,11 @@ export interface ParseOrderedOptions {
 }
 
 /**
- * Deepest nesting accepted. Real documents nest a dozen levels; the limit keeps the recursive writers and
- * converters that walk a parsed value far from the JS stack limit.
+ * Deepest nesting accepted. Real documents nest a few dozen levels. The limit keeps the recursive writers and
+ * converters that walk a parsed value far from the JS stack limit, while leaving room for the DB-JSON of the
+ * deepest FHiCL the parser accepts (500 levels: metadata nests two levels per FHiCL level).
  */
-export const MAX_JSON_DEPTH = 1000;
+export const MAX_JSON_DEPTH = 1100;
 
 const ESCAPES: Record<number, string> = {
   0x22: '"',

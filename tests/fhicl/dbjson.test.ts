@@ -113,3 +113,9 @@ Deno.test("every real .fcl converts (or fails only where artdaq_database fails),
   }
   assertOk(converted >= 600, `only ${converted} files converted`);
 });
+
+Deno.test("the deepest FHiCL the parser accepts survives store → JSON text → export", () => {
+  const text = "a: " + "{ b: ".repeat(499) + "1" + " }".repeat(499) + "\n";
+  const doc = toDb(text);
+  assertEquals(dbJsonToFhicl(parseOrdered(stringifyArtdaq(doc))), dbJsonToFhicl(doc));
+});

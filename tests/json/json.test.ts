@@ -36,6 +36,7 @@ Deno.test("parseOrdered decodes escapes and rejects bad input with a located err
 
 Deno.test("parseOrdered refuses absurd nesting instead of overflowing the stack", () => {
   assertThrows(() => parseOrdered("[".repeat(5000) + "]".repeat(5000)), JsonSyntaxError, "nesting deeper");
+  assertEquals((parseOrdered("[".repeat(1100) + "]".repeat(1100)) as unknown[]).length, 1);
 });
 
 Deno.test("stringifyArtdaq writes the JsonWriter layout", () => {
