@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { dbJsonToFhicl, fhiclToDbJson } from "../../core/fhicl/mod.ts";
 import { type JsonObject, parseOrdered, stringifyArtdaq } from "../../core/json/mod.ts";
-import { assertEquals } from "../json/_assert.ts";
+import { assertEquals, assertOk } from "../json/_assert.ts";
 import { FCL2DBJSON, FIXTURE_TIMESTAMP, listFcl } from "./_corpus.ts";
 
 const dataOf = (doc: JsonObject) => (doc.get("document") as JsonObject).get("data") as JsonObject;
@@ -24,6 +24,28 @@ Deno.test("lbne prolog source (test006/test008.fcl) → store → export equals 
   // dotted top-level keys and the comment rules, on a real configuration.
   const source = Deno.readTextFileSync(join(FCL2DBJSON, "test006/test008.fcl"));
   assertEquals(dbJsonToFhicl(toDb(source)), Deno.readTextFileSync(join(FCL2DBJSON, "test003/test011.fcl")));
+});
+
+Deno.test("lbne prolog source → stored JSON text matches upstream test006/test008.json (length, tail, key parts)", () => {
+  // Only the last 2 255 characters of the 18 255-character upstream file are kept (`.json.tail`); with the total
+  // length and the distinctive parts below, that pins the JsonWriter text of a prolog with includes and duplicates.
+  const stored = stringifyArtdaq(toDb(Deno.readTextFileSync(join(FCL2DBJSON, "test006/test008.fcl"))));
+  assertEquals(stored.length, 18255);
+  assertOk(stored.endsWith(Deno.readTextFileSync(join(FCL2DBJSON, "test006/test008.json.tail"))), "tail differs");
+  for (
+    const part of [
+      '{\n"document" : {\n"data" : {\n"prolog" : {\n"fhicl_pound_include_0" : "metrics.fcl",\n"rce_standard" : {\n' +
+      '"metrics" : "@local::metrics",\n"max_fragment_size_words" : "1048576",',
+      '"daq" : "@local::rce_standard",\n"fhicl_pound_include_1" : "rce_expert_run_options.fcl",\n' +
+      '"fhicl_pound_include_2" : "user_run_options.fcl",\n"rce_standard" : "@local::daq",\n',
+      '"rce04_standard.fragment_receiver.receive_port" : "7995"\n},\n"main" : {\n"rce05_standard" : "@local::rce_standard",',
+      '"sleep_on_stop_us" : {\n"type" : "number",\n"comment" : "#    board_id: -1",\n"annotation" : ""\n},',
+      '"rce_daq_mode" : {\n"type" : "string_singlequoted",\n"comment" : "# Configuration file",\n' +
+      '"annotation" : "# Can be one of Burst, Scope, Trigger"\n},',
+      '"daq" : {\n"type" : "string_unquoted",\n"comment" : "",\n"annotation" : ""\n},\n"fhicl_pound_include_1" : {\n' +
+      '"type" : "string_doublequoted",',
+    ]
+  ) assertOk(stored.includes(part), part);
 });
 
 Deno.test("Convert_Fhicl2DBJson: fcl → DB-JSON equals the expected JSON (order- and type-sensitive)", () => {
