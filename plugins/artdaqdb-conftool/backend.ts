@@ -34,8 +34,8 @@ export interface Backend {
    * Every `<run>/<name>` configuration that has a document of `entity` in `collection`, grouped by run number:
    * one index read (filesystem) or one query (MongoDB), never a per-run scan.
    */
-  configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>>;
-  /** The same for one run (indexed). */
+  configurationsByRun(collection: string, entity: string): Promise<Map<number, string[]>>;
+  /** The same for one run (indexed), with each configuration's newest `assigned` time. */
   configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]>;
   /**
    * Every document whose `configurations.name` includes `configuration`, in every collection or only in

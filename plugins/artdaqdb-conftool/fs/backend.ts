@@ -59,15 +59,8 @@ export class FilesystemBackend implements Backend {
     return this.#options.uri;
   }
 
-  configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
-    return settle(() => {
-      const index = this.#view(collection);
-      const out = new Map<number, ConfigurationEntry[]>();
-      for (const [run, names] of index.configurationsByRun(entity)) {
-        out.set(run, names.map((name) => ({ name, assigned: index.latestAssigned(name) })));
-      }
-      return out;
-    });
+  configurationsByRun(collection: string, entity: string): Promise<Map<number, string[]>> {
+    return settle(() => this.#view(collection).configurationsByRun(entity));
   }
 
   configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
@@ -169,15 +162,15 @@ export class FilesystemBackend implements Backend {
     if (stamp === null) return CollectionIndex.empty();
     const cached = this.#cache.get(collection);
     if (cached?.stamp === stamp && cached.exact) return cached.exact;
-    const exact = this.#parse(path, (bytes, source) => CollectionIndex.parse(new TextDecoder().decode(bytes), source));
+    const exact = this.#parse(path, (text, source) => CollectionIndex.parse(text, source));
     this.#cache.set(collection, { stamp, exact });
     return exact;
   }
 
-  #parse<T>(path: string, parse: (bytes: Uint8Array, source: string) => T): T {
-    const bytes = this.#ioSync(`read ${path}`, () => Deno.readFileSync(path));
+  #parse<T>(path: string, parse: (text: string, source: string) => T): T {
+    const text = this.#ioSync(`read ${path}`, () => Deno.readTextFileSync(path));
     try {
-      return parse(bytes, path);
+      return parse(text, path);
     } catch (error) {
       throw new StoreError(
         `${path} is corrupt (${describeError(error)}); rebuild it with artdaq_database's rebuild_database_index, ` +

@@ -11,7 +11,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { runOfConfiguration } from "../naming.ts";
 import { CollectionIndex } from "./index_file.ts";
 
@@ -28,94 +27,105 @@ export interface IndexQueries {
 type StringLists = Record<string, string[]>;
 
 /**
- * Reads the view from the bytes of an index file, or the full `CollectionIndex` when the file is not in the
- * JsonWriter layout. The maps are located with native byte searches and only they are decoded.
+ * Reads the view from index text, or the full `CollectionIndex` when the text is not in the JsonWriter layout.
+ * (String search is used deliberately: on this runtime `String.prototype.indexOf` is native and fast, while
+ * `Buffer.indexOf` is not.)
  *
  * @example
  * ```ts
- * const view = indexView(Deno.readFileSync("/data/db/SystemLayout/index.json"));
+ * const view = indexView(Deno.readTextFileSync("/data/db/SystemLayout/index.json"));
  * view.configurationsByRun("schema").size; // number of archived runs
  * ```
  */
-export function indexView(bytes: Uint8Array, source = "index.json"): IndexQueries {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const configurations = section(buffer, "configurations.name");
-  const entities = section(buffer, "entities.name");
-  if (configurations === null || entities === null) {
-    return CollectionIndex.parse(new TextDecoder().decode(bytes), source);
-  }
-  const assigned = section(buffer, "configurations.assigned");
-  const decode = (range: [number, number]) => buffer.toString("utf8", range[0], range[1]);
+export function indexView(text: string, source = "index.json"): IndexQueries {
+  const configurations = section(text, "configurations.name");
+  const entities = section(text, "entities.name");
+  if (configurations === null || entities === null) return CollectionIndex.parse(text, source);
+  const assigned = section(text, "configurations.assigned");
+  const parse = (range: [number, number]) => () => JSON.parse(text.slice(range[0], range[1])) as StringLists;
   return new SectionView(
-    JSON.parse(decode(configurations)) as StringLists,
-    soleKey(buffer, entities) ?? (() => JSON.parse(decode(entities)) as StringLists),
-    assigned && (() => JSON.parse(decode(assigned)) as StringLists),
+    mapKeys(text, configurations),
+    parse(configurations),
+    soleKey(text, entities) ?? parse(entities),
+    assigned ? parse(assigned) : () => ({}),
   );
 }
 
-/** Byte range of the top-level map `key` (`{…}`), or null when the layout is not the JsonWriter one. */
-function section(buffer: Buffer, key: string): [number, number] | null {
+/** Marks the end of a key line inside a map section: keys are the only lines followed by `" : [`. */
+const KEY_END = '" : [';
+
+/** Range of the top-level map `key` (`{…}`), or null when the layout is not the JsonWriter one. */
+function section(text: string, key: string): [number, number] | null {
   const opening = `\n${JSON.stringify(key)} : {`;
-  const start = buffer.indexOf(opening);
+  const start = text.indexOf(opening);
   if (start < 0) return null;
-  const from = start + Buffer.byteLength(opening) - 1;
-  const end = buffer.indexOf("\n}", from);
+  const from = start + opening.length - 1;
+  const end = text.indexOf("\n}", from);
   return end < 0 ? null : [from, end + 2];
 }
 
-/**
- * When the map in `range` has exactly one key with a non-empty list (SystemLayout: `schema`), that key; else
- * null. Keys are the only lines followed by `" : [`; ids never are.
- */
-function soleKey(buffer: Buffer, range: [number, number]): string | null {
-  const marker = '" : [';
-  const first = buffer.indexOf(marker, range[0]);
-  if (first < 0 || first >= range[1]) return null;
-  const second = buffer.indexOf(marker, first + marker.length);
-  if (second >= 0 && second < range[1]) return null;
-  if (buffer[first + marker.length + 1] === 0x0a) return null; // "[\n\n]": an empty list
-  const lineStart = buffer.lastIndexOf('\n"', first);
-  return JSON.parse(buffer.toString("utf8", lineStart + 1, first + 1)) as string;
+/** The keys of the map in `range`, found by native string search rather than a parse of all its lists. */
+function mapKeys(text: string, range: [number, number]): string[] {
+  const keys: string[] = [];
+  for (let at = text.indexOf(KEY_END, range[0]); at >= 0 && at < range[1]; at = text.indexOf(KEY_END, at + 5)) {
+    const start = text.lastIndexOf('\n"', at) + 1;
+    const raw = text.slice(start + 1, at);
+    keys.push(raw.includes("\\") ? JSON.parse(`"${raw}"`) as string : raw);
+  }
+  return keys;
 }
 
-/** The parsed maps; `entities` is either the only entity of the collection or the parsed map, on demand. */
+/** When the map in `range` has exactly one key with a non-empty list (SystemLayout: `schema`), that key. */
+function soleKey(text: string, range: [number, number]): string | null {
+  const keys = mapKeys(text, range);
+  if (keys.length !== 1) return null;
+  const at = text.indexOf(KEY_END, range[0]);
+  return text.charCodeAt(at + KEY_END.length + 1) === 0x0a ? null : keys[0]; // "[\n\n]": an empty list
+}
+
+/** Lazily parsed maps: most questions need only the configuration names. */
 class SectionView implements IndexQueries {
-  readonly #configurations: StringLists;
-  readonly #entities: string | (() => StringLists);
-  #assigned: StringLists | (() => StringLists) | null;
+  readonly #names: string[];
+  #configurations: StringLists | (() => StringLists);
+  #entities: string | StringLists | (() => StringLists);
+  #assigned: StringLists | (() => StringLists);
   readonly #byRun = new Map<string, Map<number, string[]>>();
 
   constructor(
-    configurations: StringLists,
+    names: string[],
+    configurations: () => StringLists,
     entities: string | (() => StringLists),
-    assigned: (() => StringLists) | null,
+    assigned: () => StringLists,
   ) {
+    this.#names = names;
     this.#configurations = configurations;
     this.#entities = entities;
     this.#assigned = assigned;
   }
 
   configurationIds(configuration: string): readonly string[] {
-    return Object.hasOwn(this.#configurations, configuration) ? this.#configurations[configuration] : [];
+    const map = this.#configurationMap();
+    return Object.hasOwn(map, configuration) ? map[configuration] : [];
   }
 
   configurationsByRun(entity: string): Map<number, string[]> {
     const cached = this.#byRun.get(entity);
     if (cached) return cached;
     // Usually every document of the collection is of one entity (SystemLayout holds schema documents only):
-    // then no id needs checking.
+    // then no id needs checking and the id lists need no parsing.
     let members: Set<string> | null = null;
     if (typeof this.#entities === "string") {
       if (this.#entities !== entity) members = new Set();
     } else {
-      const entities = this.#entities();
-      members = new Set(Object.hasOwn(entities, entity) ? entities[entity] : []);
+      if (typeof this.#entities === "function") this.#entities = this.#entities();
+      members = new Set(Object.hasOwn(this.#entities, entity) ? this.#entities[entity] : []);
     }
+    const map = members ? this.#configurationMap() : null;
     const byRun = new Map<number, string[]>();
-    for (const name in this.#configurations) {
+    for (const name of this.#names) {
       const run = runOfConfiguration(name);
       if (run === null) continue;
-      if (members && !this.#configurations[name].some((id) => members.has(id))) continue;
+      if (members && !map![name].some((id) => members.has(id))) continue;
       const list = byRun.get(run);
       if (list) list.push(name);
       else byRun.set(run, [name]);
@@ -125,9 +135,13 @@ class SectionView implements IndexQueries {
   }
 
   latestAssigned(configuration: string): string {
-    if (this.#assigned === null) this.#assigned = {};
     if (typeof this.#assigned === "function") this.#assigned = this.#assigned();
     const list = Object.hasOwn(this.#assigned, configuration) ? this.#assigned[configuration] : [];
     return list.length > 0 ? list.reduce((a, b) => (b > a ? b : a)) : "";
+  }
+
+  #configurationMap(): StringLists {
+    if (typeof this.#configurations === "function") this.#configurations = this.#configurations();
+    return this.#configurations;
   }
 }

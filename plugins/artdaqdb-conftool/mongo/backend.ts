@@ -51,8 +51,9 @@ export class MongoBackend implements Backend {
     return this.#options.uri.masked;
   }
 
-  configurationsByRun(collection: string, entity: string): Promise<Map<number, ConfigurationEntry[]>> {
-    return this.#configurations(collection, entity, "^\\s*\\d+/");
+  async configurationsByRun(collection: string, entity: string): Promise<Map<number, string[]>> {
+    const byRun = await this.#configurations(collection, entity, "^\\s*\\d+/");
+    return new Map([...byRun].map(([run, entries]) => [run, entries.map((entry) => entry.name)]));
   }
 
   async configurationsOfRun(collection: string, entity: string, run: number): Promise<ConfigurationEntry[]> {
