@@ -8,8 +8,9 @@
  * * `GET /api/runs?state=&q=&offset=&limit=&order=` — the run table, filtered and paged on the server;
  * * `GET /api/runs/:run` — one run: stage history, failures, source manifest, blob file list;
  * * `GET /api/runs/:run/files/<path>` — one archived file of the run as text;
+ * * `GET /api/runs/:run/compare` — the artdaqDB export against the UconDB blob, file by file, with diffs;
  * * `GET /metrics` — Prometheus text format;
- * * `GET /`, `GET /runs/:run[?file=<path>]` — the pages; `/fragments/summary|runs` — their live parts.
+ * * `GET /`, `GET /runs/:run[?file=<path>]`, `GET /runs/:run/compare` — the pages; `/fragments/summary|runs` — their live parts.
  *
  * With a token configured every route but `/healthz` needs `Authorization: Bearer <token>`, or the cookie that
  * `/?token=<token>` sets once for a browser. Every response body passes through `redact`.
@@ -33,7 +34,15 @@ import { STAGES } from "../status/state_view.ts";
 import { APP_CSS, APP_JS } from "./assets.ts";
 import { PROMETHEUS_CONTENT_TYPE, prometheusText } from "./metrics.ts";
 import type { StatusService } from "./service.ts";
-import { homePage, messagePage, runPage, runTableFragment, startingPage, summaryFragment } from "./views.ts";
+import {
+  comparePage,
+  homePage,
+  messagePage,
+  runPage,
+  runTableFragment,
+  startingPage,
+  summaryFragment,
+} from "./views.ts";
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -157,6 +166,18 @@ export function createApp(options: AppOptions): Hono {
     const query = parseQuery(c);
     if (typeof query === "string") return c.html(`<p class="alert">${query}</p>`, 400);
     return c.html(runTableFragment(service.current().index.query(query), query).value);
+  });
+
+  app.get("/api/runs/:run/compare", async (c) => {
+    const run = parseRun(c.req.param("run"));
+    if (run === null) return json(c, { error: `'${c.req.param("run")}' is not a run number` }, 400);
+    return json(c, await service.compare(run));
+  });
+
+  app.get("/runs/:run/compare", async (c) => {
+    const run = parseRun(c.req.param("run"));
+    if (run === null) return c.html(messagePage("Not a run", "Run numbers are whole numbers."), 400);
+    return c.html(comparePage(service, await service.compare(run)));
   });
 
   app.get("/runs/:run", async (c) => {

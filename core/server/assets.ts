@@ -76,6 +76,11 @@ button { cursor:pointer; background:#f1f5f9; } button:hover { background:#e2e8f0
 .file-view .pick { padding:10px; margin:0; }
 .file-head { display:flex; justify-content:space-between; padding:6px 10px; background:#f8fafc; border-bottom:1px solid var(--line); }
 .file-view pre { margin:0; padding:10px; max-height:600px; overflow:auto; font-size:12px; white-space:pre; }
+.compare-link { font-weight:normal; margin-left:8px; }
+.diff-file { border:1px solid var(--line); border-radius:6px; margin-top:12px; }
+pre.diff { margin:0; padding:8px 0; font-size:12px; overflow:auto; max-height:600px; }
+pre.diff span { display:block; padding:0 10px; white-space:pre; } pre.diff .add { background:#dcfce7; }
+pre.diff .del { background:#fee2e2; } pre.diff .hunk { color:#6d28d9; background:#f5f3ff; } pre.diff .name { color:var(--muted); }
 @media (max-width: 800px) { .sources, .counts, .grid2, .browser { grid-template-columns:1fr; } }
 `;
 

@@ -25,7 +25,7 @@ import { keepLastGoodRuns, querySources, SOURCE_KEYS, type SourcesSnapshot } fro
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
 import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
-import { decodeText } from "../status/compare.ts";
+import { compareRun, decodeText, type RunComparison } from "../status/compare.ts";
 import { type ArchiverProcess, archiverProcess } from "../status/archiver_process.ts";
 
 /** The roles the server reads. */
@@ -33,7 +33,7 @@ export interface StatusRoles {
   /** Run records (listing, and `prepare` for the source manifest). */
   source: Pick<Source, "listRuns" | "describe" | "prepare">;
   /** artdaqDB (listing and configuration names). */
-  store: Pick<Store, "listRuns" | "describe" | "configurationName">;
+  store: Pick<Store, "listRuns" | "describe" | "configurationName" | "exportRun">;
   /** UconDB (listing, blobs and their metadata). */
   sink: Pick<Sink, "listRuns" | "describe" | "get" | "stat">;
 }
@@ -236,6 +236,11 @@ export class StatusService {
       blob,
       manifest,
     };
+  }
+
+  /** The run as exported from artdaqDB against its UconDB blob, file by file (never cached: it is a check). */
+  compare(run: number): Promise<RunComparison> {
+    return compareRun(run, this.#options.roles);
   }
 
   /** One file of a run's blob as text, or null when absent or binary. */

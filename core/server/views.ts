@@ -10,6 +10,7 @@ import { SOURCE_KEYS } from "../status/sources.ts";
 import { bytes, count, type Html, html, layout, raw, when } from "./html.ts";
 import { throughputChart } from "./chart.ts";
 import type { RunDetail, StatusPicture, StatusService } from "./service.ts";
+import type { RunComparison } from "../status/compare.ts";
 
 const STATE_LABELS: Record<RunState, { title: string; hint: string }> = {
   waiting: { title: "Waiting for import", hint: "in the run records, not yet in artdaqDB" },
@@ -284,7 +285,11 @@ export function runPage(
       </section>
     </div>
     <section class="card">
-      <h2>Archived files <span class="muted small">(from the UconDB blob)</span></h2>
+      <h2>Archived files <span class="muted small">(from the UconDB blob)</span>${detail.blob.present && row.inArtdaqdb
+        ? html`
+          <a class="small compare-link" href="/runs/${row.run}/compare">Compare with artdaqDB →</a>
+        `
+        : ""}</h2>
       ${detail.blob.error ? html`<p class="alert">${detail.blob.error}</p>` : ""}
       ${detail.blob.files.length
         ? fileBrowser(row.run, detail.blob.files, file)
@@ -360,6 +365,63 @@ function fileBrowser(
       <div class="file-view" id="file">${view}</div>
     </div>
   `;
+}
+
+const COMPARE_TITLES: Record<RunComparison["status"], string> = {
+  matching: "identical in artdaqDB and UconDB",
+  different: "artdaqDB and UconDB differ",
+  missing_artdaqdb: "not in artdaqDB",
+  missing_ucondb: "not in UconDB",
+  failed: "could not be compared",
+};
+
+/** The artdaqDB-versus-UconDB comparison of one run, with a coloured unified diff per differing file. */
+export function comparePage(service: StatusService, result: RunComparison): string {
+  const ok = result.status === "matching";
+  const body = html`<p><a href="/runs/${result.run}">← Run ${result.run}</a></p>
+<h1>Run ${result.run}: ${COMPARE_TITLES[result.status]}
+  <span class="pill ${ok ? "state-archived" : "state-failed"}">${
+    ok ? "match" : result.status.replace("_", " ")
+  }</span></h1>
+<section class="card" id="comparison">
+  <p>${count(result.matchingFiles)} file(s) identical byte for byte${
+    result.configuration?.artdaqdb ? ` · configuration ${result.configuration.artdaqdb}` : ""
+  }${result.legacyBlob ? " · blob written by the Python archiver (files matched by name)" : ""}.</p>
+  ${result.error ? html`<p class="alert">${result.error}</p>` : ""}
+  ${
+    result.configuration?.ucondb && result.configuration.ucondb !== result.configuration.artdaqdb
+      ? html`<p class="alert">The blob header names configuration ${result.configuration.ucondb}.</p>`
+      : ""
+  }
+  ${
+    result.files.map((file) =>
+      html`<div class="diff-file"><div class="file-head"><b>${file.path}</b><span>${
+        file.status === "missing_in_ucondb"
+          ? "only in artdaqDB"
+          : file.status === "extra_in_ucondb"
+          ? "only in UconDB"
+          : file.note ?? "content differs"
+      }</span></div>${file.diff ? html`<pre class="diff">${diffLines(file.diff)}</pre>` : ""}</div>`
+    )
+  }
+</section>`;
+  return layout(`Run ${result.run}: comparison — Run Record Archiver`, body, { version: service.current().version });
+}
+
+function diffLines(diff: string): Html[] {
+  return diff.trimEnd().split("\n").map((line) => {
+    const kind = line.startsWith("@@")
+      ? "hunk"
+      : line.startsWith("+++") || line.startsWith("---")
+      ? "name"
+      : line.startsWith("+")
+      ? "add"
+      : line.startsWith("-")
+      ? "del"
+      : "same";
+    // Block spans, one per line: no newline characters in between, or the <pre> would double-space.
+    return html`<span class="${kind}">${line || " "}</span>`;
+  });
 }
 
 /** Shown until the first listing completes; the script reloads the page when the server is ready. */

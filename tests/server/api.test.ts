@@ -189,7 +189,7 @@ Deno.test("before the first listing completes: 503 with Retry-After, a 'starting
   const slow = new StatusService({
     roles: {
       source: { listRuns: () => never, describe: () => "slow", prepare: () => never },
-      store: { listRuns: () => never, describe: () => "slow", configurationName: () => never },
+      store: { listRuns: () => never, describe: () => "slow", configurationName: () => never, exportRun: () => never },
       sink: { listRuns: () => never, describe: () => "slow", get: () => never, stat: () => never },
     },
     state: { load: () => never, stage: () => never },
@@ -255,4 +255,23 @@ Deno.test("background listing: repeated on its interval, and close() stops every
     total = (await (await world.app.request("/api/status?brief=1")).json()).totalRuns;
   }
   assert.equal(total, 121);
+});
+
+Deno.test("compare a run: API result and the page with a coloured diff", async () => {
+  const fakeWorld = standardWorld();
+  fakeWorld.differ = [1042];
+  await using world = await openWorld({ world: fakeWorld });
+  const same = await (await world.app.request("/api/runs/1041/compare")).json();
+  assert.equal(same.status, "matching");
+  assert.equal(same.matchingFiles, 3);
+  const diff = await (await world.app.request("/api/runs/1042/compare")).json();
+  assert.equal(diff.status, "different");
+  assert.equal(diff.files[0].path, "boot.fcl");
+  assert.match(diff.files[0].diff, /^\+daq: \{ changed: true \}$/m);
+  const page = await (await world.app.request("/runs/1042/compare")).text();
+  assert.match(page, /Run 1042: artdaqDB and UconDB differ/);
+  assert.match(page, /<span class="add">\+daq: \{ changed: true \}<\/span>/);
+  assert.match(page, /<span class="del">-daq: \{<\/span>/);
+  assert.equal((await (await world.app.request("/api/runs/1119/compare")).json()).status, "missing_artdaqdb");
+  assert.match(await (await world.app.request("/runs/1042")).text(), /href="\/runs\/1042\/compare"/);
 });

@@ -7,7 +7,7 @@ import { chromium, type Page } from "playwright-core";
 import { hasExecutable, requirePeer } from "../_helpers/peers.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
 import { range, writeState } from "../status/_fakes.ts";
-import { openWorld } from "./_world.ts";
+import { openWorld, standardWorld } from "./_world.ts";
 
 const CHROMIUM = Deno.env.get("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 const SHOTS = `${REPO_ROOT}/test-output/screenshots`;
@@ -45,7 +45,9 @@ Deno.test("status page in Chromium: summary, filter, run page, file view", async
     return;
   }
   await Deno.mkdir(SHOTS, { recursive: true });
-  await using world = await openWorld();
+  const fakeWorld = standardWorld();
+  fakeWorld.differ = [1041];
+  await using world = await openWorld({ world: fakeWorld });
   world.service.start();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, world.app.fetch);
   const base = `http://127.0.0.1:${server.addr.port}`;
@@ -109,6 +111,13 @@ Deno.test("status page in Chromium: summary, filter, run page, file view", async
     await Promise.all([page.waitForURL(/file=boot\.fcl/), page.click("#blob-files a:has-text('boot.fcl')")]);
     assert.equal(await page.textContent("#file pre"), "daq: {\n  run_number: 1042\n  partition: 1\n}\n");
     await page.screenshot({ path: `${SHOTS}/file.png`, fullPage: true });
+
+    // Compare a run whose UconDB blob differs from artdaqDB: the differing lines are shown.
+    await page.goto(`${base}/runs/1041`);
+    await Promise.all([page.waitForURL(`${base}/runs/1041/compare`), page.click("a.compare-link")]);
+    assert.match(await page.textContent("h1") ?? "", /artdaqDB and UconDB differ/);
+    assert.equal(await page.textContent("pre.diff .add"), "+daq: { changed: true }");
+    await page.screenshot({ path: `${SHOTS}/compare.png`, fullPage: true });
 
     // A failed run shows its reason and the command that retries it.
     await page.goto(`${base}/runs/1107`);
