@@ -189,7 +189,7 @@ class Parser {
 
   /**
    * Parses entries until `close` (a char code) or, for the top level (`close` = -1), until the end of the text.
-   * `prolog` is 0 outside a prolog, 1 inside one (then `END_PROLOG` ends the list).
+   * `inProlog`: inside a `BEGIN_PROLOG` block, where `END_PROLOG` ends the list.
    */
   private entries(close: number, depth: number, topLevel: boolean, inProlog = false): FhiclTopEntry[] {
     const out: FhiclTopEntry[] = [];
