@@ -101,7 +101,10 @@ export function remoteScript(call: RemoteCall): string {
     `cd /; rm -rf "$dir"; }`,
     "trap cleanup EXIT",
     `trap 'exit ${EXIT_TERMINATED}' HUP INT TERM PIPE`,
-    ...(call.setup ? [`. ${shellQuote(call.setup)} || ${fail(EXIT_SETUP, `sourcing ${call.setup} failed`)}`] : []),
+    // stdin is the tar stream: the setup file must not read it.
+    ...(call.setup
+      ? [`. ${shellQuote(call.setup)} </dev/null || ${fail(EXIT_SETUP, `sourcing ${call.setup} failed`)}`]
+      : []),
     ...(loading ? [`tar -xf - -C "$dir" || ${fail(EXIT_TRANSFER, "the file transfer was cut short")}`] : []),
     threads,
     `cd "$dir"`,

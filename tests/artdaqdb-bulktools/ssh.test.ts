@@ -304,3 +304,27 @@ sshTest(
     }
   },
 );
+
+sshTest("ssh: remote_setup puts bare-named tools on PATH; a missing remote tool is exit status 127", async (peer) => {
+  await using db = await scratch();
+  const setup = `${db.root}/setup.sh`;
+  // Reads stdin on purpose: the wrapper must keep it away from the tar stream.
+  await Deno.writeTextFile(setup, `cat >/dev/null\nPATH="${BIN}:$PATH"; export PATH\n`);
+  const base = { ...remoteOptions(peer, db), bulkloader: null, bulkdownloader: null };
+  const store = artdaqdbBulktools({ ...base, remote_setup: setup });
+  const missing = artdaqdbBulktools({ ...base, bulkloader: "no-such-bulkloader" });
+  try {
+    await store.putRun(preparedRun(2050), "initial");
+    assert.equal((await store.exportRun(2050)).files.length, 6);
+    await assert.rejects(missing.putRun(preparedRun(2051), "initial"), (error: unknown) => {
+      assert.ok(error instanceof StoreError, String(error));
+      assert.match(error.message, /failed with exit status 127 \(bulkloader not found/);
+      return true;
+    });
+    assert.deepEqual(await store.listRuns(), [2050]);
+    assert.deepEqual(await leftovers(db.remoteTmp), []);
+  } finally {
+    await store.close();
+    await missing.close();
+  }
+});
