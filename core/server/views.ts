@@ -42,7 +42,7 @@ export function summaryFragment(service: StatusService): Html {
   const counts = picture.index.counts();
   const total = picture.index.size;
   return html`
-    <div class="updated muted">${archiverLine(picture)} · updated ${when(picture.refreshedAt)} · ${count(
+    <div class="updated muted">${archiverLine(picture)} · last change ${when(picture.refreshedAt)} · ${count(
       total,
     )} runs known</div>
     ${picture.stateError ? html`<p class="alert">State files unreadable: ${picture.stateError}</p>` : ""}

@@ -275,3 +275,15 @@ Deno.test("compare a run: API result and the page with a coloured diff", async (
   assert.equal((await (await world.app.request("/api/runs/1119/compare")).json()).status, "missing_artdaqdb");
   assert.match(await (await world.app.request("/runs/1042")).text(), /href="\/runs\/1042\/compare"/);
 });
+
+Deno.test("version: unchanged listings and state keep the version (pages do not reload for nothing)", async () => {
+  const fakeWorld = standardWorld();
+  await using world = await openWorld({ world: fakeWorld });
+  const version = async () => (await (await world.app.request("/api/status?brief=1")).json()).version;
+  const first = await version();
+  await world.service.refresh();
+  assert.equal(await version(), first);
+  fakeWorld.ucon.push(1100);
+  await world.service.refresh();
+  assert.equal(await version(), first + 1);
+});
