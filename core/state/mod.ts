@@ -171,7 +171,7 @@ export class StageState {
   }
 
   /** Record (or update) the failure of `run` after `attempts` more attempts. */
-  recordFailure(run: number, reason: string, attempts: number, permanent = false, now = new Date()): FailureRecord {
+  recordFailure(run: number, reason: string, attempts: number, permanent: boolean = false, now: Date = new Date()): FailureRecord {
     const time = now.toISOString();
     const previous = this.failures.get(run);
     const record: FailureRecord = {
@@ -198,7 +198,7 @@ export class StageState {
   }
 
   /** Remember that `run` was imported without a stop time. */
-  markPendingUpdate(run: number, modifiedAt: number, now = new Date()): void {
+  markPendingUpdate(run: number, modifiedAt: number, now: Date = new Date()): void {
     this.pendingUpdates.set(run, { run, importedAt: now.toISOString(), modifiedAt });
   }
 
