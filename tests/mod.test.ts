@@ -3,10 +3,10 @@
  * every built-in plugin factory.
  */
 import assert from "node:assert/strict";
-import { fromFileUrl } from "node:path";
+import { fileURLToPath } from "node:url";
 import * as library from "../mod.ts";
 
-const ROOT = fromFileUrl(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 Deno.test("mod.ts: the documentation examples run", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
