@@ -208,9 +208,9 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 function list(items: readonly string[]): string {
   if (items.length === 0) return "[\n\n]";
-  let out = "[\n" + quote(items[0]);
-  for (let i = 1; i < items.length; i++) out += ",\n" + quote(items[i]);
-  return out + "\n]";
+  // Native joins and one escape check per list: the lists hold ids and timestamps, which never need escaping.
+  if (NEEDS_ESCAPE.test(items.join(""))) return "[\n" + items.map(quote).join(",\n") + "\n]";
+  return '[\n"' + items.join('",\n"') + '"\n]';
 }
 
 function stringList(value: JsonValue, source: string, where: string): string[] {

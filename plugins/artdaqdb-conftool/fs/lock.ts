@@ -47,8 +47,9 @@ async function holdWhile<T>(path: string, timeoutMs: number, action: () => Promi
   try {
     await acquire(file, path, timeoutMs);
     try {
-      file.truncateSync(0);
-      file.writeSync(new TextEncoder().encode(`${Deno.pid}@${HOST}\n`));
+      // Overwritten in place at a fixed width: no truncate, which would cost a journal commit per store.
+      file.seekSync(0, Deno.SeekMode.Start);
+      file.writeSync(HOLDER);
       return await action();
     } finally {
       try {
@@ -60,7 +61,8 @@ async function holdWhile<T>(path: string, timeoutMs: number, action: () => Promi
   }
 }
 
-const HOST = hostname();
+/** `pid@host`, padded to a fixed width so that a shorter holder never leaves a tail of the previous one. */
+const HOLDER = new TextEncoder().encode(`${Deno.pid}@${hostname()}`.padEnd(255, " ").slice(0, 255) + "\n");
 
 async function acquire(file: Deno.FsFile, path: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
