@@ -121,7 +121,8 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
     );
     for (const warning of warnings) log.warn(warning);
 
-    await createWorkDir(config);
+    // A dry run writes nothing, not even the work directory.
+    if (!flags.dryRun) await createWorkDir(config);
     if (!shutdown.requested) {
       const { builtinRegistry } = await importRepoModule<{ builtinRegistry(): Registry }>(
         "plugins/mod.ts",
