@@ -124,9 +124,14 @@ Deno.test("plugin errors: unknown plugin exits 1; a crashing plugin or a stray r
   assert.equal(json.stdout, "", "with --json, stdout is kept for machine-readable output; logs go to stderr");
   assert.match(json.stderr, /CRITICAL - ERROR SUMMARY/);
   await Deno.writeTextFile(join(dir.path, "boom.yaml"), `${base}plugins:\n  source: ./boom.ts\n`);
-  const dry = await run(["boom.yaml", "--dry-run"], dir.path);
+  const dryWork = join(dir.path, "dry-work");
+  await Deno.writeTextFile(
+    join(dir.path, "dry.yaml"),
+    `${MINIMAL}app:\n  work_dir: ${dryWork}\nplugins:\n  source: ./boom.ts\n`,
+  );
+  const dry = await run(["dry.yaml", "--dry-run"], dir.path);
   assert.equal(dry.code, 2, dry.stdout + dry.stderr);
-  await assert.rejects(Deno.stat(work), Deno.errors.NotFound, "a dry run creates no work directory");
+  await assert.rejects(Deno.stat(dryWork), Deno.errors.NotFound, "a dry run creates no work directory");
   const boom = await run(["boom.yaml", "--log-format", "json"], dir.path);
   assert.equal(boom.code, 2, boom.stdout + boom.stderr);
   const lines = boom.stdout.trim().split("\n").map((line) => JSON.parse(line));
