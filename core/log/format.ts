@@ -68,13 +68,30 @@ export function formatJson(record: LogRecord): string {
     message: record.message,
   });
   const { time, level, logger, message, ...rest } = object;
-  return JSON.stringify({ time, level, logger, message, ...rest });
+  return safeStringify({ time, level, logger, message, ...rest });
+}
+
+/**
+ * JSON that never throws: bigints as strings, errors as their first message line, cycles as `"[circular]"`. A log
+ * call must never fail because of what a caller put in a field.
+ */
+export function safeStringify(value: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (typeof inner === "bigint") return inner.toString();
+    if (inner instanceof Error) return inner.message.split("\n")[0] || inner.name;
+    if (typeof inner === "object" && inner !== null) {
+      if (seen.has(inner)) return "[circular]";
+      seen.add(inner);
+    }
+    return inner;
+  }) ?? "null";
 }
 
 function textValue(value: unknown): string {
   const plain = jsonValue(value);
   if (typeof plain === "string") return /[\s"=]/.test(plain) || plain === "" ? JSON.stringify(plain) : plain;
-  return JSON.stringify(plain) ?? String(plain);
+  return safeStringify(plain);
 }
 
 function jsonValue(value: unknown): unknown {

@@ -42,6 +42,20 @@ Deno.test("JSON lines carry time, level, logger, message and fields (which canno
   });
 });
 
+Deno.test("fields that JSON cannot encode never make a log call fail", () => {
+  const cyclic: Record<string, unknown> = { n: 1n };
+  cyclic.self = cyclic;
+  const fields = { big: 2n ** 70n, cyclic, nested: { error: new Error("inner") } };
+  const json = JSON.parse(formatJson({ time: new Date(0), level: "info", name: "a", message: "m", fields }));
+  assert.deepEqual(json.cyclic, { n: "1", self: "[circular]" });
+  assert.equal(json.big, "1180591620717411303424");
+  assert.equal(json.nested.error, "inner");
+  assert.match(
+    formatText({ time: new Date(0), level: "info", name: "a", message: "m", fields }),
+    /big=1180591620717411303424 cyclic=\{"n":"1","self":"\[circular\]"\}/,
+  );
+});
+
 Deno.test("levels, child names and quiet mode", () => {
   const out = capture();
   const log = createLogger({ level: "info", format: "text", terminal: out.terminal });
