@@ -1,7 +1,8 @@
 /**
  * The `ucondb` sink plugin: run blobs into a UconDB folder/object over HTTP, or into the embedded
  * UconDB-compatible server (`server_url: "embedded:<dir>"`), which is started in-process on a loopback port so that
- * the same HTTP client path is used as in production.
+ * the same HTTP client path is used as in production. When another process already holds `<dir>` (a running
+ * archiver, the status server), this process attaches to that process's server instead (embedded.ts).
  *
  * Options are the keys of the `ucon_db` config section.
  *
@@ -18,17 +19,19 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import { definePlugin, type Plugin, type PluginContext } from "../../core/registry.ts";
-import { ConfigurationError, describeError } from "../../core/errors.ts";
+import { ConfigurationError, describeError, TransientError } from "../../core/errors.ts";
 import { maskUriCredentials, redact, registerSecret, registerUriCredentials } from "../../core/redact.ts";
 import type { Logger } from "../../core/roles.ts";
 import { UconDBClient } from "./client.ts";
 import { isValidFolderName } from "./storage.ts";
-import { type RunningServer, startUconDBServer } from "./server.ts";
+import { type EmbeddedEndpoint, EmbeddedTransport, openEmbedded } from "./embedded.ts";
+import { createTransport } from "./transport.ts";
 import { UconDBSink, type VerifyMode } from "./sink.ts";
 
 export { KeyExistsError, UconDBClient, type VersionMeta } from "./client.ts";
 export { UconDBSink } from "./sink.ts";
 export { startUconDBServer } from "./server.ts";
+export { openEmbedded } from "./embedded.ts";
 
 /** The `ucon_db` config section. */
 export interface Options {
@@ -106,7 +109,7 @@ function validate(options: Options): Options {
 
 /**
  * Create the sink: registers the password with the redaction layer, starts the embedded server when configured,
- * and checks the server answers `/version`.
+ * and checks the server answers `/version` (a server that is down now is only warned about: see below).
  */
 export async function ucondb(options: Options, context: PluginContext): Promise<UconDBSink> {
   const checked = validate({ ...defaults, ...options });
@@ -116,22 +119,24 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
   const user = checked.writer_user || undefined;
   const password = checked.writer_password || undefined;
 
-  let embedded: RunningServer | undefined;
+  const caPem = checked.ca_file ? await readCaFile(checked.ca_file, context) : undefined;
+  if (checked.insecure_skip_verify) warnInsecure(logger, serverUrl);
+  const transport = createTransport({ caPem, insecureSkipVerify: checked.insecure_skip_verify });
+
+  let embedded: EmbeddedEndpoint | undefined;
   let baseUrl = checked.server_url;
   if (baseUrl.startsWith(EMBEDDED)) {
     const dir = embeddedDir(baseUrl, context);
-    embedded = await startUconDBServer({
+    embedded = await openEmbedded({
       dir,
       users: user !== undefined ? { [user]: password ?? "" } : undefined,
       folders: [checked.folder_name],
+      waitMs: checked.timeout_seconds * 1000,
       logger,
     });
     baseUrl = embedded.url;
-    logger.info(`embedded UconDB-compatible server for ${dir} listening on ${baseUrl}`);
   }
-  const caPem = checked.ca_file ? await readCaFile(checked.ca_file, context) : undefined;
-  if (checked.insecure_skip_verify) warnInsecure(logger, serverUrl);
-
+  const where = embedded ? `embedded:${embeddedDir(checked.server_url, context)}` : serverUrl;
   const client = new UconDBClient({
     serverUrl: baseUrl,
     folder: checked.folder_name,
@@ -139,11 +144,10 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     password,
     timeoutSeconds: checked.timeout_seconds,
     retries: checked.retries,
-    caPem,
-    insecureSkipVerify: checked.insecure_skip_verify,
+    transport: embedded ? new EmbeddedTransport(transport, embedded, baseUrl) : transport,
+    displayUrl: embedded ? where : undefined,
     logger,
   });
-  const where = embedded ? `${checked.server_url} (${baseUrl})` : serverUrl;
   const sink = new UconDBSink({
     client,
     objectName: checked.object_name,
@@ -156,6 +160,17 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     const version = await client.version();
     logger.info(`connected to UconDB at ${redact(where)}, server version ${version}`);
   } catch (error) {
+    // A server that is down now must not stop what does not need it (import-only, the report's other sources):
+    // its calls fail later, per stage, with the same error (original-archiver.md §16.3, §17.1 C14, §17.4 R8).
+    // Anything else (TLS, a wrong URL or folder answer) is a configuration problem and stops here.
+    if (error instanceof TransientError) {
+      logger.warn(
+        `UconDB at ${redact(where)} is not reachable now (${
+          describeError(error)
+        }); stages that need it will fail until it is`,
+      );
+      return sink;
+    }
     await sink.close();
     throw error;
   }
