@@ -40,6 +40,7 @@ const EXPECTED: Record<number, RegExp> = {
 };
 /** Good runs of the corpus: 12000, the zero-padded 0012006. (12005 has no metadata: deferred, not an error.) */
 const CORPUS_GOOD = [12000, 12006];
+const AS_ROOT = Deno.uid() === 0;
 
 Deno.test("bad input: every bad run fails alone with a one-line error naming run and file; the rest archived, nothing archived changed", async () => {
   await using dir = await tempDir();
@@ -54,10 +55,10 @@ Deno.test("bad input: every bad run fails alone with a one-line error naming run
   await linkRuns(site, newGood);
   await copyCorpus(site);
   await makeGeneratedBadRuns(site);
-  const changing = keepChanging(join(site.records, "13004"));
+  const changing = await keepChanging(join(site.records, "13004"));
   let result;
   try {
-    result = await cliWithoutFileAccessOverride(site);
+    result = await cliWithoutFileAccessOverride(site, { niced: true });
   } finally {
     await changing.stop();
   }
@@ -89,9 +90,9 @@ Deno.test("bad input: every bad run fails alone with a one-line error naming run
   assertEquals(archiveChanges(before, await snapshots(site)), []);
 
   // The run that changed while it was read settles: a retry archives it, the truly bad runs stay failed.
-  const retry = await cliWithoutFileAccessOverride(site, "--retry-failed-import");
+  const retry = await cliWithoutFileAccessOverride(site, {}, "--retry-failed-import");
   assertEquals(retry.code, 1, retry.out);
-  const migrate = await cliWithoutFileAccessOverride(site, "--migrate-only");
+  const migrate = await cliWithoutFileAccessOverride(site, {}, "--migrate-only");
   assertEquals(migrate.code, 0, migrate.out);
   assertEquals(await checkArchived(site, [...good, 13004].sort((a, b) => a - b)), []);
   const left = Object.keys((await readState(site, "import")).failures).map(Number).sort();
@@ -130,32 +131,43 @@ async function makeGeneratedBadRuns(site: Site): Promise<void> {
 }
 
 /**
- * Change the directory's mtime every fraction of a millisecond, as DAQInterface copying files in would, from a
- * separate process (a timer loop in this process is too coarse to be sure to overlap every read attempt).
+ * Change the directory's mtime continuously, as DAQInterface copying files in would, from a separate busy process
+ * that outranks the archiver for the CPU (nice -20 as root; otherwise the archiver is niced instead), so it is never
+ * descheduled for as long as one read attempt lasts, even on a loaded machine: every attempt sees the change.
+ * Resolves once the first change is made.
  */
-function keepChanging(dir: string): { stop(): Promise<void> } {
-  const code = "const d = Deno.args[0]; const pause = new Int32Array(new SharedArrayBuffer(4)); " +
-    "for (let t = 1; ; t++) { Deno.utimeSync(d, t, t); Atomics.wait(pause, 0, 0, 0.2); }";
-  const child = new Deno.Command(Deno.execPath(), { args: ["eval", code, dir], stdout: "null", stderr: "null" })
-    .spawn();
+async function keepChanging(dir: string): Promise<{ stop(): Promise<void> }> {
+  const code = "const d = Deno.args[0]; Deno.utimeSync(d, 1, 1); console.log('ready'); " +
+    "for (let t = 2; ; t++) Deno.utimeSync(d, t, t);";
+  const [command, ...args] = [...(AS_ROOT ? ["nice", "-n", "-20"] : []), Deno.execPath(), "eval", code, dir];
+  const child = new Deno.Command(command, { args, stdout: "piped", stderr: "null" }).spawn();
+  const reader = child.stdout.getReader();
+  await reader.read();
+  reader.releaseLock();
   return {
     stop: async () => {
       child.kill("SIGKILL");
+      await child.stdout.cancel();
       await child.status;
     },
   };
 }
 
 /**
- * The CLI as a subprocess that cannot bypass file permissions. As root, the capabilities that override them
- * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) are dropped with setpriv, so a mode-000 file really is unreadable.
+ * The CLI as a subprocess (niced on request when not root, see keepChanging) that cannot bypass file permissions. As root, the capabilities that override
+ * them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) are dropped with setpriv, so a mode-000 file really is unreadable.
  */
-async function cliWithoutFileAccessOverride(site: Site, ...flags: string[]): Promise<{ code: number; out: string }> {
-  if (Deno.uid() !== 0) return await cli(site, ...flags);
-  const output = await new Deno.Command("setpriv", {
+async function cliWithoutFileAccessOverride(
+  site: Site,
+  { niced = false } = {},
+  ...flags: string[]
+): Promise<{ code: number; out: string }> {
+  const dropOverride = AS_ROOT ? ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] : [];
+  const nice = niced && !AS_ROOT ? ["nice", "-n", "10"] : [];
+  const [command, ...prefix] = [...nice, ...dropOverride, Deno.execPath()];
+  const output = await new Deno.Command(command, {
     args: [
-      "--bounding-set=-dac_override,-dac_read_search",
-      Deno.execPath(),
+      ...prefix,
       "run",
       "-A",
       "--no-prompt",
