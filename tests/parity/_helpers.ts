@@ -1,0 +1,182 @@
+/**
+ * Small shared helpers of the §17 parity tests (original-archiver.md §17): editing a site's configuration, reading
+ * state files, and capturing what the archiver sends to peers (Carbon plaintext lines, SMTP mails, UconDB HTTP
+ * requests) when it runs as a real CLI subprocess. Sites themselves come from tests/pipeline/_e2e.ts.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
+import { freePort } from "../_helpers/carbon.ts";
+import type { Site } from "../pipeline/_e2e.ts";
+
+/** Replace lines of a site's config.yaml (each pattern must match, so a typo cannot make a test vacuous). */
+export async function editConfig(site: Site, ...edits: [RegExp, string][]): Promise<void> {
+  let text = await Deno.readTextFile(site.config);
+  for (const [pattern, replacement] of edits) {
+    if (!pattern.test(text)) throw new Error(`editConfig: ${pattern} matches nothing in ${site.config}`);
+    text = text.replace(pattern, replacement);
+  }
+  await Deno.writeTextFile(site.config, text);
+}
+
+/** A work-dir file parsed as JSON. */
+export async function readJson(site: Site, file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(join(site.work, file)));
+}
+
+/** Whether a path exists. */
+export function exists(path: string): Promise<boolean> {
+  return Deno.stat(path).then(() => true, () => false);
+}
+
+/** A loopback TCP port on which nothing listens (connection refused). */
+export function closedPort(): number {
+  return freePort();
+}
+
+/** A TCP listener that keeps everything it receives (a Carbon plaintext receiver). */
+export interface TcpCapture extends AsyncDisposable {
+  port: number;
+  /** Everything received so far, all connections concatenated. */
+  text(): string;
+}
+
+/** Start a TCP capture on a free loopback port. */
+export function captureTcp(): TcpCapture {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const decoder = new TextDecoder();
+  let received = "";
+  const connections: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections.push(
+        (async () => {
+          for await (const chunk of conn.readable) received += decoder.decode(chunk, { stream: true });
+        })().catch(() => {}),
+      );
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    text: () => received,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      await accepting;
+      await Promise.all(connections);
+    },
+  };
+}
+
+/** One mail as an SMTP server received it: headers (lower-cased names, unfolded) and the decoded text body. */
+export interface CapturedMail {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A plain SMTP server (no TLS, no AUTH) on a free loopback port that keeps every mail. */
+export interface SmtpCapture extends AsyncDisposable {
+  port: number;
+  mails: CapturedMail[];
+}
+
+/** Start the SMTP capture. */
+export async function captureSmtp(): Promise<SmtpCapture> {
+  const mails: CapturedMail[] = [];
+  const server = new SMTPServer({
+    logger: false,
+    authOptional: true,
+    disabledCommands: ["STARTTLS", "AUTH"],
+    onData(stream, _session, callback) {
+      (async () => {
+        let raw = "";
+        const decoder = new TextDecoder();
+        for await (const chunk of stream) raw += decoder.decode(chunk, { stream: true });
+        mails.push(parseMail(raw));
+        callback();
+      })().catch((error) => callback(error));
+    },
+  });
+  server.on("error", () => {});
+  const port = freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+  return {
+    port,
+    mails,
+    async [Symbol.asyncDispose]() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Headers and body of a raw RFC 5322 message; a quoted-printable or base64 text body is decoded. */
+function parseMail(raw: string): CapturedMail {
+  const split = raw.indexOf("\r\n\r\n");
+  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ");
+  const headers: Record<string, string> = {};
+  for (const line of head.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let body = raw.slice(split + 4);
+  const encoding = (headers["content-transfer-encoding"] ?? "").toLowerCase();
+  if (encoding === "quoted-printable") {
+    const bytes = body.replace(/=\r\n/g, "").replace(
+      /=([0-9A-F]{2})/gi,
+      (_, hex) => String.fromCharCode(parseInt(hex, 16)),
+    );
+    body = new TextDecoder().decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
+  } else if (encoding === "base64") {
+    body = new TextDecoder().decode(Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
+  }
+  return { headers, body: body.replace(/\r\n/g, "\n") };
+}
+
+/** One request seen by the recording proxy. */
+export interface SeenRequest {
+  method: string;
+  /** Path and query as sent, e.g. `/app/data/f/o?full_meta=yes&tag=100&key=100&override=no`. */
+  url: string;
+  /** The scheme word of the Authorization header (`Digest`), or "" when absent. */
+  auth: string;
+  status: number;
+}
+
+/** An HTTP proxy in front of a real upstream (the embedded UconDB server) that records every request. */
+export interface RecordingProxy extends AsyncDisposable {
+  /** Base URL to configure as `ucon_db.server_url` (the upstream's path kept). */
+  url: string;
+  requests: SeenRequest[];
+}
+
+/** Start a recording proxy forwarding to `upstream` (a base URL such as `http://127.0.0.1:8080/app`). */
+export function recordingProxy(upstream: string): RecordingProxy {
+  const target = new URL(upstream);
+  const requests: SeenRequest[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    const url = new URL(request.url);
+    const forwarded = new URL(url.pathname + url.search, target.origin);
+    const headers = new Headers(request.headers);
+    headers.delete("host");
+    const answer = await fetch(forwarded, {
+      method: request.method,
+      headers,
+      body: request.body ? await request.arrayBuffer() : undefined,
+    });
+    const body = await answer.arrayBuffer();
+    requests.push({
+      method: request.method,
+      url: url.pathname + url.search,
+      auth: (request.headers.get("authorization") ?? "").split(" ")[0],
+      status: answer.status,
+    });
+    return new Response(body, { status: answer.status, headers: answer.headers });
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}${target.pathname}`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+    },
+  };
+}
