@@ -14,7 +14,7 @@
 
 import { join } from "node:path";
 import { REPO_ROOT } from "../core/paths.ts";
-import type { PreparedRun } from "../core/roles.ts";
+import type { PreparedRun, Store } from "../core/roles.ts";
 import { CollectionIndex } from "../plugins/artdaqdb-conftool/fs/index_file.ts";
 import { artdaqdbConftool } from "../plugins/artdaqdb-conftool/mod.ts";
 import { runRecords } from "../plugins/run-records/mod.ts";
@@ -31,25 +31,51 @@ if (stored !== 25) throw new Error(`the benchmark run has ${stored} documents, n
 const root = await Deno.makeTempDir({ prefix: "store-bench-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
 
-function storeBench(name: string, durable: boolean): void {
-  const store = artdaqdbConftool({ database_uri: `filesystemdb://${join(root, name)}` }, { durable });
-  let run = 1;
+/**
+ * Stores and exports one run per iteration. A fresh database (holding `preload` runs) is set up, untimed, every
+ * `perDatabase` iterations, so each iteration sees a database of steady size: rewriting `index.json` costs time
+ * in proportion to the documents already in the collection (artdaq_database's format; the C++ provider even
+ * rewrites it after every single document).
+ */
+function storeBench(label: string, durable: boolean, preload: number, perDatabase: number, parallel = 1): void {
+  let database = 0;
+  let store: Store | null = null;
+  let run = 0;
   Deno.bench({
-    name: `filesystemdb: store + export one 25-document run (${durable ? "fsync on, the default" : "fsync off"})`,
-    group: "store",
-    baseline: durable,
-    n: 300,
-    warmup: 30,
-    async fn() {
-      const prepared = { ...run25, run: run++ };
-      await store.putRun(prepared, "initial");
-      const exported = await store.exportRun(prepared.run);
-      if (exported.files.length !== 25) throw new Error(`exported ${exported.files.length} files`);
+    name: `filesystemdb: store + export ${
+      parallel === 1 ? "one 25-document run" : `${parallel} 25-document runs in parallel`
+    }, ${preload ? `${preload.toLocaleString("en")} runs already stored` : "small database"} (fsync ${
+      durable ? "on, the default" : "off"
+    })`,
+    group: `store ${preload}`,
+    baseline: durable && parallel === 1,
+    n: preload ? 100 : 300,
+    warmup: 10,
+    async fn(b) {
+      if (store === null || run - preload >= perDatabase) {
+        await store?.close();
+        store = artdaqdbConftool({ database_uri: `filesystemdb://${join(root, `${label}-${++database}`)}` }, {
+          durable,
+        });
+        for (run = 1; run <= preload; run++) await store.putRun({ ...run25, run }, "initial");
+        run = preload;
+      }
+      const batch = Array.from({ length: parallel }, () => ({ ...run25, run: ++run }));
+      const current = store;
+      b.start();
+      const exported = await Promise.all(batch.map(async (prepared) => {
+        await current.putRun(prepared, "initial");
+        return await current.exportRun(prepared.run);
+      }));
+      b.end();
+      if (exported.some((e) => e.files.length !== 25)) throw new Error("an export lacks files");
     },
   });
 }
-storeBench("durable", true);
-storeBench("scratch", false);
+storeBench("small-durable", true, 0, 50);
+storeBench("small-scratch", false, 0, 50);
+storeBench("large-durable", true, 1000, 200);
+storeBench("large-parallel", true, 1000, 200, 8);
 
 // 100,000 archived runs, each with its initial and its stop-time update schema document.
 const listed = join(root, "listing");

@@ -49,6 +49,13 @@ export interface Backend {
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
   /** Removes documents by id (used only to clean up our own incomplete writes). */
   remove(collection: string, ids: readonly string[]): Promise<void>;
+  /**
+   * Optional group commit (the filesystem provider): with `enabled`, `upsert` writes documents durably but keeps
+   * the search-structure change in memory, visible to this backend's queries, until `commit`. Off commits.
+   */
+  deferIndexWrites?(enabled: boolean): Promise<void>;
+  /** Writes the deferred changes; collections in `last` after all others. */
+  commit?(last?: readonly string[]): Promise<void>;
   /** Creates the database's `SystemMetadata` record when the database has none (artdaq_database does on connect). */
   ensureDatabase(): Promise<void>;
   close(): Promise<void>;

@@ -128,6 +128,20 @@ export class ConftoolStore implements Store {
     return { run, configuration, files, storedAt };
   }
 
+  /**
+   * Group commit (filesystem provider; a no-op on MongoDB, whose writes are durable as they land): see
+   * `Store.deferCommits` in core/roles.ts.
+   */
+  async deferCommits(enabled: boolean): Promise<void> {
+    if (!enabled) await this.commit();
+    await this.#backend.deferIndexWrites?.(enabled);
+  }
+
+  /** Makes every earlier `putRun` durable; `SystemLayout` (the commit marker) is written last. */
+  async commit(): Promise<void> {
+    await this.#backend.commit?.([SYSTEM_LAYOUT]);
+  }
+
   describe(): string {
     return `artdaqdb-conftool ${this.#backend.describe()}`;
   }

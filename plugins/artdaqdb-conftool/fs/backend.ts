@@ -37,6 +37,12 @@ export interface FilesystemBackendOptions {
 
 const INDEX_FILE = "index.json";
 
+/** Cache stamp of an index that does not exist on disk yet (write-behind changes of a new collection). */
+const ABSENT = "absent";
+
+/** One deferred change of a collection's index (re-applied whenever the index is re-read). */
+type IndexChange = (index: CollectionIndex) => void;
+
 interface CachedIndex {
   stamp: string;
   /** The full, order-keeping index (needed to rewrite it). */
@@ -45,11 +51,25 @@ interface CachedIndex {
   view?: IndexQueries;
 }
 
+/** Index changes that will be written together. */
+interface IndexBatch {
+  changes: Array<(index: CollectionIndex) => void>;
+  done: Promise<void>;
+}
+
 /** The filesystem provider. */
 export class FilesystemBackend implements Backend {
   readonly provider = "filesystem" as const;
   readonly #options: FilesystemBackendOptions;
   readonly #cache = new Map<string, CachedIndex>();
+  /** Per collection, the index changes waiting for the lock (see `#updateIndex`). */
+  readonly #batches = new Map<string, IndexBatch>();
+  /** Write-behind mode (group commit): index changes wait in memory for `commit()`. */
+  #writeBehind = false;
+  /** Index changes not yet written, per collection, in order. */
+  readonly #pending = new Map<string, IndexChange[]>();
+  /** A commit (or removal) in progress: deferrals wait for it, so no change slips into a write out of order. */
+  #exclusive: Promise<void> | null = null;
 
   constructor(options: FilesystemBackendOptions) {
     this.#options = options;
@@ -90,17 +110,35 @@ export class FilesystemBackend implements Backend {
         documents.map((stored) => ({ name: `${stored.id}.json`, data: encoder.encode(stringifyArtdaq(stored.doc)) })),
         this.#options.durable,
       ));
-    await this.#updateIndex(collection, (index) => {
-      for (const stored of documents) index.add(documentFacts(stored.doc));
-    });
+    // Facts only (small), so that a deferred change does not keep whole documents alive until the commit.
+    const facts = documents.map((stored) => documentFacts(stored.doc));
+    const change: IndexChange = (index) => {
+      for (const fact of facts) index.add(fact);
+    };
+    if (!this.#writeBehind) return await this.#updateIndex(collection, change);
+    while (this.#exclusive) await this.#exclusive.catch(() => {});
+    // The documents are durable; the index entry becomes durable with the next commit().
+    this.#exact(collection);
+    const cached = this.#cache.get(collection)!;
+    change(cached.exact!);
+    const pending = this.#pending.get(collection);
+    if (pending) pending.push(change);
+    else this.#pending.set(collection, [change]);
   }
 
   async remove(collection: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    // Index first: a crash afterwards leaves unlisted files, which no reader ever opens.
-    await this.#updateIndex(collection, (index) => {
+    // Index first: a crash afterwards leaves unlisted files, which no reader ever opens. Deferred changes are
+    // committed before, so the removal is never written ahead of them.
+    const change: IndexChange = (index) => {
       for (const id of ids) index.remove(id);
-    });
+    };
+    if (this.#writeBehind || this.#pending.size > 0) {
+      await this.#exclusively(async () => {
+        await this.#commitPending([]);
+        await this.#updateIndex(collection, change);
+      });
+    } else await this.#updateIndex(collection, change);
     const directory = this.#directory(collection);
     await Promise.all(ids.map((id) => Deno.remove(join(directory, `${id}.json`)).catch(() => {})));
   }
@@ -118,9 +156,66 @@ export class FilesystemBackend implements Backend {
       ], this.#options.durable));
   }
 
-  close(): Promise<void> {
-    this.#cache.clear();
-    return Promise.resolve();
+  /**
+   * Group commit: with `enabled`, later `upsert` calls write their documents durably as before but leave the
+   * `index.json` change in memory (visible to every query of this backend at once) until `commit()`, which writes
+   * each changed index once, under its lock, atomically and fsynced. Turning it off commits what is pending.
+   */
+  async deferIndexWrites(enabled: boolean): Promise<void> {
+    this.#writeBehind = enabled;
+    if (!enabled) await this.commit();
+  }
+
+  /**
+   * Writes every deferred index change. Collections named in `last` are written after all others (the store's
+   * commit-marker collection), so a crash mid-commit can leave a run incomplete-and-unlisted, never listed with
+   * missing entries. On failure the changes stay pending for the next commit.
+   */
+  commit(last: readonly string[] = []): Promise<void> {
+    if (this.#pending.size === 0 && !this.#exclusive) return Promise.resolve();
+    return this.#exclusively(() => this.#commitPending(last));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.commit();
+    } finally {
+      this.#cache.clear();
+    }
+  }
+
+  /** Runs `action` with deferrals held back and one exclusive section at a time. */
+  #exclusively(action: () => Promise<void>): Promise<void> {
+    const previous = this.#exclusive ?? Promise.resolve();
+    const run = previous.catch(() => {}).then(action);
+    const gate: Promise<void> = run.finally(() => {
+      if (this.#exclusive === gate) this.#exclusive = null;
+    });
+    this.#exclusive = gate;
+    gate.catch(() => {});
+    return run;
+  }
+
+  async #commitPending(last: readonly string[]): Promise<void> {
+    const collections = [...this.#pending.keys()];
+    const early = collections.filter((name) => !last.includes(name));
+    const late = collections.filter((name) => last.includes(name));
+    await Promise.all(early.map((name) => this.#commitCollection(name)));
+    for (const name of late) await this.#commitCollection(name);
+  }
+
+  async #commitCollection(collection: string): Promise<void> {
+    const changes = this.#pending.get(collection);
+    if (!changes) return;
+    this.#pending.delete(collection);
+    try {
+      await this.#updateIndex(collection, (index) => {
+        for (const change of changes) change(index);
+      });
+    } catch (error) {
+      this.#pending.set(collection, [...changes, ...(this.#pending.get(collection) ?? [])]);
+      throw error;
+    }
   }
 
   #directory(collection: string): string {
@@ -142,6 +237,7 @@ export class FilesystemBackend implements Backend {
 
   /** The query view of an index, from the cache while the file is unchanged. A missing index reads as empty. */
   #view(collection: string): IndexQueries {
+    if (this.#pending.has(collection)) return this.#exact(collection);
     const path = join(this.#directory(collection), INDEX_FILE);
     const stamp = fileStamp(path);
     if (stamp === null) return CollectionIndex.empty();
@@ -158,11 +254,14 @@ export class FilesystemBackend implements Backend {
   /** The full index (to be changed and rewritten), from the cache while the file is unchanged. */
   #exact(collection: string): CollectionIndex {
     const path = join(this.#directory(collection), INDEX_FILE);
-    const stamp = fileStamp(path);
-    if (stamp === null) return CollectionIndex.empty();
+    const stamp = fileStamp(path) ?? ABSENT;
     const cached = this.#cache.get(collection);
     if (cached?.stamp === stamp && cached.exact) return cached.exact;
-    const exact = this.#parse(path, (text, source) => CollectionIndex.parse(text, source));
+    const exact = stamp === ABSENT
+      ? CollectionIndex.empty()
+      : this.#parse(path, (text, source) => CollectionIndex.parse(text, source));
+    // Re-read (another process rewrote the file): our deferred changes still apply on top of it.
+    for (const change of this.#pending.get(collection) ?? []) change(exact);
     this.#cache.set(collection, { stamp, exact });
     return exact;
   }
@@ -179,14 +278,33 @@ export class FilesystemBackend implements Backend {
     }
   }
 
-  /** Read-modify-write of a collection's index under its lock, written atomically. */
-  async #updateIndex(collection: string, change: (index: CollectionIndex) => void): Promise<void> {
+  /**
+   * Read-modify-write of a collection's index under its lock, written atomically. Group commit: changes that
+   * arrive while an update of the same collection waits for the lock join it, so parallel workers share one
+   * rewrite of `index.json` instead of queueing one each (the rewrite costs time in proportion to the index).
+   * Every caller's promise settles once the write holding its change is done.
+   */
+  #updateIndex(collection: string, change: (index: CollectionIndex) => void): Promise<void> {
+    let batch = this.#batches.get(collection);
+    if (!batch) {
+      const created: IndexBatch = { changes: [], done: Promise.resolve() };
+      created.done = this.#commit(collection, created);
+      this.#batches.set(collection, created);
+      batch = created;
+    }
+    batch.changes.push(change);
+    return batch.done;
+  }
+
+  async #commit(collection: string, batch: IndexBatch): Promise<void> {
     const directory = this.#directory(collection);
     Deno.mkdirSync(directory, { recursive: true });
     await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
+      // From here on, new changes form the next batch.
+      if (this.#batches.get(collection) === batch) this.#batches.delete(collection);
       // The cached index is changed in place; a failed write drops it from the cache below.
       const index = this.#exact(collection);
-      change(index);
+      for (const change of batch.changes) change(index);
       const path = join(directory, INDEX_FILE);
       try {
         await writeFilesAtomic(
