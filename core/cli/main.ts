@@ -23,6 +23,7 @@ import { REPO_ROOT } from "../paths.ts";
 import { redact } from "../redact.ts";
 import type { Registry } from "../registry.ts";
 import type { Logger } from "../roles.ts";
+import { acquireLock, type HeldLock } from "../lock/mod.ts";
 import { createRoles, type Roles } from "../wiring.ts";
 import type { ArchiveFlags } from "./flags.ts";
 import { helpText, PROG, usageLine } from "./help.ts";
@@ -39,14 +40,8 @@ export const DEFAULT_CONFIG: string = join(REPO_ROOT, "archiver.yaml");
 
 const RULE = "=".repeat(70);
 
-/** Signature of core/pipeline/mod.ts `runArchiver`. */
-type RunArchiver = (options: {
-  config: ArchiverConfig;
-  flags: ArchiveFlags;
-  roles: Roles;
-  logger: Logger;
-  shutdown: ShutdownController;
-}) => Promise<number>;
+/** Signature of core/pipeline/mod.ts `runArchiver` (a type-only import: the module itself loads lazily). */
+type RunArchiver = typeof import("../pipeline/mod.ts").runArchiver;
 
 /** Run the command line; returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
@@ -93,6 +88,7 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
   shutdown.install();
   let logger: ArchiverLogger | null = null;
   let roles: Roles | null = null;
+  let lock: HeldLock | null = null;
   // A rejection nobody awaited (a bug in a background task) would make Deno print an unredacted stack and exit 1;
   // report it like any unexpected error instead (redacted summary, exit 2).
   const onUnhandled = (event: PromiseRejectionEvent) => {
@@ -128,6 +124,10 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
         "plugins/mod.ts",
         "the built-in plugins are",
       );
+      // The lock comes before the plugins: a second archiver must be refused by our lock with our message, before
+      // any plugin (the embedded UconDB server, a database connection) is started. A report or a dry run writes
+      // nothing and may run beside a working archiver, so neither takes it.
+      if (flags.mode !== "report-status" && !flags.dryRun) lock = await acquireLock(config.app.lock_file);
       log.info("Initializing Run Record Archiver components...");
       roles = await createRoles(config, builtinRegistry(), {
         logger: log,
@@ -139,7 +139,7 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
         "core/pipeline/mod.ts",
         "the archive modes are",
       );
-      const code = await pipeline.runArchiver({ config, flags, roles, logger: log, shutdown });
+      const code = await pipeline.runArchiver({ config, flags, roles, logger: log, shutdown, lock: lock ?? undefined });
       return finish(log, shutdown, code);
     }
     return finish(log, shutdown, 0);
@@ -147,6 +147,7 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
     return reportError(logger, error);
   } finally {
     if (roles) await roles.close();
+    lock?.release();
     logger?.close();
     shutdown.uninstall();
     globalThis.removeEventListener("unhandledrejection", onUnhandled);
