@@ -81,17 +81,28 @@ export class MongoBackend implements Backend {
     if (documents.length === 0) return Promise.resolve();
     return this.#call(`write into ${collection}`, async (db) => {
       await this.#ensureIndex(db, collection);
-      // A raw command, because only it passes our duplicate-key documents to npm:bson untouched.
-      const reply = await db.command({
+      // Raw commands, because only they pass our duplicate-key documents to npm:bson untouched. Insert first, as
+      // the C++ provider does (servers before 5.0 refuse dotted field names such as FHiCL's
+      // `daq.fragment_receiver.board_id` in a replacement, not in an insert); replace only what exists already.
+      const inserted = await db.command({
+        insert: collection,
+        documents: documents.map((stored) => toBson(stored.doc)),
+        ordered: false,
+      });
+      const errors = (inserted.writeErrors ?? []) as Array<{ index: number; code?: number; errmsg?: string }>;
+      const existing = errors.filter((error) => error.code === DUPLICATE_KEY).map((error) => documents[error.index]);
+      checkWriteReply({ ...inserted, writeErrors: errors.filter((error) => error.code !== DUPLICATE_KEY) }, collection);
+      if (existing.length === 0) return;
+      const replaced = await db.command({
         update: collection,
-        updates: documents.map((stored) => ({
+        updates: existing.map((stored) => ({
           q: { _id: new ObjectId(stored.id) },
           u: toBson(stored.doc),
           upsert: true,
         })),
         ordered: true,
       });
-      checkWriteReply(reply, collection);
+      checkWriteReply(replaced, collection);
     });
   }
 
@@ -199,6 +210,9 @@ function existingFile(path: string | undefined): string | null {
     return null;
   }
 }
+
+/** MongoDB's duplicate key error code. */
+const DUPLICATE_KEY = 11000;
 
 function checkWriteReply(reply: Record<string, unknown>, collection: string): void {
   const errors = reply.writeErrors as Array<{ errmsg?: string }> | undefined;
