@@ -144,3 +144,14 @@ Deno.test("I18 (I): native store with a schema that only places metadata: no fil
   const entities = [...hashes.matchAll(/^\s*(\w+): "[0-9a-f]{32}"/gm)].map((m) => m[1]);
   assertEquals(entities, ["RunHistory", "boot", "metadata", "tpc01", "configuration"], hashes);
 });
+
+Deno.test("I8 (P): --retry-failed-import without a failure log exits 0 and writes no state or failure file", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [1]);
+  const result = await cli(site, "--retry-failed-import");
+  assertEquals(result.code, 0, result.out);
+  for (const file of ["importer_state.json", "import_failures.log", "migrator_state.json", "migrate_failures.log"]) {
+    assertEquals(await exists(join(site.work, file)), false, file);
+  }
+  assertEquals(await exists(join(dir.path, "db")), false, "nothing imported");
+});
