@@ -120,6 +120,16 @@ export interface Store {
   hasUpdate(run: number): Promise<boolean>;
   /** Export a run exactly as artdaq_database's tools write it. Throws `NotFoundError` when absent. */
   exportRun(run: number): Promise<ExportedRun>;
+  /**
+   * Optional group commit. After `deferCommits(true)`, `putRun` may leave the store's search structures (the
+   * filesystem artdaqDB's `index.json`) in memory: the run is visible to this process at once, but survives a crash
+   * only once `commit()` has resolved. `deferCommits(false)` commits and returns to write-through. Callers record a
+   * run as stored only after a commit (the pipeline commits before every state save). Stores without it are
+   * write-through.
+   */
+  deferCommits?(enabled: boolean): Promise<void>;
+  /** Makes every earlier `putRun` durable (see `deferCommits`). */
+  commit?(): Promise<void>;
   /** Human description for reports, credentials removed. */
   describe(): string;
   close(): Promise<void>;

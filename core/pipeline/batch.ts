@@ -65,10 +65,17 @@ class ThrottledSaver {
   #pending = false;
   #intervalMs: number;
   #error: unknown = null;
+  #commit: () => Promise<void>;
 
-  constructor(state: StageState, intervalMs: number) {
+  /** `commit` runs before every save: the state never records a run the store could still lose. */
+  constructor(state: StageState, intervalMs: number, commit: () => Promise<void>) {
     this.#state = state;
     this.#intervalMs = intervalMs;
+    this.#commit = commit;
+  }
+
+  #save(): Promise<void> {
+    return this.#commit().then(() => saveStageState(this.#state));
   }
 
   /** Save soon (coalesced). */
@@ -79,7 +86,7 @@ class ThrottledSaver {
     this.#chain = this.#chain.then(async () => {
       this.#pending = false;
       this.#last = performance.now();
-      await saveStageState(this.#state).catch((error) => {
+      await this.#save().catch((error) => {
         this.#error ??= error;
       });
     });
@@ -87,7 +94,7 @@ class ThrottledSaver {
 
   /** Save now, after any save in progress; rethrows a failed save. */
   async flush(): Promise<void> {
-    this.#chain = this.#chain.then(() => saveStageState(this.#state));
+    this.#chain = this.#chain.then(() => this.#save());
     await this.#chain;
     if (this.#error) throw this.#error;
   }
@@ -95,7 +102,7 @@ class ThrottledSaver {
 
 /**
  * Process `runs` (already limited to the batch) through `work`, updating `state`. `universe` (ascending) is what
- * `last_contiguous_run` advances over.
+ * `last_contiguous_run` advances over. `commit` (a store's group commit) runs before every state save.
  */
 export async function processBatch(
   context: BatchContext,
@@ -103,6 +110,7 @@ export async function processBatch(
   runs: readonly number[],
   universe: readonly number[],
   work: (run: number) => Promise<RunOutcome>,
+  commit: () => Promise<void> = () => Promise.resolve(),
 ): Promise<BatchResult> {
   const { logger, shutdown } = context;
   const stage = state.stage;
@@ -119,7 +127,7 @@ export async function processBatch(
     bytes: 0,
     durationMs: 0,
   };
-  const saver = new ThrottledSaver(state, 1000);
+  const saver = new ThrottledSaver(state, 1000, commit);
   if (context.write) {
     for (const run of runs) state.inFlight.add(run);
     await saveStageState(state);

@@ -49,6 +49,21 @@ export async function importRun(env: StageEnv, state: StageState, run: number): 
 }
 
 /**
+ * `processBatch` for imports with the store's group commit on (when it has one): index writes are batched and
+ * committed before every state save instead of once per document collection per run.
+ */
+async function importBatch(env: StageEnv, state: StageState, runs: number[], universe: readonly number[]) {
+  const store = env.roles.store;
+  const commit = () => store.commit?.() ?? Promise.resolve();
+  await store.deferCommits?.(true);
+  try {
+    return await processBatch(env.batch, state, runs, universe, (run) => importRun(env, state, run), commit);
+  } finally {
+    await store.deferCommits?.(false);
+  }
+}
+
+/**
  * All source runs, ascending (the universe `last_contiguous_run` advances over — never only the `--runs`
  * selection, or it would skip unselected runs); logs and returns null when the source cannot be listed.
  */
@@ -148,7 +163,7 @@ export async function runImportStage(env: StageEnv): Promise<StageReport> {
     return report;
   }
   logger.info(`Import Stage: Processing batch of ${batch.length} runs.`);
-  const result = await processBatch(env.batch, state, batch, universe, (run) => importRun(env, state, run));
+  const result = await importBatch(env, state, batch, universe);
   report.result = result;
   report.rc = env.shutdown.requested || result.failures.length > 0 ? 1 : 0;
   if (env.shutdown.requested) logger.warn("Import Stage: Shutdown requested - state saved, exiting gracefully");
@@ -193,7 +208,7 @@ export async function retryFailedImports(env: StageEnv): Promise<StageReport> {
     return report;
   }
   logger.info(`Import Stage: Attempting to recover ${toRetry.length} failed runs.`);
-  const result = await processBatch(env.batch, state, toRetry, universe, (run) => importRun(env, state, run));
+  const result = await importBatch(env, state, toRetry, universe);
   report.result = result;
   report.stillFailing = failed.filter((run) => state.failures.has(run));
   const newly = result.successes.length + result.incomplete.length;

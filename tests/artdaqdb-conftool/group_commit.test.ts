@@ -1,0 +1,96 @@
+/**
+ * Group commit of the filesystem provider (`Store.deferCommits` / `commit`): with it on, documents are written as
+ * before but `index.json` is written once per commit, not once per collection per put; the run is visible to the
+ * same store at once and to a fresh reader (another process, after a crash) only after the commit.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
+import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
+import { tempDir } from "../_helpers/peers.ts";
+import { preparedRun, steppingClock } from "./_fixtures.ts";
+
+function openStore(path: string) {
+  const clock = steppingClock();
+  const backend = new FilesystemBackend({
+    path,
+    uri: `filesystemdb://${path}`,
+    durable: true,
+    lockTimeoutMs: 10_000,
+    clock,
+  });
+  return new ConftoolStore(backend, { clock });
+}
+
+Deno.test("group commit: runs are visible at once, on disk only after commit(), identical to write-through", async () => {
+  await using deferred = await tempDir();
+  await using direct = await tempDir();
+  const store = openStore(deferred.path);
+  await store.deferCommits(true);
+  await store.putRun(preparedRun(100), "initial");
+  await store.putRun(preparedRun(100), "update");
+  await store.putRun(preparedRun(101), "initial");
+  assert.deepEqual(await store.listRuns(), [100, 101]);
+  assert.equal(await store.hasUpdate(100), true);
+  const exported = await store.exportRun(100);
+
+  const reader = openStore(deferred.path);
+  assert.deepEqual(await reader.listRuns(), [], "index.json must not be written before the commit");
+
+  await store.commit();
+  assert.deepEqual(await openStore(deferred.path).listRuns(), [100, 101]);
+
+  // The same puts written through give the same index files and the same export.
+  const plain = openStore(direct.path);
+  await plain.putRun(preparedRun(100), "initial");
+  await plain.putRun(preparedRun(100), "update");
+  await plain.putRun(preparedRun(101), "initial");
+  for (const collection of ["RunHistory", "SystemLayout"]) {
+    assert.equal(
+      await Deno.readTextFile(join(deferred.path, collection, "index.json")),
+      await Deno.readTextFile(join(direct.path, collection, "index.json")),
+      `${collection}/index.json`,
+    );
+  }
+  assert.deepEqual((await plain.exportRun(100)).files, exported.files);
+  await store.close();
+  await plain.close();
+});
+
+Deno.test("group commit: turning it off commits, and later puts are written through", async () => {
+  await using dir = await tempDir();
+  const store = openStore(dir.path);
+  await store.deferCommits(true);
+  await store.putRun(preparedRun(200), "initial");
+  await store.deferCommits(false);
+  assert.deepEqual(await openStore(dir.path).listRuns(), [200]);
+  await store.putRun(preparedRun(201), "initial");
+  assert.deepEqual(await openStore(dir.path).listRuns(), [200, 201]);
+  await store.close();
+});
+
+Deno.test("group commit: a change written by another process meanwhile is kept, ours re-applied on top", async () => {
+  await using dir = await tempDir();
+  const ours = openStore(dir.path);
+  const other = openStore(dir.path);
+  await ours.deferCommits(true);
+  await ours.putRun(preparedRun(300), "initial");
+  await other.putRun(preparedRun(301), "initial"); // write-through, rewrites index.json under the lock
+  assert.deepEqual(await ours.listRuns(), [300, 301]);
+  await ours.commit();
+  assert.deepEqual(await openStore(dir.path).listRuns(), [300, 301]);
+  await ours.close();
+  await other.close();
+});
+
+Deno.test("group commit: close() commits what is pending", async () => {
+  await using dir = await tempDir();
+  const store = openStore(dir.path);
+  await store.deferCommits(true);
+  await store.putRun(preparedRun(400), "initial");
+  await store.close();
+  assert.deepEqual(await openStore(dir.path).listRuns(), [400]);
+});
