@@ -106,7 +106,6 @@ export function createApp(options: AppOptions): Hono {
           first: s.runs[0] ?? null,
           last: s.runs.at(-1) ?? null,
           listingMs: Math.round(s.durationMs),
-          ...(s.runsFrom ? { runsFrom: s.runsFrom } : {}),
         }];
       }));
       body.stages = Object.fromEntries(STAGES.map((stage) => {

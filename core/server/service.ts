@@ -21,7 +21,7 @@ import { type StageName, StageState } from "../state/mod.ts";
 import { describeError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { unpackBlob } from "../blob/mod.ts";
-import { keepLastGoodRuns, querySources, SOURCE_KEYS, type SourcesSnapshot } from "../status/sources.ts";
+import { querySources, SOURCE_KEYS, type SourcesSnapshot } from "../status/sources.ts";
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
 import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
@@ -319,10 +319,9 @@ export class StatusService {
   }
 
   async #refreshAll(): Promise<void> {
-    // A source that stops answering keeps its last known runs on the page (marked), rather than every run
-    // suddenly looking absent from it.
-    const sources = keepLastGoodRuns(await querySources(this.#options.roles), this.#picture?.sources);
-    await this.#rebuild(sources);
+    // A source that does not answer is shown as unreachable with its error and no runs; the run states still
+    // follow the state files, so archived runs stay archived through a UconDB outage.
+    await this.#rebuild(await querySources(this.#options.roles));
   }
 
   async #refreshState(): Promise<void> {
@@ -409,7 +408,7 @@ function sourcesFingerprint(sources: SourcesSnapshot): string {
     const listing = sources[key];
     let hash = 0;
     for (const run of listing.runs) hash = (Math.imul(hash, 31) + run) | 0;
-    return `${listing.reachable}:${listing.error ?? ""}:${listing.runsFrom ?? ""}:${listing.runs.length}:${hash}`;
+    return `${listing.reachable}:${listing.error ?? ""}:${listing.runs.length}:${hash}`;
   }).join("|");
 }
 

@@ -94,13 +94,7 @@ function sourceCard(picture: StatusPicture, key: (typeof SOURCE_KEYS)[number]): 
           `
           : ""
       }</div>`
-      : html`<div class="error">${source.error ?? ""}</div>${
-        source.runsFrom
-          ? html`<div class="muted small">showing its ${count(runs.length)} runs as listed at ${
-            when(source.runsFrom)
-          }</div>`
-          : ""
-      }`
+      : html`<div class="error">${source.error ?? ""}</div>`
   }
 </div>`;
 }

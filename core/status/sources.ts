@@ -36,11 +36,6 @@ export interface SourceListing {
   runs: number[];
   /** Time the listing took, milliseconds. */
   durationMs: number;
-  /**
-   * Set when `runs` are those of an earlier successful listing (ISO time), kept because this one failed: the
-   * status server shows the last known runs rather than none. Never set by `querySources`.
-   */
-  runsFrom?: string;
 }
 
 /** The three listings taken together. */
@@ -63,22 +58,6 @@ export interface SourceRoles {
   store: Pick<Store, "listRuns" | "describe">;
   /** UconDB. */
   sink: Pick<Sink, "listRuns" | "describe">;
-}
-
-/**
- * The snapshot with every unreachable source's runs taken from `previous` (the last listing that answered), marked
- * with `runsFrom`.
- */
-export function keepLastGoodRuns(snapshot: SourcesSnapshot, previous: SourcesSnapshot | undefined): SourcesSnapshot {
-  if (!previous) return snapshot;
-  const out = { ...snapshot };
-  for (const key of SOURCE_KEYS) {
-    const now = snapshot[key];
-    const before = previous[key];
-    if (now.reachable || (!before.reachable && before.runsFrom === undefined)) continue;
-    out[key] = { ...now, runs: before.runs, runsFrom: before.runsFrom ?? previous.takenAt };
-  }
-  return out;
 }
 
 /** List the runs of all three sources at once; a failing source is reported, never thrown. */

@@ -71,8 +71,10 @@ export interface ClientOptions {
   insecureSkipVerify?: boolean;
   /** Where retries are reported (warn). */
   logger?: Logger;
-  /** Injected transport (tests); default from the TLS settings. */
+  /** Injected transport (tests, the embedded server's re-resolving one); default from the TLS settings. */
   transport?: Transport;
+  /** How messages name the server (default: `serverUrl` with credentials masked), e.g. `embedded:<dir>`. */
+  displayUrl?: string;
 }
 
 /** Options of `put`. */
@@ -125,7 +127,7 @@ export class UconDBClient {
 
   /** The base URL without credentials, for messages. */
   get displayUrl(): string {
-    return redact(maskUriCredentials(this.#base));
+    return redact(this.#options.displayUrl ?? maskUriCredentials(this.#base));
   }
 
   /** Server version text (`GET /version`), e.g. `3.9.7`. */

@@ -1,7 +1,8 @@
 /**
  * The `ucondb` sink plugin: run blobs into a UconDB folder/object over HTTP, or into the embedded
  * UconDB-compatible server (`server_url: "embedded:<dir>"`), which is started in-process on a loopback port so that
- * the same HTTP client path is used as in production.
+ * the same HTTP client path is used as in production. When another process already holds `<dir>` (a running
+ * archiver, the status server), this process attaches to that process's server instead (embedded.ts).
  *
  * Options are the keys of the `ucon_db` config section.
  *
@@ -23,12 +24,14 @@ import { maskUriCredentials, redact, registerSecret, registerUriCredentials } fr
 import type { Logger } from "../../core/roles.ts";
 import { UconDBClient } from "./client.ts";
 import { isValidFolderName } from "./storage.ts";
-import { type RunningServer, startUconDBServer } from "./server.ts";
+import { type EmbeddedEndpoint, EmbeddedTransport, openEmbedded } from "./embedded.ts";
+import { createTransport } from "./transport.ts";
 import { UconDBSink, type VerifyMode } from "./sink.ts";
 
 export { KeyExistsError, UconDBClient, type VersionMeta } from "./client.ts";
 export { UconDBSink } from "./sink.ts";
 export { startUconDBServer } from "./server.ts";
+export { openEmbedded } from "./embedded.ts";
 
 /** The `ucon_db` config section. */
 export interface Options {
@@ -116,22 +119,24 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
   const user = checked.writer_user || undefined;
   const password = checked.writer_password || undefined;
 
-  let embedded: RunningServer | undefined;
+  const caPem = checked.ca_file ? await readCaFile(checked.ca_file, context) : undefined;
+  if (checked.insecure_skip_verify) warnInsecure(logger, serverUrl);
+  const transport = createTransport({ caPem, insecureSkipVerify: checked.insecure_skip_verify });
+
+  let embedded: EmbeddedEndpoint | undefined;
   let baseUrl = checked.server_url;
   if (baseUrl.startsWith(EMBEDDED)) {
     const dir = embeddedDir(baseUrl, context);
-    embedded = await startUconDBServer({
+    embedded = await openEmbedded({
       dir,
       users: user !== undefined ? { [user]: password ?? "" } : undefined,
       folders: [checked.folder_name],
+      waitMs: checked.timeout_seconds * 1000,
       logger,
     });
     baseUrl = embedded.url;
-    logger.info(`embedded UconDB-compatible server for ${dir} listening on ${baseUrl}`);
   }
-  const caPem = checked.ca_file ? await readCaFile(checked.ca_file, context) : undefined;
-  if (checked.insecure_skip_verify) warnInsecure(logger, serverUrl);
-
+  const where = embedded ? `embedded:${embeddedDir(checked.server_url, context)}` : serverUrl;
   const client = new UconDBClient({
     serverUrl: baseUrl,
     folder: checked.folder_name,
@@ -139,11 +144,10 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     password,
     timeoutSeconds: checked.timeout_seconds,
     retries: checked.retries,
-    caPem,
-    insecureSkipVerify: checked.insecure_skip_verify,
+    transport: embedded ? new EmbeddedTransport(transport, embedded, baseUrl) : transport,
+    displayUrl: embedded ? where : undefined,
     logger,
   });
-  const where = embedded ? `${checked.server_url} (${baseUrl})` : serverUrl;
   const sink = new UconDBSink({
     client,
     objectName: checked.object_name,

@@ -31,6 +31,7 @@ import {
   Repository,
   type StoredVersion,
 } from "./storage.ts";
+import { publishServer, unpublishServer } from "./published.ts";
 
 /** The version the real server reports; clients may depend on it. */
 export const PRODUCT_VERSION = "3.9.7";
@@ -54,6 +55,11 @@ export interface ServerOptions {
   maxBlobBytes?: number;
   /** Where unexpected server errors are logged. */
   logger?: Logger;
+  /**
+   * Publish the listening address as `<dir>/server.json` (published.ts) so that other processes opening
+   * `embedded:<dir>` attach to this server instead of failing on the directory lock. Default true.
+   */
+  publish?: boolean;
 }
 
 /** A listening server. */
@@ -64,7 +70,7 @@ export interface RunningServer {
   port: number;
   /** Address it listens on. */
   hostname: string;
-  /** Stop listening, finish pending writes, release the directory. */
+  /** Stop listening (requests in flight are answered), finish pending writes, release the directory. */
   close(): Promise<void>;
 }
 
@@ -554,20 +560,58 @@ export async function startUconDBServer(
   }
   const app = createUconDBApp(repository, options);
   const hostname = options.hostname ?? "127.0.0.1";
-  const server = Deno.serve({ hostname, port: options.port ?? 0, onListen() {} }, app.fetch);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({ hostname, port: options.port ?? 0, onListen() {} }, app.fetch);
+  } catch (error) {
+    await repository.close();
+    throw error;
+  }
   const port = server.addr.port;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const url = `http://${urlHost(hostname)}:${port}`;
+  const publish = options.publish ?? true;
+  try {
+    // Published only once listening, and removed before the lock is released: a reader that finds the lock held
+    // and this file present can connect (or, racing with close, gets refused and looks again).
+    if (publish) {
+      await publishServer(repository.dir, {
+        url: `http://${urlHost(reachableHost(hostname))}:${port}`,
+        pid: Deno.pid,
+        startedAt: new Date().toISOString(),
+      });
+    }
+  } catch (error) {
+    await server.shutdown();
+    await repository.close();
+    throw error;
+  }
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}`,
+    url,
     port,
     hostname,
     close() {
       closing ??= (async () => {
-        await server.shutdown();
-        await repository.close();
+        try {
+          if (publish) await unpublishServer(repository.dir);
+        } finally {
+          await server.shutdown();
+          await repository.close();
+        }
       })();
       return closing;
     },
   };
+}
+
+/** A host as written in a URL (`[::1]` for IPv6). */
+function urlHost(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
+}
+
+/** The address other local processes connect to: loopback for a wildcard bind. */
+function reachableHost(hostname: string): string {
+  if (hostname === "0.0.0.0" || hostname === "") return "127.0.0.1";
+  if (hostname === "::" || hostname === "[::]") return "::1";
+  return hostname;
 }

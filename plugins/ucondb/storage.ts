@@ -5,6 +5,7 @@
  *
  * ```
  * <dir>/server.lock                          exclusive lock: one server per directory
+ * <dir>/server.json                          {url, pid} of the listening holder (published.ts)
  * <dir>/<ns>.<folder>/journal.jsonl          {"op":"put",...} | {"op":"tag",...} | {"op":"drop"}
  * <dir>/<ns>.<folder>/blobs/<key/1000>/<key> blob bytes (data_key = key)
  * ```
@@ -302,6 +303,9 @@ export class KeyExists extends Error {
   }
 }
 
+/** The directory's lock is held by another server (another process, or another open in this one). */
+export class DirectoryLockedError extends StoreError {}
+
 /** Every folder of one server directory, with the directory's lock held. */
 export class Repository {
   readonly #dir: string;
@@ -316,13 +320,15 @@ export class Repository {
     this.#lock = lock;
   }
 
-  /** Open the server directory (created when missing); throws when another server holds it. */
+  /** Open the server directory (created when missing); throws `DirectoryLockedError` when another server holds it. */
   static async open(dir: string, options: { durable?: boolean } = {}): Promise<Repository> {
     await Deno.mkdir(dir, { recursive: true });
     const lock = await Deno.open(join(dir, "server.lock"), { read: true, write: true, create: true });
     if (!(await lock.tryLock(true))) {
       lock.close();
-      throw new StoreError(`${dir} is used by another UconDB-compatible server; stop it or choose another --dir`);
+      throw new DirectoryLockedError(
+        `${dir} is used by another UconDB-compatible server; stop it or choose another --dir`,
+      );
     }
     const repository = new Repository(dir, options.durable ?? true, lock);
     for await (const entry of Deno.readDir(dir)) {
@@ -354,6 +360,11 @@ export class Repository {
       }
       return folder;
     });
+  }
+
+  /** The server directory. */
+  get dir(): string {
+    return this.#dir;
   }
 
   /** Close every folder and release the directory lock. */

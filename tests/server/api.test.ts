@@ -146,6 +146,25 @@ Deno.test("no secret in any response, even when state and errors carry one", asy
   }
 });
 
+Deno.test("UconDB going down: its card says unreachable with no runs; runs the migrate stage verified stay archived", async () => {
+  const fakes = standardWorld();
+  await using world = await openWorld({ world: fakes });
+  fakes.down = { sink: true };
+  await world.service.refresh();
+  let status = await (await world.app.request("/api/status")).json();
+  assert.equal(status.sources.ucondb.reachable, false);
+  assert.match(status.sources.ucondb.error, /UconDB/);
+  assert.equal(status.sources.ucondb.runs, 0, "no stale listing is shown as current");
+  assert.deepEqual(status.counts, { waiting: 12, imported: 5, failed: 3, archived: 100 });
+  const page = await (await world.app.request("/fragments/summary")).text();
+  assert.match(page, /unreachable/);
+  fakes.down = {};
+  await world.service.refresh();
+  status = await (await world.app.request("/api/status")).json();
+  assert.equal(status.sources.ucondb.reachable, true);
+  assert.equal(status.sources.ucondb.runs, 100);
+});
+
 Deno.test("state changes are picked up by the background refresh (version increases)", async () => {
   await using world = await openWorld();
   world.service.start();
