@@ -11,7 +11,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
-import { describeError, StoreError } from "../../../core/errors.ts";
+import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "../backend.ts";
 import { documentFacts } from "../document.ts";
 import { randomOid } from "../ids.ts";
@@ -298,6 +298,16 @@ export class FilesystemBackend implements Backend {
 
   async #commit(collection: string, batch: IndexBatch): Promise<void> {
     const directory = this.#directory(collection);
+    try {
+      await this.#commitLocked(collection, batch, directory);
+    } catch (error) {
+      // A full or read-only filesystem fails the mkdir or the lock file's open: a StoreError naming the database
+      // and the cause, like every other I/O failure here (a raw OS error ended the archiver as "unexpected").
+      throw error instanceof ArchiverError ? error : this.#error(`update the index of ${directory}`, error);
+    }
+  }
+
+  async #commitLocked(collection: string, batch: IndexBatch, directory: string): Promise<void> {
     Deno.mkdirSync(directory, { recursive: true });
     await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
       // From here on, new changes form the next batch.
