@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { REPO_ROOT } from "../../core/paths.ts";
 import type { Site } from "../pipeline/_e2e.ts";
 
-export { addRun, checkArchived, cli, cliCommand, makeSite, type Site } from "../pipeline/_e2e.ts";
+export { addRun, checkArchived, cli, cliCommand, inspect, makeSite, type Site } from "../pipeline/_e2e.ts";
 
 /** The fixture copied under new run numbers (20 files, ~84 kB, complete with a stop time). */
 export const TEMPLATE_RUN = "11001";
