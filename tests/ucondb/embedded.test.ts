@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { TransientError } from "../../core/errors.ts";
 import { defaults, ucondb } from "../../plugins/ucondb/mod.ts";
 import { readPublished } from "../../plugins/ucondb/published.ts";
+import { startUconDBServer } from "../../plugins/ucondb/server.ts";
 import type { UconDBSink } from "../../plugins/ucondb/sink.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { MemoryLogger, testContext } from "./_helpers.ts";
@@ -263,4 +264,42 @@ Deno.test("embedded: locked by a process that serves nothing: a retryable error 
   } finally {
     await sink.close();
   }
+});
+
+Deno.test("embedded: a standalone ucondb-server bound to a wildcard publishes a loopback URL; a sink attaches to it", async () => {
+  await using dir = await tempDir("ucondb-embedded-");
+  const ucondbDir = join(dir.path, "ucondb");
+  const server = await startUconDBServer({
+    dir: ucondbDir,
+    hostname: "0.0.0.0",
+    users: { writer: PASSWORD },
+    folders: ["run_records"],
+  });
+  try {
+    const published = await readPublished(ucondbDir);
+    assert.equal(published?.url, `http://127.0.0.1:${server.port}`);
+    const sink = await openSink(ucondbDir);
+    try {
+      assert.equal(await sink.put(7, encoder.encode("seven\n")), "created");
+      assert.equal(await publishedPid(ucondbDir), Deno.pid);
+    } finally {
+      await sink.close();
+    }
+    assert.ok(await readPublished(ucondbDir), "an attached sink's close leaves the server's file");
+  } finally {
+    await server.close();
+  }
+  assert.equal(await readPublished(ucondbDir), null);
+});
+
+Deno.test("readPublished: only a well-formed http:// address with a PID counts", async () => {
+  await using dir = await tempDir("ucondb-embedded-");
+  const file = join(dir.path, "server.json");
+  assert.equal(await readPublished(dir.path), null, "no file");
+  for (const text of ["", "{", "[]", '{"url":"http://127.0.0.1:1"}', '{"url":"https://127.0.0.1:1","pid":5}']) {
+    await Deno.writeTextFile(file, text);
+    assert.equal(await readPublished(dir.path), null, text);
+  }
+  await Deno.writeTextFile(file, '{"url":"http://[::1]:8080","pid":5,"startedAt":"t"}');
+  assert.deepEqual(await readPublished(dir.path), { url: "http://[::1]:8080", pid: 5, startedAt: "t" });
 });
