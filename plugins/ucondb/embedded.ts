@@ -14,6 +14,8 @@
  *
  * When the holder exits, an attached process's next request is refused; the transport re-resolves — the first
  * process to take the lock serves from then on, the others attach to it — and sends the request again once.
+ * With `lenient`, a directory whose holder does not answer at open is not an error yet: the endpoint starts
+ * unresolved and each request tries again (a `TransientError` after `waitMs` while the holder still does not answer).
  *
  * @example
  * ```ts
@@ -38,20 +40,25 @@ export interface EmbeddedOptions extends Pick<ServerOptions, "dir" | "users" | "
   waitMs: number;
   /** Where taking over and attaching are reported (info). */
   logger?: Logger;
+  /** When no holder answers at open, start unresolved instead of throwing (each request resolves again). */
+  lenient?: boolean;
 }
 
 /** An embedded directory as this process uses it: served here, or attached to the holder's server. */
 export interface EmbeddedEndpoint {
-  /** Base URL requests go to right now. */
-  readonly url: string;
+  /** Base URL requests go to right now; null while unresolved (a lenient open found no answering holder). */
+  readonly url: string | null;
   /** True when this process holds the directory (serves it). */
   readonly holding: boolean;
+  /** Why a lenient open is unresolved (the open's `TransientError`); null once resolved. */
+  readonly openError: TransientError | null;
   /**
-   * After a request to `failedUrl` got no answer: resolve again (take over, or attach to the new holder) and return
-   * the URL to use. The same URL means the holder is still there (the failure was something else). Concurrent calls
-   * share one resolution. Throws `TransientError` when no holder answers within `waitMs`.
+   * After a request to `failedUrl` got no answer (or, with null, while unresolved): resolve again (take over, or
+   * attach to the new holder) and return the URL to use. The same URL means the holder is still there (the failure
+   * was something else). Concurrent calls share one resolution. Throws `TransientError` when no holder answers
+   * within `waitMs`.
    */
-  reresolve(failedUrl: string): Promise<string>;
+  reresolve(failedUrl: string | null): Promise<string>;
   /** Stop serving (when holding) or detach; idempotent. */
   close(): Promise<void>;
 }
@@ -60,21 +67,34 @@ const PROBE_MS = 1000;
 const FIRST_WAIT_MS = 25;
 const LONGEST_WAIT_MS = 500;
 
-/** Open `options.dir`: serve it when its lock is free, else attach to the process that serves it. */
+/**
+ * Open `options.dir`: serve it when its lock is free, else attach to the process that serves it. Throws
+ * `TransientError` when it is locked and no server of it answers within `waitMs` (unless `lenient`).
+ */
 export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedEndpoint> {
-  let current = await resolve(options, null);
+  let current: Resolved | null = null;
+  let openError: TransientError | null = null;
+  try {
+    current = await resolve(options, null);
+  } catch (error) {
+    if (!options.lenient || !(error instanceof TransientError)) throw error;
+    openError = error;
+  }
   let resolving: Promise<string> | null = null;
   let closed = false;
   return {
     get url() {
-      return current.url;
+      return current?.url ?? null;
     },
     get holding() {
-      return current.server !== undefined;
+      return current?.server !== undefined;
     },
-    reresolve(failedUrl: string): Promise<string> {
+    get openError() {
+      return current ? null : openError;
+    },
+    reresolve(failedUrl: string | null): Promise<string> {
       if (closed) return Promise.reject(new TransientError(`embedded UconDB ${options.dir} is closed`));
-      if (failedUrl !== current.url) return Promise.resolve(current.url);
+      if (current && failedUrl !== current.url) return Promise.resolve(current.url);
       resolving ??= resolve(options, current).then((next) => {
         current = next;
         return next.url;
@@ -85,7 +105,7 @@ export async function openEmbedded(options: EmbeddedOptions): Promise<EmbeddedEn
       if (closed) return;
       closed = true;
       await resolving?.catch(() => {});
-      await current.server?.close();
+      await current?.server?.close();
     },
   };
 }
@@ -154,39 +174,35 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
   }
 }
 
+/** The base URL the embedded client builds its requests on; the transport puts the holder's URL in its place. */
+export const EMBEDDED_BASE_URL = "http://embedded.invalid";
+
 /**
- * A transport that sends every request to the endpoint's current URL (requests are built on `baseUrl`) and, when
- * the attached server refuses or drops a connection, re-resolves the endpoint and sends once more to the new
- * holder. A timeout is not re-resolved: a slow holder is still the holder.
+ * A transport that sends every request to the endpoint's current URL (requests are built on `EMBEDDED_BASE_URL`)
+ * and, when the attached server refuses or drops a connection, re-resolves the endpoint and sends once more to the
+ * new holder. A timeout is not re-resolved: a slow holder is still the holder. A failed resolution is the
+ * `TransientError` itself, not a network error: it already waited `waitMs`, so the client does not retry it.
  */
 export class EmbeddedTransport implements Transport {
   readonly #inner: Transport;
   readonly #endpoint: EmbeddedEndpoint;
-  readonly #baseUrl: string;
 
-  /** Requests built on `baseUrl` go to `endpoint.url` through `inner`. */
-  constructor(inner: Transport, endpoint: EmbeddedEndpoint, baseUrl: string) {
+  /** Requests built on `EMBEDDED_BASE_URL` go to `endpoint.url` through `inner`. */
+  constructor(inner: Transport, endpoint: EmbeddedEndpoint) {
     this.#inner = inner;
     this.#endpoint = endpoint;
-    this.#baseUrl = baseUrl;
   }
 
   /** Send to the current holder; on a refused or dropped connection re-resolve and send again once. */
   async send(request: HttpRequest): Promise<HttpResponse> {
-    const url = this.#endpoint.url;
+    const url = this.#endpoint.url ?? await this.#endpoint.reresolve(null);
     try {
-      return await this.#inner.send(this.#rebase(request, url));
+      return await this.#inner.send(rebase(request, url));
     } catch (error) {
       if (!(error instanceof NetworkError) || error.timedOut) throw error;
-      let next: string;
-      try {
-        next = await this.#endpoint.reresolve(url);
-      } catch (resolveError) {
-        // Still a network-level failure for the client: retried with backoff like any other.
-        throw new NetworkError(`${error.message}; ${describeError(resolveError)}`);
-      }
+      const next = await this.#endpoint.reresolve(url);
       if (next === url) throw error;
-      return await this.#inner.send(this.#rebase(request, next));
+      return await this.#inner.send(rebase(request, next));
     }
   }
 
@@ -194,9 +210,9 @@ export class EmbeddedTransport implements Transport {
   close(): void {
     this.#inner.close();
   }
+}
 
-  #rebase(request: HttpRequest, url: string): HttpRequest {
-    if (url === this.#baseUrl || !request.url.startsWith(this.#baseUrl)) return request;
-    return { ...request, url: url + request.url.slice(this.#baseUrl.length) };
-  }
+function rebase(request: HttpRequest, url: string): HttpRequest {
+  if (!request.url.startsWith(EMBEDDED_BASE_URL)) return request;
+  return { ...request, url: url + request.url.slice(EMBEDDED_BASE_URL.length) };
 }

@@ -24,7 +24,7 @@ import { maskUriCredentials, redact, registerSecret, registerUriCredentials } fr
 import type { Logger } from "../../core/roles.ts";
 import { UconDBClient } from "./client.ts";
 import { isValidFolderName } from "./storage.ts";
-import { type EmbeddedEndpoint, EmbeddedTransport, openEmbedded } from "./embedded.ts";
+import { EMBEDDED_BASE_URL, type EmbeddedEndpoint, EmbeddedTransport, openEmbedded } from "./embedded.ts";
 import { createTransport } from "./transport.ts";
 import { UconDBSink, type VerifyMode } from "./sink.ts";
 
@@ -133,8 +133,9 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
       folders: [checked.folder_name],
       waitMs: checked.timeout_seconds * 1000,
       logger,
+      lenient: true,
     });
-    baseUrl = embedded.url;
+    baseUrl = EMBEDDED_BASE_URL;
   }
   const where = embedded ? `embedded:${embeddedDir(checked.server_url, context)}` : serverUrl;
   const client = new UconDBClient({
@@ -144,7 +145,7 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     password,
     timeoutSeconds: checked.timeout_seconds,
     retries: checked.retries,
-    transport: embedded ? new EmbeddedTransport(transport, embedded, baseUrl) : transport,
+    transport: embedded ? new EmbeddedTransport(transport, embedded) : transport,
     displayUrl: embedded ? where : undefined,
     logger,
   });
@@ -157,6 +158,8 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     description: `ucondb ${redact(where)} folder ${checked.folder_name} object ${checked.object_name}`,
   });
   try {
+    // An embedded directory whose holder did not answer has already waited timeout_seconds: do not wait again.
+    if (embedded?.openError) throw embedded.openError;
     const version = await client.version();
     logger.info(`connected to UconDB at ${redact(where)}, server version ${version}`);
   } catch (error) {
