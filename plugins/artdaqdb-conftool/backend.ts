@@ -19,6 +19,12 @@ export interface StoredDocument {
 }
 
 /** A configuration name with its newest `configurations.assigned` timestamp (for "newest first" choices). */
+/** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */
+export interface FindOptions {
+  /** Leave out the documents whose `version` is exactly this (they are neither read nor parsed). */
+  exceptVersion?: string;
+}
+
 export interface ConfigurationEntry {
   name: string;
   assigned: string;
@@ -41,7 +47,7 @@ export interface Backend {
    * Every document whose `configurations.name` includes `configuration`, in every collection or only in
    * `collection` (the `buildfilter` + `load` of artdaq_database, without the version choice).
    */
-  findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]>;
+  findConfiguration(configuration: string, collection?: string, options?: FindOptions): Promise<StoredDocument[]>;
   /**
    * Inserts or replaces documents by id in one collection. Each document write is atomic; the collection's
    * search structures (filesystem `index.json`) are updated under a lock once for the batch, after the documents.

@@ -12,7 +12,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
-import type { Backend, ConfigurationEntry, StoredDocument } from "../backend.ts";
+import type { Backend, ConfigurationEntry, FindOptions, StoredDocument } from "../backend.ts";
 import { documentFacts } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
@@ -91,12 +91,18 @@ export class FilesystemBackend implements Backend {
     });
   }
 
-  findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]> {
+  findConfiguration(configuration: string, collection?: string, options: FindOptions = {}): Promise<StoredDocument[]> {
     return settle(() => {
       const collections = collection ? [collection] : this.#collections();
-      return collections.flatMap((name) =>
-        this.#view(name).configurationIds(configuration).map((id) => this.#readDocument(name, id))
-      );
+      return collections.flatMap((name) => {
+        const view = this.#view(name);
+        let ids = view.configurationIds(configuration);
+        if (options.exceptVersion !== undefined) {
+          const skip = new Set(view.versionIds(options.exceptVersion));
+          if (skip.size > 0) ids = ids.filter((id) => !skip.has(id));
+        }
+        return ids.map((id) => this.#readDocument(name, id));
+      });
     });
   }
 

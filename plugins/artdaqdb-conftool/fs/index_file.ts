@@ -121,6 +121,11 @@ export class CollectionIndex implements IndexQueries {
     return this.ids("configurations.name", configuration);
   }
 
+  /** Ids of the documents of `version`. */
+  versionIds(version: string): readonly string[] {
+    return this.ids("version", version);
+  }
+
   /** Whether the index lists `id`. */
   has(id: string): boolean {
     return binarySearch(this.ouid, id) >= 0;

@@ -22,6 +22,8 @@ export interface IndexQueries {
   configurationsByRun(entity: string): Map<number, string[]>;
   /** The newest `configurations.assigned` timestamp of `configuration` ("" when none). */
   latestAssigned(configuration: string): string;
+  /** Ids of the documents of `version` (empty when none). */
+  versionIds(version: string): readonly string[];
 }
 
 type StringLists = Record<string, string[]>;
@@ -42,12 +44,14 @@ export function indexView(text: string, source = "index.json"): IndexQueries {
   const entities = section(text, "entities.name");
   if (configurations === null || entities === null) return CollectionIndex.parse(text, source);
   const assigned = section(text, "configurations.assigned");
+  const versions = section(text, "version");
   const parse = (range: [number, number]) => () => JSON.parse(text.slice(range[0], range[1])) as StringLists;
   return new SectionView(
     mapKeys(text, configurations),
     parse(configurations),
     soleKey(text, entities) ?? parse(entities),
     assigned ? parse(assigned) : () => ({}),
+    versions ? parse(versions) : () => ({}),
   );
 }
 
@@ -89,6 +93,7 @@ class SectionView implements IndexQueries {
   #configurations: StringLists | (() => StringLists);
   #entities: string | StringLists | (() => StringLists);
   #assigned: StringLists | (() => StringLists);
+  #versions: StringLists | (() => StringLists);
   readonly #byRun = new Map<string, Map<number, string[]>>();
 
   constructor(
@@ -96,11 +101,18 @@ class SectionView implements IndexQueries {
     configurations: () => StringLists,
     entities: string | (() => StringLists),
     assigned: () => StringLists,
+    versions: () => StringLists,
   ) {
     this.#names = names;
     this.#configurations = configurations;
     this.#entities = entities;
     this.#assigned = assigned;
+    this.#versions = versions;
+  }
+
+  versionIds(version: string): readonly string[] {
+    if (typeof this.#versions === "function") this.#versions = this.#versions();
+    return Object.hasOwn(this.#versions, version) ? this.#versions[version] : [];
   }
 
   configurationIds(configuration: string): readonly string[] {

@@ -17,7 +17,7 @@
 import { type Db, MongoClient, type MongoClientOptions, ObjectId } from "mongodb";
 import { describeError, StoreError, TransientError } from "../../../core/errors.ts";
 import { redact } from "../../../core/redact.ts";
-import type { Backend, ConfigurationEntry, StoredDocument } from "../backend.ts";
+import type { Backend, ConfigurationEntry, FindOptions, StoredDocument } from "../backend.ts";
 import { inArtdaqOrder } from "../document.ts";
 import { runOfConfiguration } from "../naming.ts";
 import { SYSTEM_METADATA, systemMetadataDocument } from "../system_metadata.ts";
@@ -60,12 +60,14 @@ export class MongoBackend implements Backend {
     return (await this.#configurations(collection, entity, `^\\s*0*${run}/`)).get(run) ?? [];
   }
 
-  findConfiguration(configuration: string, collection?: string): Promise<StoredDocument[]> {
+  findConfiguration(configuration: string, collection?: string, options: FindOptions = {}): Promise<StoredDocument[]> {
+    const filter: Record<string, unknown> = { "configurations.name": configuration };
+    if (options.exceptVersion !== undefined) filter.version = { $ne: options.exceptVersion };
     return this.#call("find documents", async (db) => {
       const collections = collection ? [collection] : await this.#collections(db);
       const found = await Promise.all(collections.map(async (collection) => {
         const raw = await db.collection(collection)
-          .find({ "configurations.name": configuration }, { raw: true })
+          .find(filter, { raw: true })
           .toArray() as unknown as Uint8Array[];
         return raw.map((bytes) => {
           const doc = inArtdaqOrder(fromBson(bytes));
