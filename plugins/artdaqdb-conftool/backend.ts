@@ -18,13 +18,13 @@ export interface StoredDocument {
   doc: JsonObject;
 }
 
-/** A configuration name with its newest `configurations.assigned` timestamp (for "newest first" choices). */
 /** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */
 export interface FindOptions {
   /** Leave out the documents whose `version` is exactly this (they are neither read nor parsed). */
   exceptVersion?: string;
 }
 
+/** A configuration name with its newest `configurations.assigned` timestamp (for "newest first" choices). */
 export interface ConfigurationEntry {
   name: string;
   assigned: string;
