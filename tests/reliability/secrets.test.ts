@@ -12,6 +12,7 @@
  * - the status server app (server.ts wiring, in process): every /api route, /metrics, the HTML pages and
  *   fragments, answers to missing and wrong tokens, and its log file;
  * - a store that cannot be reached with credentials in its mongodb:// URI: the error, the report, the JSON output;
+ * - a UconDB server that rejects the writer's password: the error of every failed run, the state, the report;
  * - the argument lists of spawned processes: the bulk tools run locally and over SSH by the bulk-tools store's
  *   runners, with a stand-in tool that records its own /proc/<pid>/cmdline and those of its parents.
  *
@@ -32,9 +33,10 @@ import { ThroughputHistory } from "../../core/status/throughput.ts";
 import { LocalRunner } from "../../plugins/artdaqdb-bulktools/local.ts";
 import { RemoteRunner } from "../../plugins/artdaqdb-bulktools/remote.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
+import { startUconDBServer } from "../../plugins/ucondb/mod.ts";
 import { requirePeer, tempDir } from "../_helpers/peers.ts";
 import { LeakSearch, MONGO_USER, SECRETS, SMTP_USER } from "./_secrets.ts";
-import { addRun, cli, makeSite, type Site } from "./_site.ts";
+import { addRun, cli, makeSite, setSink, type Site } from "./_site.ts";
 
 const UCON = SECRETS["ucon_db.writer_password"];
 const SMTP = SECRETS["reporting.email.smtp_password"];
@@ -285,6 +287,38 @@ Deno.test("secrets: MongoDB credentials in an unreachable store's URI never show
   await searchFiles(search, site.work, "work");
   assertEquals(search.leaks, []);
   console.log(`secrets (unreachable mongodb:// store): ${search.summary()}`);
+});
+
+Deno.test("secrets: a UconDB that rejects the writer's password → the error names the user, never the password", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [101], { log_file: join(dir.path, "work/archiver.log") });
+  const text = (await Deno.readTextFile(site.config)).replace(
+    "writer_password: e2e-secret-pw",
+    `writer_password: ${UCON}`,
+  );
+  await Deno.writeTextFile(site.config, text);
+  const server = await startUconDBServer({
+    dir: join(dir.path, "ucondb"),
+    users: { archiver: "the-server-knows-another-one" },
+    folders: ["run_records"],
+  });
+  const search = new LeakSearch();
+  try {
+    await setSink(site, server.url);
+    for (const flags of [["-v"], ["-v", "--log-format", "json", "--retry-failed-migrate"], ["--report-status"]]) {
+      const result = await cli(site, ...flags);
+      search.search(`cli ${flags.join(" ")}`, result.out);
+      if (flags.join(" ") === "-v") {
+        assertEquals(result.code, 1, result.out.slice(-2000));
+        ok(/rejected the credentials of user 'archiver'/.test(result.out), result.out.slice(-2000));
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  await searchFiles(search, site.work, "work");
+  assertEquals(search.leaks, []);
+  console.log(`secrets (UconDB rejects the password): ${search.summary()}`);
 });
 
 /**
