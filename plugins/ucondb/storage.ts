@@ -48,6 +48,35 @@ type JournalRecord =
   | { op: "tag"; id: number; tag: string }
   | { op: "drop" };
 
+/**
+ * The records of the journal's complete lines. One native parse of the whole journal as a JSON array (a 100,000-run
+ * journal: ~0.1 s instead of ~1 s line by line); when that fails, line by line, to name the corrupt line.
+ */
+function parseJournal(lines: readonly string[], path: string): JournalRecord[] {
+  const present = lines.filter((line) => line !== "");
+  try {
+    const records = JSON.parse(`[${present.join(",")}]`);
+    // A line holding two values ("{...},{...}") would parse as two records: only a count match of records that
+    // are objects with an `op` is trusted; anything else is checked line by line.
+    if (
+      Array.isArray(records) && records.length === present.length &&
+      records.every((r) => typeof r === "object" && r !== null && !Array.isArray(r) && typeof r.op === "string")
+    ) return records as JournalRecord[];
+  } catch {
+    // fall through: find and name the bad line
+  }
+  const records: JournalRecord[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i] === "") continue;
+    try {
+      records.push(JSON.parse(lines[i]));
+    } catch {
+      throw new StoreError(`${path}:${i + 1}: corrupt journal line; restore the file from a backup`);
+    }
+  }
+  return records;
+}
+
 /** The name the server uses internally for a folder: `ns.folder` (default namespace `public`). */
 export function qualifiedFolderName(name: string, namespace = "public"): string {
   return name.includes(".") ? name : `${namespace}.${name}`;
@@ -118,16 +147,7 @@ export class FolderStore {
       await Deno.truncate(path, encoder.encode(text.slice(0, complete)).length);
     }
     const lines = text.slice(0, complete).split("\n");
-    for (let i = 0; i < lines.length; i++) {
-      if (lines[i] === "") continue;
-      let record: JournalRecord;
-      try {
-        record = JSON.parse(lines[i]);
-      } catch {
-        throw new StoreError(`${path}:${i + 1}: corrupt journal line; restore the file from a backup`);
-      }
-      this.#apply(record);
-    }
+    for (const record of parseJournal(lines, path)) this.#apply(record);
   }
 
   #apply(record: JournalRecord): void {

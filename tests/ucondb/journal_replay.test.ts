@@ -1,0 +1,56 @@
+/**
+ * Replay of the embedded server's journal at start: the whole journal is parsed at once, and a corrupt line is
+ * still named by its number (the fast path falls back to line-by-line parsing to find it).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { StoreError } from "../../core/errors.ts";
+import { FolderStore } from "../../plugins/ucondb/storage.ts";
+import { tempDir } from "../_helpers/peers.ts";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+async function writeThree(dir: string): Promise<void> {
+  const folder = await FolderStore.open(dir, "public.runs", { durable: false });
+  for (const run of [1, 2, 3]) {
+    await folder.put("configuration", bytes(`blob ${run}`), { key: String(run), override: false, tags: [], tv: 0 });
+  }
+  await folder.tag(2, "two");
+  await folder.close();
+}
+
+Deno.test("journal replay: versions, keys and tags come back", async () => {
+  await using dir = await tempDir();
+  await writeThree(dir.path);
+  const folder = await FolderStore.open(dir.path, "public.runs", { durable: false });
+  assert.deepEqual(folder.versions().map((v) => v.key).sort(), ["1", "2", "3"]);
+  assert.deepEqual(folder.byKey("configuration", "2")?.tags, ["two"]);
+  assert.equal(
+    new TextDecoder().decode((await folder.readBlob(folder.byKey("configuration", "3")!.dataKey))!),
+    "blob 3",
+  );
+  await folder.close();
+});
+
+for (
+  const [what, bad] of [
+    ["not JSON", "{not json"],
+    ["two values on one line", '{"op":"drop"},{"op":"drop"}'],
+  ]
+) {
+  Deno.test(`journal replay: a corrupt line (${what}) is named by its number`, async () => {
+    await using dir = await tempDir();
+    await writeThree(dir.path);
+    const path = join(dir.path, "journal.jsonl");
+    const lines = (await Deno.readTextFile(path)).split("\n");
+    lines.splice(1, 0, bad);
+    await Deno.writeTextFile(path, lines.join("\n"));
+    await assert.rejects(
+      FolderStore.open(dir.path, "public.runs", { durable: false }),
+      (error: unknown) => error instanceof StoreError && error.message.includes(`${path}:2: corrupt journal line`),
+    );
+  });
+}
