@@ -20,6 +20,7 @@ import { describeError, UsageError } from "./core/errors.ts";
 import { createLogger, levelFromConfig } from "./core/log/mod.ts";
 import { redact } from "./core/redact.ts";
 import { chooseConfig } from "./core/cli/main.ts";
+import { enterInvocationDir } from "./core/cli/invocation.ts";
 import { createApp } from "./core/server/app.ts";
 import { StatusService } from "./core/server/service.ts";
 import { openReadRoles } from "./core/status/read_roles.ts";
@@ -107,6 +108,7 @@ function isLoopback(host: string): boolean {
 }
 
 if (import.meta.main) {
+  enterInvocationDir();
   try {
     Deno.exit(await main(Deno.args));
   } catch (error) {

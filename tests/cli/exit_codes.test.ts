@@ -232,7 +232,9 @@ Deno.test("deno task archive resolves relative paths from where it was typed (IN
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", "--config", join(REPO_ROOT, "deno.json"), "archive", "here.yaml"],
     cwd: dir.path,
-    env: { NO_COLOR: "1" },
+    // As an operator's shell: no INIT_CWD inherited from an outer `deno task test`.
+    clearEnv: true,
+    env: { NO_COLOR: "1", PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
     stdout: "piped",
     stderr: "piped",
   }).output();
