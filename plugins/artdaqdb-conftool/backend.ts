@@ -18,6 +18,12 @@ export interface StoredDocument {
   doc: JsonObject;
 }
 
+/** Documents to write into one collection. */
+export interface DocumentBatch {
+  collection: string;
+  documents: readonly StoredDocument[];
+}
+
 /** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */
 export interface FindOptions {
   /** Leave out the documents whose `version` is exactly this (they are neither read nor parsed). */
@@ -53,6 +59,12 @@ export interface Backend {
    * search structures (filesystem `index.json`) are updated under a lock once for the batch, after the documents.
    */
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
+  /**
+   * Optional: `upsert` of several collections at once, where the last batch becomes findable only after all the
+   * others (the filesystem provider writes all documents in one flush, then the indexes). Without it the store
+   * upserts the other collections, then the last.
+   */
+  upsertAll?(batches: ReadonlyArray<DocumentBatch>): Promise<void>;
   /** Removes documents by id (used only to clean up our own incomplete writes). */
   remove(collection: string, ids: readonly string[]): Promise<void>;
   /**

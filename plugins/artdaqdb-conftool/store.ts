@@ -249,8 +249,14 @@ export class ConftoolStore implements Store {
       }),
     });
     const others = [...byCollection].filter(([collection]) => collection !== SYSTEM_LAYOUT);
-    await Promise.all(others.map(([collection, writes]) => this.#backend.upsert(collection, writes.map(toStored))));
     const layout = byCollection.get(SYSTEM_LAYOUT);
+    if (this.#backend.upsertAll) {
+      const batches = others.map(([collection, writes]) => ({ collection, documents: writes.map(toStored) }));
+      if (layout) batches.push({ collection: SYSTEM_LAYOUT, documents: layout.map(toStored) });
+      await this.#backend.upsertAll(batches);
+      return;
+    }
+    await Promise.all(others.map(([collection, writes]) => this.#backend.upsert(collection, writes.map(toStored))));
     if (layout) await this.#backend.upsert(SYSTEM_LAYOUT, layout.map(toStored));
   }
 

@@ -238,6 +238,44 @@ Deno.test("filesystemdb: parallel processes and workers never lose index entries
   await assertIndexesConsistent(dir.path);
 });
 
+Deno.test("filesystemdb: a run whose SystemLayout index cannot be written stays unlisted, and the retry completes it", async () => {
+  await using dir = await tempDir();
+  // Another process holds SystemLayout's index lock: documents and RunHistory's index get written, the marker's
+  // index update times out.
+  await Deno.mkdir(join(dir.path, "SystemLayout"), { recursive: true });
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_worker.ts", import.meta.url).pathname,
+      "hold",
+      join(dir.path, "SystemLayout", LOCK_FILE),
+      "1500",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  assert.match(new TextDecoder().decode((await reader.read()).value), /locked/);
+  reader.releaseLock();
+  const store = openStore(dir.path, steppingClock(), 200);
+  await assert.rejects(store.putRun(preparedRun(77), "initial"), TransientError);
+  await store.close();
+  const schemaFiles = [...Deno.readDirSync(join(dir.path, "SystemLayout"))].filter((e) =>
+    /^[0-9a-f]{24}\.json$/.test(e.name)
+  );
+  assert.equal(schemaFiles.length, 1, "the schema document itself was written");
+  assert.ok(CollectionIndex.parse(Deno.readTextFileSync(join(dir.path, "RunHistory", "index.json"))).ouid.length > 0);
+  assert.deepEqual(await openStore(dir.path).listRuns(), []);
+  assert.equal((await holder.status).code, 0);
+  await holder.stdout.cancel().catch(() => {});
+  const retry = openStore(dir.path);
+  await retry.putRun(preparedRun(77), "initial");
+  assert.deepEqual(await retry.listRuns(), [77]);
+  await retry.close();
+  await assertIndexesConsistent(dir.path);
+});
+
 Deno.test("filesystemdb: corrupt data gives one clear line naming the file", async () => {
   await using dir = await tempDir();
   const store = openStore(dir.path);

@@ -11,7 +11,7 @@ import { BSON } from "bson";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import { type JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import type { Logger, Store } from "../../core/roles.ts";
-import type { Backend, StoredDocument } from "../../plugins/artdaqdb-conftool/backend.ts";
+import type { Backend, DocumentBatch, StoredDocument } from "../../plugins/artdaqdb-conftool/backend.ts";
 import { buildStoredDocument, documentFacts } from "../../plugins/artdaqdb-conftool/document.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
 import { artdaqdbConftool, ConftoolStore } from "../../plugins/artdaqdb-conftool/mod.ts";
@@ -424,13 +424,19 @@ async function snapshot(backend: Backend, configuration: string): Promise<Record
 
 /** A backend that fails every write into `collection`, as a process killed at that point would leave things. */
 function failingOn(backend: Backend, collection: string): Backend {
+  const crash = () => Promise.reject(new Error(`simulated crash before writing ${collection}`));
   return new Proxy(backend, {
     get(target, property, receiver) {
       if (property === "upsert") {
         return (into: string, documents: readonly StoredDocument[]) =>
-          into === collection
-            ? Promise.reject(new Error(`simulated crash before writing ${collection}`))
-            : target.upsert(into, documents);
+          into === collection ? crash() : target.upsert(into, documents);
+      }
+      if (property === "upsertAll" && target.upsertAll) {
+        // Everything but `collection` is written and findable, then the process dies.
+        return async (batches: ReadonlyArray<DocumentBatch>) => {
+          await target.upsertAll!(batches.filter((batch) => batch.collection !== collection));
+          return crash();
+        };
       }
       const value = Reflect.get(target, property, receiver);
       return typeof value === "function" ? value.bind(target) : value;

@@ -12,7 +12,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
-import type { Backend, ConfigurationEntry, FindOptions, StoredDocument } from "../backend.ts";
+import type { Backend, ConfigurationEntry, DocumentBatch, FindOptions, StoredDocument } from "../backend.ts";
 import { documentFacts } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
@@ -106,16 +106,36 @@ export class FilesystemBackend implements Backend {
     });
   }
 
-  async upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
-    if (documents.length === 0) return;
+  upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    return this.upsertAll([{ collection, documents }]);
+  }
+
+  /**
+   * Writes the documents of every batch first, all in one round of parallel fsyncs, and only then makes them
+   * findable (index changes), the last batch after all others: one disk flush for a run's documents instead of
+   * one per collection, and the commit marker's collection still becomes findable last.
+   */
+  async upsertAll(batches: ReadonlyArray<DocumentBatch>): Promise<void> {
+    const nonEmpty = batches.filter((batch) => batch.documents.length > 0);
+    await Promise.all(nonEmpty.map((batch) => this.#writeDocuments(batch.collection, batch.documents)));
+    const last = nonEmpty.at(-1);
+    await Promise.all(nonEmpty.slice(0, -1).map((batch) => this.#publish(batch.collection, batch.documents)));
+    if (last) await this.#publish(last.collection, last.documents);
+  }
+
+  #writeDocuments(collection: string, documents: readonly StoredDocument[]): Promise<void> {
     const directory = this.#directory(collection);
     const encoder = new TextEncoder();
-    await this.#io(`write documents into ${directory}`, () =>
+    return this.#io(`write documents into ${directory}`, () =>
       writeFilesAtomic(
         directory,
         documents.map((stored) => ({ name: `${stored.id}.json`, data: encoder.encode(stringifyArtdaq(stored.doc)) })),
         this.#options.durable,
       ));
+  }
+
+  /** Makes written documents findable: their `index.json` entries, now or (write-behind) at the next commit. */
+  async #publish(collection: string, documents: readonly StoredDocument[]): Promise<void> {
     // Facts only (small), so that a deferred change does not keep whole documents alive until the commit.
     const facts = documents.map((stored) => documentFacts(stored.doc));
     const change: IndexChange = (index) => {
