@@ -142,7 +142,7 @@ async function main(args: string[]): Promise<number> {
     if (options.incrementalOver > 0) {
       return await incrementalBench(options, dir, recordsDir, say);
     }
-    const templates = await templatesOf(options.mix, REPO_ROOT);
+    const templates = await templatesOf(options.mix, REPO_ROOT, dir);
     for (const skipped of templates.skipped) say(`skipped template ${skipped.path}: ${skipped.reason}`);
     const built = await buildRecords(templates.usable, recordsDir, options.baseRun, options.runs);
     say(

@@ -72,12 +72,13 @@ async function expand(pattern: string, repoRoot: string): Promise<string[]> {
 export async function templatesOf(
   mix: MixName,
   repoRoot: string,
+  scratchDir: string,
 ): Promise<{ usable: Template[]; skipped: { path: string; reason: string }[] }> {
   const usable: Template[] = [];
   const skipped: { path: string; reason: string }[] = [];
   for (const pattern of MIXES[mix]) {
     if (pattern.startsWith("bigdoc:")) {
-      usable.push(await bigDocTemplate(Number(pattern.slice(7))));
+      usable.push(await bigDocTemplate(Number(pattern.slice(7)), join(scratchDir, "bigdoc-template")));
       continue;
     }
     for (const path of await expand(pattern, repoRoot)) {
@@ -99,15 +100,15 @@ export async function templatesOf(
 }
 
 /**
- * A ~`targetBytes` record of a few big documents made of real content: run 1001506's text files and 20 of its
- * per-process `.fcl` documents (real `fhicl-dump` output: no prolog, no #include), each grown to
- * ~`targetBytes / 20` by repeating its text inside uniquely named tables (`copy_0001: { <document> }`). The
+ * A ~`targetBytes` record (written into `dir`) of a few big documents made of real content: run 1001506's text
+ * files and 20 of its per-process `.fcl` documents (real `fhicl-dump` output: no prolog, no #include), each grown
+ * to ~`targetBytes / 20` by repeating its text inside uniquely named tables (`copy_0001: { <document> }`). The
  * documents stay valid FHiCL, so the whole pipeline — validation, DB-JSON conversion, export, blob — runs on
  * documents of ~600 kB instead of 1001506's ~100 kB.
  */
-async function bigDocTemplate(targetBytes: number): Promise<Template> {
+async function bigDocTemplate(targetBytes: number, dir: string): Promise<Template> {
   const base = await readTemplate(`${REAL_RUN_RECORDS}/1001506`);
-  const dir = await Deno.makeTempDir({ prefix: "bench-bigdoc-" });
+  await Deno.mkdir(dir, { recursive: true });
   const documents = base.files.filter((name) => name.endsWith(".fcl")).slice(0, 20);
   const perDocument = targetBytes / documents.length;
   for (const name of base.files) {
