@@ -8,7 +8,7 @@
  * ```
  * deno task bench:e2e [--runs N] [--mix small|fixtures|real|large|bigdoc|all] [--workers 2]
  *                     [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
- *                     [--cpu-prof] [--keep] [--dir DIR] [--json]
+ *                     [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]
  * ```
  *
  * Credentials never go on the command line: for a MongoDB store or a real UconDB put them in the environment
@@ -35,7 +35,7 @@ import { writeBenchConfig } from "./bench_e2e/config.ts";
 
 const USAGE = `usage: deno task bench:e2e [--runs N] [--mix ${Object.keys(MIXES).join("|")}] [--workers W]
        [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
-       [--cpu-prof] [--keep] [--dir DIR] [--json]`;
+       [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]`;
 
 /** Parsed options of the benchmark. */
 interface BenchOptions {
@@ -48,6 +48,7 @@ interface BenchOptions {
   incrementalOver: number;
   verify: "meta" | "full";
   cpuProf: boolean;
+  v8Flags: string | null;
   keep: boolean;
   dir: string | null;
   json: boolean;
@@ -66,6 +67,7 @@ function parseOptions(args: string[]): BenchOptions {
       "incremental-over": { type: "string", default: "0" },
       verify: { type: "string", default: "meta" },
       "cpu-prof": { type: "boolean", default: false },
+      "v8-flags": { type: "string" },
       keep: { type: "boolean", default: false },
       dir: { type: "string" },
       json: { type: "boolean", default: false },
@@ -94,6 +96,7 @@ function parseOptions(args: string[]): BenchOptions {
     incrementalOver: int("incremental-over", values["incremental-over"], 0),
     verify: values.verify,
     cpuProf: values["cpu-prof"],
+    v8Flags: values["v8-flags"] ?? null,
     keep: values.keep,
     dir: values.dir ?? null,
     json: values.json,
@@ -161,8 +164,11 @@ async function main(args: string[]): Promise<number> {
     });
     const tarSeconds = await tarCopySeconds(recordsDir, join(dir, "tar-copy"));
     await Deno.remove(join(dir, "tar-copy"), { recursive: true });
-    const run = await runArchiver(config, [], { cpuProfDir: options.cpuProf ? join(dir, "cpu-prof") : null });
-    const again = await runArchiver(config, ["--incremental"], { cpuProfDir: null });
+    const run = await runArchiver(config, [], {
+      cpuProfDir: options.cpuProf ? join(dir, "cpu-prof") : null,
+      v8Flags: options.v8Flags,
+    });
+    const again = await runArchiver(config, ["--incremental"], { cpuProfDir: null, v8Flags: options.v8Flags });
     const pipelineSeconds = (run.summary?.durationMs ?? 0) / 1000;
     const result = {
       mix: options.mix,
@@ -245,6 +251,7 @@ async function incrementalBench(
   for (let i = 0; i < 3; i++) {
     last = await runArchiver(config, ["--incremental"], {
       cpuProfDir: options.cpuProf && i === 2 ? join(dir, "cpu-prof") : null,
+      v8Flags: options.v8Flags,
     });
     if (last.exitCode !== 0) {
       say(`--incremental failed (exit ${last.exitCode}):\n${last.logTail}`);

@@ -58,13 +58,17 @@ async function tail(stream: ReadableStream<Uint8Array>, limit: number): Promise<
   return new TextDecoder().decode(kept);
 }
 
-/** Runs the archiver CLI on `config` with `extraArgs`; `cpuProfDir` adds V8 CPU profiling. */
+/**
+ * Runs the archiver CLI on `config` with `extraArgs`; `cpuProfDir` adds V8 CPU profiling, `v8Flags` is passed to
+ * `deno run --v8-flags=` (to try heap settings such as `--max-semi-space-size=2`).
+ */
 export async function runArchiver(
   config: string,
   extraArgs: string[],
-  options: { cpuProfDir: string | null },
+  options: { cpuProfDir: string | null; v8Flags?: string | null },
 ): Promise<ArchiverRun> {
   const profile = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  if (options.v8Flags) profile.push(`--v8-flags=${options.v8Flags}`);
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
