@@ -128,7 +128,7 @@ Deno.test("artdaqDB filesystem full mid-import → clear error per run, nothing 
 
   ok(await mountCommand("mount", "-o", "remount,size=64m", join(dir.path, "db")), "remount bigger");
   await expectRecovery(site!, [...first, ...more]);
-  console.log(`artdaqDB full: ${failed} of ${more.length} new runs failed cleanly, e.g. ${example}`);
+  console.log(`artdaqDB full, ${more.length} new runs: ${failed} run failure records; e.g. ${example}`);
 });
 
 Deno.test("artdaqDB filesystem turns read-only mid-import → clear error per run, nothing corrupted, rerun completes", async () => {
