@@ -10,9 +10,9 @@ import { coerce, FieldError, resolvePath } from "./coerce.ts";
 import { isPlainObject } from "./expand.ts";
 import { nearest } from "./nearest.ts";
 import {
+  defaultOf,
   FHICLIZE_CONVERTERS,
   FHICLIZE_GENERATORS,
-  type KeySpec,
   LEGACY_REPORTING_KEYS,
   REPORTING_SECTIONS,
   SECTIONS,
@@ -91,11 +91,6 @@ export function buildSection(
     }
   }
   return out;
-}
-
-/** The default of a key, derived from the keys built so far when it is a function. */
-export function defaultOf(spec: KeySpec, section: Record<string, unknown>): unknown {
-  return typeof spec.default === "function" ? spec.default(section) : spec.default;
 }
 
 /**

@@ -379,6 +379,30 @@ export const FHICLIZE_CONVERTERS = [
 /** Known generators of `fhiclize_generate`. */
 export const FHICLIZE_GENERATORS = ["RunHistory", "RunHistory2"] as const;
 
+/** The default of a key, derived from the keys built so far when it is a function. */
+export function defaultOf(spec: KeySpec, section: Record<string, unknown>): unknown {
+  return typeof spec.default === "function" ? spec.default(section) : spec.default;
+}
+
+/**
+ * The defaults of a section's keys that have one (required keys have none), in the section's key order. Plugins
+ * take their `defaults` from here, so that each default is written once, in this schema.
+ *
+ * @example
+ * ```ts
+ * import type { CarbonConfig } from "./types.ts";
+ * const defaults = sectionDefaults<CarbonConfig>(SECTIONS.carbon);
+ * defaults.port; // 2003
+ * ```
+ */
+export function sectionDefaults<T extends object>(spec: SectionSpec): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, keySpec] of Object.entries(spec.keys)) {
+    if (keySpec.default !== undefined) out[key] = defaultOf(keySpec, out);
+  }
+  return out as T;
+}
+
 /** Every known top-level key. */
 export const TOP_LEVEL_KEYS: readonly string[] = [...Object.keys(SECTIONS), "reporting", "fhiclize_generate"];
 

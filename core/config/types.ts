@@ -11,9 +11,10 @@
  *
  * @module
  */
+import type { FHICLIZE_CONVERTERS, FHICLIZE_GENERATORS, LOG_LEVELS } from "./schema.ts";
 
 /** Log level names accepted in `app.log_level` (case-insensitive in YAML, upper-case here as in Python). */
-export type ConfigLogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+export type ConfigLogLevel = typeof LOG_LEVELS[number];
 
 /** Output format of log lines. */
 export type LogFormat = "text" | "json";
@@ -153,41 +154,41 @@ export interface UconDbConfig {
   verify: VerifyMode;
 }
 
-/** Section `reporting.email`. */
+/** Section `reporting.email` (the options of the email plugin). */
 export interface EmailConfig {
-  /** Default false. */
+  /** Send failure emails. Default false. */
   enabled: boolean;
-  /** `To:` (comma-separated list allowed). Required when enabled. */
+  /** `To:` header, verbatim (comma-separated list allowed). Required when enabled. */
   recipient_email: string | null;
-  /** `From:`. Required when enabled. */
+  /** `From:` header. Required when enabled. */
   sender_email: string | null;
-  /** Required when enabled. */
+  /** SMTP server. Required when enabled. */
   smtp_host: string | null;
   /** Default 25. */
   smtp_port: number;
-  /** STARTTLS. Default false. */
+  /** STARTTLS, mandatory when true. Default false. */
   smtp_use_tls: boolean;
-  /** Login only when both user and password are set. */
+  /** Login user; login happens only when user and password are both set. */
   smtp_user: string | null;
-  /** A secret. */
+  /** Login password (a secret). */
   smtp_password: string | null;
   /** New: implicit TLS from the first byte (SMTPS); null = on for port 465 only. Default null. */
   smtp_use_ssl: boolean | null;
   /** New: connect, greeting and socket timeout, seconds. Default 10. */
   smtp_timeout_seconds: number;
-  /** New: PEM file of CA certificates to trust for SMTP TLS; null = system roots. Default null. */
+  /** New: PEM file of CA certificates to trust for SMTP TLS; relative to the config file. Default null (system roots). */
   smtp_ca_file: string | null;
 }
 
-/** Section `reporting.slack`. */
+/** Section `reporting.slack` (the options of the slack plugin). */
 export interface SlackConfig {
-  /** Default false. */
+  /** Post failures to Slack. Default false. */
   enabled: boolean;
-  /** `xoxb-…` (a secret). Required when enabled. */
+  /** Bot token `xoxb-…` (a secret). Required when enabled. */
   bot_token: string | null;
   /** `#name` or channel ID. Required when enabled. */
   channel: string | null;
-  /** Comma-separated Slack user IDs mentioned in messages. */
+  /** Comma-separated Slack user IDs mentioned in the message's text. */
   mention_users: string | null;
   /** New: Slack Web API base URL (tests point it at a local peer). Default `https://slack.com/api`. */
   api_url: string;
@@ -203,29 +204,29 @@ export interface ReportingConfig {
   slack: SlackConfig;
 }
 
-/** Section `carbon`: Graphite plaintext metrics. */
+/** Section `carbon`: Graphite plaintext metrics (the options of the carbon plugin). */
 export interface CarbonConfig {
-  /** Default false. */
+  /** Post metrics at all. Default false. */
   enabled: boolean;
-  /** Required when enabled. */
+  /** Carbon host (required when enabled). */
   host: string | null;
-  /** Default 2003. */
+  /** Plaintext receiver port. Default 2003. */
   port: number;
-  /** Required when enabled (e.g. `demo.run_archiver.dev`). */
+  /** Prepended to every metric path (required when enabled), e.g. `sbnd.run_archiver.prod`. */
   metric_prefix: string | null;
   /** New: lines per TCP write. Default 500. */
   batch_size: number;
-  /** New: lines held while Carbon is unreachable (oldest dropped beyond it). Default 10000. */
+  /** New: lines held while Carbon is unreachable; the oldest are dropped beyond it. Default 10000. */
   queue_size: number;
   /** New: queued lines are written at least this often, seconds. Default 1. */
   flush_interval_seconds: number;
-  /** New: connect and write timeout, seconds. Default 2. */
+  /** New: connect and write timeout, seconds. Default 2 (the Python client's socket timeout). */
   timeout_seconds: number;
-  /** New: first reconnect delay, seconds (doubles per failure). Default 0.25. */
+  /** New: first reconnect delay after a failure, seconds; doubles per failure. Default 0.25. */
   reconnect_min_seconds: number;
   /** New: upper bound of the reconnect delay, seconds. Default 30. */
   reconnect_max_seconds: number;
-  /** New: longest wait for queued lines at shutdown, seconds. Default 2. */
+  /** New: longest wait for queued lines at flush/shutdown, seconds. Default 2. */
   close_timeout_seconds: number;
 }
 
@@ -257,16 +258,7 @@ export interface PluginsConfig {
 }
 
 /** The nine converter/generator names of `fhiclize_generate`. */
-export type FhiclizeName =
-  | "boot"
-  | "metadata"
-  | "known_boardreaders_list"
-  | "settings"
-  | "setup"
-  | "environment"
-  | "ranks"
-  | "RunHistory"
-  | "RunHistory2";
+export type FhiclizeName = typeof FHICLIZE_CONVERTERS[number] | typeof FHICLIZE_GENERATORS[number];
 
 /** The whole configuration, resolved. */
 export interface ArchiverConfig {

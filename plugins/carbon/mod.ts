@@ -31,51 +31,18 @@
 import { definePlugin, type Plugin } from "../../core/registry.ts";
 import { noopMetrics } from "../../core/measure.ts";
 import type { Logger, Metrics } from "../../core/roles.ts";
+import type { CarbonConfig } from "../../core/config/types.ts";
+import { sectionDefaults, SECTIONS } from "../../core/config/schema.ts";
 import { CarbonClient } from "./client.ts";
 
 export { CarbonClient, DROPPED_METRIC } from "./client.ts";
 export type { CarbonClientSettings, CarbonStats } from "./client.ts";
 
-/** The `carbon` configuration section. */
-export interface Options {
-  /** Post metrics at all. Default false. */
-  enabled: boolean;
-  /** Carbon host (required when enabled). */
-  host: string | null;
-  /** Plaintext receiver port. Default 2003. */
-  port: number;
-  /** Prepended to every metric path (required when enabled), e.g. `sbnd.run_archiver.prod`. */
-  metric_prefix: string | null;
-  /** New: lines per TCP write. Default 500. */
-  batch_size: number;
-  /** New: lines held while Carbon is unreachable; the oldest are dropped beyond it. Default 10000. */
-  queue_size: number;
-  /** New: queued lines are written at least this often, seconds. Default 1. */
-  flush_interval_seconds: number;
-  /** New: connect and write timeout, seconds. Default 2 (the Python client's socket timeout). */
-  timeout_seconds: number;
-  /** New: first reconnect delay after a failure, seconds; doubles per failure. Default 0.25. */
-  reconnect_min_seconds: number;
-  /** New: upper bound of the reconnect delay, seconds. Default 30. */
-  reconnect_max_seconds: number;
-  /** New: longest wait for queued lines at flush/shutdown, seconds. Default 2. */
-  close_timeout_seconds: number;
-}
+/** The `carbon` configuration section, keys verbatim. */
+export type Options = CarbonConfig;
 
-/** Defaults of every key (the Python archiver's for its keys). */
-export const defaults: Options = {
-  enabled: false,
-  host: null,
-  port: 2003,
-  metric_prefix: null,
-  batch_size: 500,
-  queue_size: 10000,
-  flush_interval_seconds: 1,
-  timeout_seconds: 2,
-  reconnect_min_seconds: 0.25,
-  reconnect_max_seconds: 30,
-  close_timeout_seconds: 2,
-};
+/** Defaults of every key (the Python archiver's for its keys), from the configuration schema. */
+export const defaults: Options = sectionDefaults<Options>(SECTIONS.carbon);
 
 /**
  * A `Metrics` posting to Carbon, or a no-op one when disabled. Enabled without host or prefix logs a warning and

@@ -40,47 +40,14 @@ import { ArchiverError, ConfigurationError, describeError } from "../../core/err
 import { redact, registerSecret } from "../../core/redact.ts";
 import { hostName } from "../../core/notify.ts";
 import type { Logger, Notification, Notifier } from "../../core/roles.ts";
+import type { EmailConfig } from "../../core/config/types.ts";
+import { REPORTING_SECTIONS, sectionDefaults } from "../../core/config/schema.ts";
 
-/** The `reporting.email` configuration section. */
-export interface Options {
-  /** Send failure emails. Default false. */
-  enabled: boolean;
-  /** `To:` header, verbatim (comma-separated list allowed). Required when enabled. */
-  recipient_email: string | null;
-  /** `From:` header. Required when enabled. */
-  sender_email: string | null;
-  /** SMTP server. Required when enabled. */
-  smtp_host: string | null;
-  /** Default 25. */
-  smtp_port: number;
-  /** STARTTLS, mandatory when true. Default false. */
-  smtp_use_tls: boolean;
-  /** Login user; login happens only when user and password are both set. */
-  smtp_user: string | null;
-  /** Login password (a secret). */
-  smtp_password: string | null;
-  /** New: implicit TLS from the first byte (SMTPS); null = on for port 465 only. Default null. */
-  smtp_use_ssl: boolean | null;
-  /** New: connect, greeting and socket timeout, seconds. Default 10. */
-  smtp_timeout_seconds: number;
-  /** New: PEM file with the CA certificate(s) to trust; relative to the config file. Default null (system roots). */
-  smtp_ca_file: string | null;
-}
+/** The `reporting.email` configuration section, keys verbatim. */
+export type Options = EmailConfig;
 
-/** Defaults (the Python archiver's for its keys). */
-export const defaults: Options = {
-  enabled: false,
-  recipient_email: null,
-  sender_email: null,
-  smtp_host: null,
-  smtp_port: 25,
-  smtp_use_tls: false,
-  smtp_user: null,
-  smtp_password: null,
-  smtp_use_ssl: null,
-  smtp_timeout_seconds: 10,
-  smtp_ca_file: null,
-};
+/** Defaults (the Python archiver's for its keys), from the configuration schema. */
+export const defaults: Options = sectionDefaults<Options>(REPORTING_SECTIONS.email);
 
 /** What the factory needs besides the options. */
 export interface EmailContext {

@@ -31,36 +31,18 @@ import { ArchiverError, ConfigurationError, describeError } from "../../core/err
 import { redact, registerSecret } from "../../core/redact.ts";
 import { formatLocalTime, hostName } from "../../core/notify.ts";
 import type { Logger, Notification, Notifier } from "../../core/roles.ts";
+import type { SlackConfig } from "../../core/config/types.ts";
+import { REPORTING_SECTIONS, sectionDefaults } from "../../core/config/schema.ts";
 import { slackMessage } from "./message.ts";
 
 export { slackMessage } from "./message.ts";
 export type { SlackMessage } from "./message.ts";
 
-/** The `reporting.slack` configuration section. */
-export interface Options {
-  /** Post failures to Slack. Default false. */
-  enabled: boolean;
-  /** Bot token `xoxb-…` (a secret). Required when enabled. */
-  bot_token: string | null;
-  /** `#name` or channel ID. Required when enabled. */
-  channel: string | null;
-  /** Comma-separated Slack user IDs mentioned in the message's text. */
-  mention_users: string | null;
-  /** New: Slack Web API base URL (tests point it at a local server). Default `https://slack.com/api`. */
-  api_url: string;
-  /** New: request timeout, seconds. Default 10. */
-  timeout_seconds: number;
-}
+/** The `reporting.slack` configuration section, keys verbatim. */
+export type Options = SlackConfig;
 
-/** Defaults. */
-export const defaults: Options = {
-  enabled: false,
-  bot_token: null,
-  channel: null,
-  mention_users: null,
-  api_url: "https://slack.com/api",
-  timeout_seconds: 10,
-};
+/** Defaults, from the configuration schema. */
+export const defaults: Options = sectionDefaults<Options>(REPORTING_SECTIONS.slack);
 
 /** A failed `chat.postMessage` (HTTP error, `ok: false`, timeout); the token never appears in it. */
 export class SlackError extends ArchiverError {}
