@@ -130,13 +130,17 @@ export interface ArtdaqDbConfig {
   remote_setup: string | null;
 }
 
-/** Section `ucon_db` (required): the permanent archive. */
+/** Section `ucon_db` (required): the permanent archive (the options of the ucondb plugin). */
 export interface UconDbConfig {
-  /** Base URL ending in `/app`, or `embedded:<dir>` for the in-process UconDB-compatible server (required). */
+  /**
+   * Base URL ending in `/app` (`https://host:9443/<instance>/app`), or `embedded:<dir>` for the in-process
+   * UconDB-compatible server (relative dirs resolve against the config file's directory; `embedded:` alone =
+   * `<work_dir>/ucondb`) (required).
+   */
   server_url: string;
-  /** UconDB folder (required). */
+  /** UconDB folder: letters, digits, `_`, at most one `.` (required). */
   folder_name: string;
-  /** UconDB object (required). */
+  /** UconDB object holding one version per run (required). */
   object_name: string;
   /** HTTP Digest user for uploads (required). */
   writer_user: string;
@@ -144,7 +148,7 @@ export interface UconDbConfig {
   writer_password: string;
   /** Timeout of every request, seconds. Default 10. */
   timeout_seconds: number;
-  /** New: CA bundle (PEM) to trust for HTTPS; null → system roots. Default null. */
+  /** New: CA bundle (PEM) to trust for HTTPS, relative to the config file; null → system roots. Default null. */
   ca_file: string | null;
   /** New: skip TLS verification (loud warning at startup). Default false. */
   insecure_skip_verify: boolean;

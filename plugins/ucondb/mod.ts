@@ -26,52 +26,32 @@ import { UconDBClient } from "./client.ts";
 import { isValidFolderName } from "./storage.ts";
 import { EMBEDDED_BASE_URL, type EmbeddedEndpoint, EmbeddedTransport, openEmbedded } from "./embedded.ts";
 import { createTransport } from "./transport.ts";
-import { UconDBSink, type VerifyMode } from "./sink.ts";
+import { UconDBSink } from "./sink.ts";
+import type { UconDbConfig } from "../../core/config/types.ts";
+import { sectionDefaults, SECTIONS } from "../../core/config/schema.ts";
 
 export { KeyExistsError, UconDBClient, type VersionMeta } from "./client.ts";
 export { UconDBSink } from "./sink.ts";
 export { startUconDBServer } from "./server.ts";
 export { openEmbedded } from "./embedded.ts";
 
-/** The `ucon_db` config section. */
-export interface Options {
-  /**
-   * Base URL ending in `/app` (`https://host:9443/<instance>/app`), or `embedded:<dir>` for the embedded server
-   * (relative dirs resolve against the config file's directory; `embedded:` alone = `<workDir>/ucondb`).
-   */
-  server_url: string;
-  /** UconDB folder (letters, digits, `_`, at most one `.`). */
-  folder_name: string;
-  /** UconDB object holding one version per run. */
-  object_name: string;
-  /** Digest user for puts. */
-  writer_user?: string | null;
-  /** Digest password (a secret: registered with the redaction layer). */
-  writer_password?: string | null;
-  /** Deadline of every request, seconds. */
-  timeout_seconds: number;
-  /** PEM file of extra CA certificates to trust (relative to the config file). */
-  ca_file?: string | null;
-  /** Skip TLS certificate verification. Never the default; logs a loud warning. */
-  insecure_skip_verify: boolean;
-  /** Verification after a put: `meta` (size + adler32 from the server) or `full` (download and compare). */
-  verify: VerifyMode;
-  /** Extra attempts after a 5xx or network failure (exponential backoff with jitter). */
-  retries: number;
-}
+/** Keys a library caller may leave out: a server without Digest auth needs no credentials. */
+type OptionalKeys = "writer_user" | "writer_password" | "ca_file";
 
-/** Defaults: the embedded server under the work directory, the Python template's object name. */
+/** The `ucon_db` config section, keys verbatim; the credentials may be absent or null. */
+export type Options = Omit<UconDbConfig, OptionalKeys> & { [K in OptionalKeys]?: UconDbConfig[K] | null };
+
+/**
+ * Defaults: the embedded server under the work directory, the Python template's object name, no credentials; the
+ * other keys' defaults come from the configuration schema.
+ */
 export const defaults: Options = {
   server_url: "embedded:",
   folder_name: "run_records",
   object_name: "configuration",
   writer_user: null,
   writer_password: null,
-  timeout_seconds: 10,
-  ca_file: null,
-  insecure_skip_verify: false,
-  verify: "meta",
-  retries: 4,
+  ...sectionDefaults<Omit<Options, "server_url" | "folder_name" | "object_name">>(SECTIONS.ucon_db),
 };
 
 const EMBEDDED = "embedded:";

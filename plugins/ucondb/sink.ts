@@ -10,10 +10,8 @@ import { adler32 } from "../../core/blob/adler32.ts";
 import { bytesEqual } from "../../core/blob/bytes.ts";
 import { ConflictError, SinkError, VerificationError } from "../../core/errors.ts";
 import type { Logger, PutOutcome, Sink, SinkEntry } from "../../core/roles.ts";
+import type { VerifyMode } from "../../core/config/types.ts";
 import { KeyExistsError, type UconDBClient, type VersionMeta } from "./client.ts";
-
-/** How a put is verified: `meta` = size and adler32 from the server's metadata, `full` = download and compare. */
-export type VerifyMode = "meta" | "full";
 
 /** What the sink needs besides its client. */
 export interface UconDBSinkOptions {
