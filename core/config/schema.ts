@@ -385,8 +385,9 @@ export function defaultOf(spec: KeySpec, section: Record<string, unknown>): unkn
 }
 
 /**
- * The defaults of a section's keys that have one (required keys have none), in the section's key order. Plugins
- * take their `defaults` from here, so that each default is written once, in this schema.
+ * The defaults of a section's keys that have one (required keys have none), in the section's key order, or only
+ * of the keys named in `only`. Plugins take their `defaults` from here, so that each default is written once, in
+ * this schema.
  *
  * @example
  * ```ts
@@ -395,12 +396,13 @@ export function defaultOf(spec: KeySpec, section: Record<string, unknown>): unkn
  * defaults.port; // 2003
  * ```
  */
-export function sectionDefaults<T extends object>(spec: SectionSpec): T {
+export function sectionDefaults<T extends object>(spec: SectionSpec, only?: readonly (keyof T & string)[]): T {
   const out: Record<string, unknown> = {};
   for (const [key, keySpec] of Object.entries(spec.keys)) {
     if (keySpec.default !== undefined) out[key] = defaultOf(keySpec, out);
   }
-  return out as T;
+  // Picked after all are built: a derived default may read a key the caller does not want.
+  return (only ? Object.fromEntries(only.filter((key) => key in out).map((key) => [key, out[key]])) : out) as T;
 }
 
 /** Every known top-level key. */

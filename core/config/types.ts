@@ -78,9 +78,9 @@ export interface AppFuzzConfig {
 export interface SourceFilesConfig {
   /** Directory holding one sub-directory per run (required). */
   run_records_dir: string;
-  /** New: largest single file of a run record, bytes. Default 16 MiB. */
+  /** New: largest single file of a run record, bytes. Default 16 MiB (the largest real document is ~120 kB). */
   max_file_bytes: number;
-  /** New: largest total of a run record, bytes. Default 256 MiB. */
+  /** New: largest total of a run record, bytes. Default 256 MiB (a 110-file protoDUNE run is 12 MB). */
   max_run_bytes: number;
   /**
    * New: a run without stop time is deferred until it is older than this many seconds, then archived flagged

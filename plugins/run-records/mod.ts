@@ -21,6 +21,8 @@ import { resolve } from "node:path";
 import { ConfigurationError } from "../../core/errors.ts";
 import { parse } from "../../core/fhicl/mod.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
+import type { ArtdaqDbConfig, SourceFilesConfig } from "../../core/config/types.ts";
+import { sectionDefaults, SECTIONS } from "../../core/config/schema.ts";
 import { definePlugin, type PluginContext } from "../../core/registry.ts";
 import type { Logger, Source } from "../../core/roles.ts";
 import { FHICLIZE_NAMES } from "./converters/mod.ts";
@@ -30,33 +32,33 @@ export { RunRecordsSource } from "./source.ts";
 export { FHICLIZE_NAMES, TEXT_CONVERTERS } from "./converters/mod.ts";
 export { configurationName, parseDaqDate, readMetadataInfo } from "./metadata_info.ts";
 
-/** Options: the config keys the source reads (snake_case, as in `source_files`/`artdaq_db`/top level). */
-export interface Options {
-  /** Directory with one sub-directory per run (`source_files.run_records_dir`). Required. */
-  run_records_dir: string;
-  /** Directory holding `schema.fcl` (`artdaq_db.fcl_conf_dir`); default the repo's `fixtures/schema`. */
-  fcl_conf_dir?: string;
-  /** Enabled converters/generators; `.txt`/`.fcl` suffixes accepted; default all nine. */
-  fhiclize_generate?: readonly string[] | null;
-  /** Largest single file of a run, bytes (default 16 MiB; the largest real per-process document is ~120 kB). */
-  max_file_bytes?: number;
-  /** Largest run in total, bytes (default 256 MiB; a 110-file protoDUNE run is 12 MB). */
-  max_run_bytes?: number;
-  /** Parse the run's own `.fcl` files too (generated documents are always parsed). Default true. */
-  validate_fhicl?: boolean;
-  /** Relative paths resolve against this directory (the config file's directory); default the working directory. */
-  config_dir?: string;
-  /** Where warnings go (skipped directories, runs without metadata.txt). */
-  logger?: Logger;
-}
+/** The `source_files` keys the source reads that have a schema default. */
+const LIMIT_KEYS = ["max_file_bytes", "max_run_bytes", "validate_fhicl"] as const;
+type LimitKeys = typeof LIMIT_KEYS[number];
 
-/** Defaults of the options that have one. */
+/**
+ * Options: the config keys the source reads, verbatim (`source_files`, `artdaq_db.fcl_conf_dir`,
+ * `fhiclize_generate`), plus where relative paths resolve and where warnings go.
+ */
+export type Options =
+  & Pick<SourceFilesConfig, "run_records_dir">
+  & Partial<Pick<SourceFilesConfig, LimitKeys>>
+  & {
+    /** Directory holding `schema.fcl` (`artdaq_db.fcl_conf_dir`); default the repo's `fixtures/schema`. */
+    fcl_conf_dir?: ArtdaqDbConfig["fcl_conf_dir"];
+    /** Enabled converters/generators; `.txt`/`.fcl` suffixes accepted; default all nine. */
+    fhiclize_generate?: readonly string[] | null;
+    /** Relative paths resolve against this directory (the config file's); default the working directory. */
+    config_dir?: string;
+    /** Where warnings go (skipped directories, runs without metadata.txt). */
+    logger?: Logger;
+  };
+
+/** Defaults of the options that have one (the limits' from the configuration schema). */
 export const defaults: Required<Omit<Options, "run_records_dir" | "logger" | "config_dir">> = {
   fcl_conf_dir: resolve(REPO_ROOT, "fixtures/schema"),
   fhiclize_generate: FHICLIZE_NAMES,
-  max_file_bytes: 16 * 1024 * 1024,
-  max_run_bytes: 256 * 1024 * 1024,
-  validate_fhicl: true,
+  ...sectionDefaults<Pick<SourceFilesConfig, LimitKeys>>(SECTIONS.source_files, LIMIT_KEYS),
 };
 
 /**

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { FHICLIZE_CONVERTERS, FHICLIZE_GENERATORS } from "../../../core/config/schema.ts";
 import { convertBoot } from "./boot.ts";
 import { convertEnvironment } from "./environment.ts";
 import { convertKnownBoardreadersList } from "./known_boardreaders_list.ts";
@@ -43,14 +44,4 @@ export const TEXT_CONVERTERS: Readonly<Record<string, TextConverter>> = Object.f
 });
 
 /** Every `fhiclize_generate` name: the seven converters and the two generators, in the original's order. */
-export const FHICLIZE_NAMES: readonly string[] = Object.freeze([
-  "boot",
-  "metadata",
-  "known_boardreaders_list",
-  "settings",
-  "setup",
-  "environment",
-  "ranks",
-  "RunHistory",
-  "RunHistory2",
-]);
+export const FHICLIZE_NAMES: readonly string[] = Object.freeze([...FHICLIZE_CONVERTERS, ...FHICLIZE_GENERATORS]);
