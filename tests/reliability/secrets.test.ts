@@ -24,6 +24,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { loadConfig } from "../../core/config/mod.ts";
+import { REPO_ROOT } from "../../core/paths.ts";
 import { createLogger } from "../../core/log/mod.ts";
 import { createApp } from "../../core/server/app.ts";
 import { StatusService } from "../../core/server/service.ts";
@@ -320,6 +321,88 @@ Deno.test("secrets: a UconDB that rejects the writer's password → the error na
   assertEquals(search.leaks, []);
   console.log(`secrets (UconDB rejects the password): ${search.summary()}`);
 });
+
+Deno.test("secrets: ucondb-server (a real subprocess) takes the writer password from a file — not in its argv or output; the archiver puts through it", async () => {
+  await using dir = await tempDir();
+  const site = await makeSite(dir.path, [101]);
+  const text = (await Deno.readTextFile(site.config)).replace(
+    "writer_password: e2e-secret-pw",
+    `writer_password: ${UCON}`,
+  );
+  await Deno.writeTextFile(site.config, text);
+  const passwordFile = join(dir.path, "ucondb.password");
+  await Deno.writeTextFile(passwordFile, `${UCON}\n`, { mode: 0o600 });
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      join(REPO_ROOT, "cli.ts"),
+      "ucondb-server",
+      "--dir",
+      join(dir.path, "ucondb"),
+      "--port",
+      "0",
+      "--user",
+      "archiver",
+      "--password-file",
+      passwordFile,
+      "--folder",
+      "run_records",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const search = new LeakSearch();
+  const output = collectOutput(server);
+  try {
+    const url = await output.match(/listening on (http:\/\/\S+)/);
+    search.search("ucondb-server /proc/<pid>/cmdline", await procCmdline(server.pid));
+    await setSink(site, url);
+    const result = await cli(site, "-v");
+    assertEquals(result.code, 0, result.out.slice(-2000));
+    ok(result.out.includes("Run 101 migrated and verified"), "the put through ucondb-server did not happen");
+    search.search("cli -v (through ucondb-server)", result.out);
+  } finally {
+    server.kill("SIGTERM");
+    await server.status;
+  }
+  search.search("ucondb-server stdout+stderr", await output.all);
+  assertEquals(search.leaks, []);
+  console.log(`secrets (ucondb-server subprocess): ${search.summary()}`);
+});
+
+/** The command line of a process as `ps` shows it (NUL-separated arguments joined by spaces). */
+async function procCmdline(pid: number): Promise<string> {
+  return (await Deno.readTextFile(`/proc/${pid}/cmdline`)).replaceAll("\0", " ");
+}
+
+/** A child's stdout and stderr, accumulated; `match` waits for the first match of a pattern in them. */
+function collectOutput(child: Deno.ChildProcess): { match(pattern: RegExp): Promise<string>; all: Promise<string> } {
+  let text = "";
+  const waiting: { pattern: RegExp; resolve: (value: string) => void }[] = [];
+  const decoder = new TextDecoder();
+  const all = Promise.all([child.stdout, child.stderr].map(async (stream) => {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+      for (const wait of [...waiting]) {
+        const found = wait.pattern.exec(text);
+        if (!found) continue;
+        waiting.splice(waiting.indexOf(wait), 1);
+        wait.resolve(found[1]);
+      }
+    }
+  })).then(() => text);
+  return {
+    all,
+    match: (pattern) =>
+      new Promise((resolve, reject) => {
+        const found = pattern.exec(text);
+        if (found) return resolve(found[1]);
+        waiting.push({ pattern, resolve });
+        all.then(() => reject(new Error(`output ended without ${pattern}:\n${text}`)));
+      }),
+  };
+}
 
 /**
  * A stand-in bulk tool that appends its argv, the command lines of itself and its two parents (from /proc, what
