@@ -53,7 +53,7 @@ function storeBench(
       parallel === 1 ? "one 25-document run" : `${parallel} 25-document runs in parallel`
     }, ${preload ? `${preload.toLocaleString("en")} runs already stored` : "small database"} (fsync ${
       durable ? "on, the default" : "off"
-    })`,
+    }${commitEvery ? `, write-behind: index committed every ${commitEvery} runs` : ""})`,
     group: `store ${preload}`,
     baseline: durable && parallel === 1,
     n: preload ? 40 : 200,
