@@ -11,5 +11,19 @@ export function toFileUrl(path: string): URL {
   return pathToFileURL(path);
 }
 
+/**
+ * Whether something exists at `path` (a file, directory or anything else `stat` reaches through links); any stat
+ * failure, including permission denied, reads as false.
+ *
+ * @example
+ * ```ts
+ * import { pathExists } from "./paths.ts";
+ * if (!(await pathExists("/etc/hosts"))) console.log("no hosts file");
+ * ```
+ */
+export function pathExists(path: string): Promise<boolean> {
+  return Deno.stat(path).then(() => true, () => false);
+}
+
 /** Root directory of this repository (where deno.json lives). */
 export const REPO_ROOT: string = resolve(dirname(new URL(import.meta.url).pathname), "..");

@@ -18,7 +18,7 @@
  * @module
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../core/paths.ts";
+import { pathExists, REPO_ROOT } from "../core/paths.ts";
 import { SUBCOMMANDS } from "../core/cli/options.ts";
 
 const LAZY_MODULES = ["core/pipeline/mod.ts", "plugins/mod.ts", ...Object.values(SUBCOMMANDS).map((s) => s.module)];
@@ -28,7 +28,7 @@ const DOWNLOAD_FAILURE = /denort|dl\.deno\.land|error sending request|dns error|
 export async function compile(output: string): Promise<number> {
   const includes: string[] = [];
   for (const module of LAZY_MODULES) {
-    if (await exists(join(REPO_ROOT, module))) includes.push("--include", module);
+    if (await pathExists(join(REPO_ROOT, module))) includes.push("--include", module);
   }
   const args = ["compile", "-A", "--no-prompt", ...includes, "--output", output, "cli.ts"];
   console.error(`deno ${args.join(" ")}`);
@@ -53,15 +53,6 @@ export async function compile(output: string): Promise<number> {
     console.error(`deno compile failed (exit code ${code}); see the messages above.`);
   }
   return 1;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 if (import.meta.main) Deno.exit(await compile(Deno.args[0] ?? "archiver-bin"));

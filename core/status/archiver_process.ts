@@ -11,6 +11,7 @@
  * @module
  */
 import { readHolder } from "../lock/mod.ts";
+import { processExists } from "../process.ts";
 
 /** What the lock file says about the archiver. */
 export interface ArchiverProcess {
@@ -24,17 +25,7 @@ export interface ArchiverProcess {
 export async function archiverProcess(lockFile: string): Promise<ArchiverProcess> {
   const pid = await readHolder(lockFile);
   if (pid === null) return { pid: null, running: false };
-  if (!(await exists("/proc/self"))) return { pid, running: null };
   // The lock file keeps the PID after the archiver exits; a reused PID can only make this say "running" for an
   // unrelated process, which is why the page words it "archiver process" with the PID, not a certainty.
-  return { pid, running: await exists(`/proc/${pid}`) };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return { pid, running: await processExists(pid) };
 }

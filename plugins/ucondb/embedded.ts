@@ -31,7 +31,8 @@ import { describeError, TransientError } from "../../core/errors.ts";
 import type { Logger } from "../../core/roles.ts";
 import { type RunningServer, type ServerOptions, startUconDBServer } from "./server.ts";
 import { DirectoryLockedError } from "./storage.ts";
-import { processAlive, readPublished } from "./published.ts";
+import { readPublished } from "./published.ts";
+import { processExists } from "../../core/process.ts";
 import { type HttpRequest, type HttpResponse, NetworkError, type Transport } from "./transport.ts";
 
 /** Settings of an embedded directory opened by a sink. */
@@ -139,7 +140,8 @@ async function resolve(options: EmbeddedOptions, previous: Resolved | null): Pro
       if (!(error instanceof DirectoryLockedError)) throw error;
     }
     const published = await readPublished(options.dir);
-    if (published && await processAlive(published.pid)) {
+    // Without /proc (unknown), the probe of the published URL decides.
+    if (published && await processExists(published.pid) !== false) {
       const problem = await probe(published.url, Math.max(1, Math.min(PROBE_MS, deadline - Date.now())));
       if (problem === null) {
         if (published.url !== previous?.url) {

@@ -66,14 +66,3 @@ export async function readPublished(dir: string): Promise<PublishedServer | null
     return null;
   }
 }
-
-/**
- * Whether process `pid` exists (Linux `/proc`). Where there is no `/proc` the answer is true, and the caller's
- * request to the published URL decides.
- */
-export async function processAlive(pid: number): Promise<boolean> {
-  if (pid === Deno.pid) return true;
-  const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
-  if (!(await exists("/proc/self"))) return true;
-  return await exists(`/proc/${pid}`);
-}

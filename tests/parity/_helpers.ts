@@ -25,11 +25,6 @@ export async function readJson(site: Site, file: string): Promise<Record<string,
   return JSON.parse(await Deno.readTextFile(join(site.work, file)));
 }
 
-/** Whether a path exists. */
-export function exists(path: string): Promise<boolean> {
-  return Deno.stat(path).then(() => true, () => false);
-}
-
 /** A loopback TCP port on which nothing listens (connection refused). */
 export function closedPort(): number {
   return freePort();

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { checkArchived, cli, makeSite } from "../pipeline/_e2e.ts";
-import { closedPort, editConfig, exists, readJson } from "./_helpers.ts";
+import { closedPort, editConfig, readJson } from "./_helpers.ts";
+import { pathExists } from "../../core/paths.ts";
 
 const has = (out: string, text: string) => assertEquals(out.includes(text), true, `missing ${text}\n${out}`);
 
@@ -21,8 +22,8 @@ Deno.test("C12 (P): --import-only --compare-state prints only the report with th
   has(result.out, "  Status:              No import state recorded");
   has(result.out, "1. Run IMPORTER: 2 run(s) on filesystem not in artdaqDB (range: 1-2)");
   assertEquals(result.out.includes("STAGE: Import"), false, result.out);
-  assertEquals(await exists(join(dir.path, "db")), false, "no import call reached artdaqDB");
-  assertEquals(await exists(join(site.work, "importer_state.json")), false);
+  assertEquals(await pathExists(join(dir.path, "db")), false, "no import call reached artdaqDB");
+  assertEquals(await pathExists(join(site.work, "importer_state.json")), false);
 });
 
 Deno.test("C13 (I): --report-status works without fcl_conf_dir; import names the missing schema per run", async () => {

@@ -5,12 +5,12 @@
  * store (no file dropped by the schema, `hashes` stored).
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../../core/paths.ts";
+import { pathExists, REPO_ROOT } from "../../core/paths.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { cli, inspect, makeSite, type Site } from "../pipeline/_e2e.ts";
 import { metadataText, PROCESS_FHICL, writeRun } from "../run-records/_runs.ts";
-import { editConfig, exists, readJson } from "./_helpers.ts";
+import { editConfig, readJson } from "./_helpers.ts";
 
 const TIMES = { start: "Mon Jun  2 09:00:00 UTC 2025", stop: "Mon Jun  2 09:30:00 UTC 2025" };
 const BIN = join(REPO_ROOT, "tests/bin");
@@ -105,7 +105,7 @@ Deno.test("I9 (I): a run without metadata.txt is deferred while fresh, then arch
   await writeRun(site.records, "5", { "boot.txt": "debug level: 1\n", "tpc01.fcl": PROCESS_FHICL });
   let result = await cli(site, "--import-only");
   assertEquals(result.code, 0, result.out);
-  assertEquals(await exists(join(dir.path, "db")), false, "P imported it at once; here it waits (§16.1-4)");
+  assertEquals(await pathExists(join(dir.path, "db")), false, "P imported it at once; here it waits (§16.1-4)");
   await new Promise((resolve) => setTimeout(resolve, 2100));
   result = await cli(site, "--import-only");
   assertEquals(result.code, 0, result.out);
@@ -151,7 +151,7 @@ Deno.test("I8 (P): --retry-failed-import without a failure log exits 0 and write
   const result = await cli(site, "--retry-failed-import");
   assertEquals(result.code, 0, result.out);
   for (const file of ["importer_state.json", "import_failures.log", "migrator_state.json", "migrate_failures.log"]) {
-    assertEquals(await exists(join(site.work, file)), false, file);
+    assertEquals(await pathExists(join(site.work, file)), false, file);
   }
-  assertEquals(await exists(join(dir.path, "db")), false, "nothing imported");
+  assertEquals(await pathExists(join(dir.path, "db")), false, "nothing imported");
 });

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { checkArchived, cli, cliCommand, makeSite } from "../pipeline/_e2e.ts";
-import { exists, readJson } from "./_helpers.ts";
+import { readJson } from "./_helpers.ts";
+import { pathExists } from "../../core/paths.ts";
 
 Deno.test("L3 (P): after a clean exit the lock file is still there, holding the archiver's PID", async () => {
   await using dir = await tempDir();
@@ -37,7 +38,7 @@ Deno.test("L2 (P): deleting the lock file → graceful shutdown, exit 130, not r
   assertEquals(performance.now() - started < 15_000, true, "within about a second plus the run in flight");
   assertEquals(out.includes("LOCK FILE REMOVED - INITIATING GRACEFUL SHUTDOWN"), true, out);
   assertEquals(out.includes("Reason: Lock file removed"), true, out);
-  assertEquals(await exists(lock), false, "not recreated");
+  assertEquals(await pathExists(lock), false, "not recreated");
   const state = await readJson(site, "importer_state.json");
   assertEquals([state.in_flight, state.failures], [[], {}], "pending runs are not failed");
   assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");

@@ -4,6 +4,7 @@
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
+import { pathExists } from "../../core/paths.ts";
 
 Deno.test("e2e: full pipeline, then incremental with nothing new, then a new run; bad input recorded", async () => {
   await using dir = await tempDir();
@@ -39,7 +40,7 @@ Deno.test("e2e: --dry-run lists the work and writes nothing; --runs selects", as
   let result = await cli(site, "--dry-run", "--runs", "100-200,305");
   assertEquals(result.code, 0, result.out);
   assertEquals(result.out.includes("import: would process 3 run(s): 100, 150, 305"), true, result.out);
-  assertEquals(await Deno.stat(`${dir.path}/db`).then(() => true, () => false), false);
+  assertEquals(await pathExists(`${dir.path}/db`), false);
   result = await cli(site, "--runs", "100-200,305");
   assertEquals(result.code, 0, result.out);
   assertEquals(await checkArchived(site, [100, 150, 305]), []);
@@ -100,7 +101,7 @@ Deno.test("e2e L1: lock held by another process → exit 1 with the lock message
     const message = `Another process may be running. Lock file '${lock}' is held by PID ${holder.pid}`;
     assertEquals(result.out.includes(message), true, result.out);
     assertEquals(await Deno.readTextFile(lock), `${holder.pid}\n`);
-    assertEquals(await Deno.stat(`${site.work}/importer_state.json`).then(() => true, () => false), false);
+    assertEquals(await pathExists(`${site.work}/importer_state.json`), false);
   } finally {
     holder.kill("SIGKILL");
     await holder.status;

@@ -3,7 +3,7 @@
  * batches (I3), a failing run fixed by --retry-failed-import (I5/I6), recovery (R1), and SIGINT mid-import (L4).
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../../core/paths.ts";
+import { pathExists, REPO_ROOT } from "../../core/paths.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
@@ -77,7 +77,7 @@ Deno.test("e2e L4 (I): SIGINT during the import finishes runs in flight, starts 
   assertEquals(status.code, 130, out);
   assertEquals(out.includes("GRACEFUL SHUTDOWN REQUESTED (Ctrl-C)"), true, out);
   assertEquals(out.includes("Shutdown requested - the migration stage is not started"), true, out);
-  assertEquals(await Deno.stat(join(site.work, "migrator_state.json")).then(() => true, () => false), false);
+  assertEquals(await pathExists(join(site.work, "migrator_state.json")), false);
   const s = await state(site.work, "importer_state.json");
   assertEquals([s.in_flight, s.failures], [[], {}]);
   assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
@@ -115,8 +115,8 @@ Deno.test("e2e C12: --import-only --compare-state produces only the report (no i
   const result = await cli(site, "--import-only", "--compare-state");
   assertEquals(result.code, 0, result.out);
   assertEquals(result.out.includes("STAGE: Import"), false, result.out);
-  assertEquals(await Deno.stat(join(site.work, "importer_state.json")).then(() => true, () => false), false);
-  assertEquals(await Deno.stat(join(dir.path, "db")).then(() => true, () => false), false);
+  assertEquals(await pathExists(join(site.work, "importer_state.json")), false);
+  assertEquals(await pathExists(join(dir.path, "db")), false);
 });
 
 Deno.test("e2e N2 (I): an unreachable SMTP server is logged; state, archive and exit code are unaffected", async () => {

@@ -7,6 +7,7 @@ import { LockHeldError, StateError } from "../../core/errors.ts";
 import { acquireLock } from "../../core/lock/mod.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { harness } from "./fakes.ts";
+import { pathExists } from "../../core/paths.ts";
 
 Deno.test("R1/R4: --recover-import-state (extra keys dropped)", async () => {
   await using dir = await tempDir();
@@ -163,7 +164,7 @@ Deno.test("--runs restricts every stage; --dry-run writes nothing", async () => 
   );
   assertEquals(printed, "import: would process 3 run(s): 100, 150, 305\n");
   assertEquals(h.store.calls, []);
-  assertEquals(await Deno.stat(`${dir.path}/work`).then(() => true, () => false), false);
+  assertEquals(await pathExists(`${dir.path}/work`), false);
   assertEquals(
     await h.run({ runs: { text: "100-200,305", ranges: [{ from: 100, to: 200 }, { from: 305, to: 305 }] } }),
     0,
