@@ -4,112 +4,17 @@
  * STARTTLS offered, wrong password, untrusted certificate, nobody listening) reported without leaking secrets.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { SMTPServer } from "smtp-server";
 import { email, EmailError } from "../../plugins/email/mod.ts";
 import { composeFailureNotification, notifyFailures } from "../../core/notify.ts";
 import { ConfigurationError } from "../../core/errors.ts";
 import { freePort } from "../_helpers/carbon.ts";
 import { tempDir } from "../_helpers/peers.ts";
+import { smtpPeer, TLS_CERT_FILE } from "../_helpers/smtp.ts";
 import { RecordingLogger } from "../metrics/_recorders.ts";
 
-const CERT_FILE = fileURLToPath(new URL("../fixtures-tls/localhost.crt", import.meta.url));
-const KEY_FILE = fileURLToPath(new URL("../fixtures-tls/localhost.key", import.meta.url));
 const USER = "archiver";
 const PASSWORD = "s3cret-smtp-pass";
-
-/** One mail as the server received it. */
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  secure: boolean;
-  user?: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-interface SmtpPeer extends AsyncDisposable {
-  port: number;
-  mails: ReceivedMail[];
-}
-
-/** Start smtp-server on a free loopback port. */
-async function smtpPeer(options: { secure?: boolean; starttls?: boolean; auth?: boolean }): Promise<SmtpPeer> {
-  const mails: ReceivedMail[] = [];
-  const [key, cert] = await Promise.all([Deno.readTextFile(KEY_FILE), Deno.readTextFile(CERT_FILE)]);
-  const disabledCommands = [
-    ...(options.starttls === false || options.secure ? ["STARTTLS"] : []),
-    ...(options.auth ? [] : ["AUTH"]),
-  ];
-  const server = new SMTPServer({
-    secure: options.secure ?? false,
-    key,
-    cert,
-    logger: false,
-    authOptional: !options.auth,
-    disabledCommands,
-    onAuth(auth, _session, callback) {
-      if (auth.username === USER && auth.password === PASSWORD) callback(null, { user: USER });
-      else callback(new Error("Invalid username or password"));
-    },
-    onData(stream, session, callback) {
-      (async () => {
-        const chunks: Uint8Array[] = [];
-        for await (const chunk of stream) chunks.push(chunk);
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          secure: session.secure,
-          user: session.user === undefined ? undefined : String(session.user),
-          ...parseMail(new TextDecoder().decode(concat(chunks))),
-        });
-        callback();
-      })().catch((error) => callback(error));
-    },
-  });
-  // A client that rejects our certificate aborts the handshake; the server reports that as an error event.
-  server.on("error", () => {});
-  const port = freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-  return {
-    port,
-    mails,
-    async [Symbol.asyncDispose]() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
-/** Headers (unfolded, lower-case names) and the decoded text body of a single-part mail. */
-function parseMail(raw: string): { headers: Record<string, string>; body: string } {
-  const split = raw.indexOf("\r\n\r\n");
-  const headers: Record<string, string> = {};
-  for (const line of raw.slice(0, split).replace(/\r\n[ \t]+/g, " ").split("\r\n")) {
-    const colon = line.indexOf(":");
-    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let body = raw.slice(split + 4);
-  if (headers["content-transfer-encoding"] === "quoted-printable") {
-    const bytes = body.replace(/=\r\n/g, "").replace(
-      /=([0-9A-F]{2})/g,
-      (_, hex) => String.fromCharCode(parseInt(hex, 16)),
-    );
-    body = new TextDecoder().decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
-  } else if (headers["content-transfer-encoding"] === "base64") {
-    body = new TextDecoder().decode(Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
-  }
-  return { headers, body: body.replace(/\r\n/g, "\n") };
-}
+const LOGIN = { user: USER, password: PASSWORD };
 
 const notification = composeFailureNotification({
   stage: "import",
@@ -149,52 +54,44 @@ Deno.test("email: plain SMTP delivers the Python subject and body to every recip
   assert.match(mail.body, /deno task archive config\.yaml --retry-failed-import/);
 });
 
-Deno.test("email: STARTTLS with a self-signed certificate (smtp_ca_file) and login", async () => {
-  await using peer = await smtpPeer({ auth: true });
-  const notifier = await email({
-    ...baseOptions(peer.port),
-    smtp_use_tls: true,
-    smtp_user: USER,
-    smtp_password: PASSWORD,
-    smtp_ca_file: CERT_FILE,
+for (
+  const [name, server, tls] of [
+    ["STARTTLS with a self-signed certificate (smtp_ca_file) and login", {}, { smtp_use_tls: true }],
+    ["implicit TLS (smtp_use_ssl) with login", { secure: true }, { smtp_use_ssl: true }],
+  ] as const
+) {
+  Deno.test(`email: ${name}`, async () => {
+    await using peer = await smtpPeer({ ...server, auth: LOGIN });
+    const notifier = await email({
+      ...baseOptions(peer.port),
+      ...tls,
+      smtp_user: USER,
+      smtp_password: PASSWORD,
+      smtp_ca_file: TLS_CERT_FILE,
+    });
+    await notifier.notify(notification);
+    assert.equal(peer.mails.length, 1);
+    assert.equal(peer.mails[0].secure, true);
+    assert.equal(peer.mails[0].user, USER);
   });
-  await notifier.notify(notification);
-  assert.equal(peer.mails.length, 1);
-  assert.equal(peer.mails[0].secure, true);
-  assert.equal(peer.mails[0].user, USER);
-});
-
-Deno.test("email: implicit TLS (smtp_use_ssl) with login", async () => {
-  await using peer = await smtpPeer({ secure: true, auth: true });
-  const notifier = await email({
-    ...baseOptions(peer.port),
-    smtp_use_ssl: true,
-    smtp_user: USER,
-    smtp_password: PASSWORD,
-    smtp_ca_file: CERT_FILE,
-  });
-  await notifier.notify(notification);
-  assert.equal(peer.mails.length, 1);
-  assert.equal(peer.mails[0].secure, true);
-  assert.equal(peer.mails[0].user, USER);
-});
+}
 
 Deno.test("email: STARTTLS required but not offered fails; nothing is sent in clear", async () => {
   await using peer = await smtpPeer({ starttls: false });
-  const notifier = await email({ ...baseOptions(peer.port), smtp_use_tls: true, smtp_ca_file: CERT_FILE });
+  const notifier = await email({ ...baseOptions(peer.port), smtp_use_tls: true, smtp_ca_file: TLS_CERT_FILE });
   await assert.rejects(notifier.notify(notification), EmailError);
   assert.equal(peer.mails.length, 0);
 });
 
 Deno.test("email: a wrong password fails with a message that names the server and never the password", async () => {
-  await using peer = await smtpPeer({ auth: true });
+  await using peer = await smtpPeer({ auth: LOGIN });
   const wrong = "wrong-password-xyz";
   const notifier = await email({
     ...baseOptions(peer.port),
     smtp_use_tls: true,
     smtp_user: USER,
     smtp_password: wrong,
-    smtp_ca_file: CERT_FILE,
+    smtp_ca_file: TLS_CERT_FILE,
   });
   const error = await notifier.notify(notification).then(() => null, (e: unknown) => e);
   assert.ok(error instanceof EmailError);

@@ -1,12 +1,12 @@
 /**
  * Small shared helpers of the §17 parity tests (original-archiver.md §17): editing a site's configuration, reading
- * state files, and capturing what the archiver sends to peers (Carbon plaintext lines, SMTP mails, UconDB HTTP
- * requests) when it runs as a real CLI subprocess. Sites themselves come from tests/pipeline/_e2e.ts.
+ * state files, and capturing what the archiver sends to peers (Carbon plaintext lines, UconDB HTTP requests) when it
+ * runs as a real CLI subprocess; SMTP mails are caught by tests/_helpers/smtp.ts. Sites themselves come from
+ * tests/pipeline/_e2e.ts.
  *
  * @module
  */
 import { join } from "node:path";
-import { SMTPServer } from "smtp-server";
 import { freePort } from "../_helpers/carbon.ts";
 import type { Site } from "../pipeline/_e2e.ts";
 
@@ -61,70 +61,6 @@ export function captureTcp(): TcpCapture {
       await Promise.all(connections);
     },
   };
-}
-
-/** One mail as an SMTP server received it: headers (lower-cased names, unfolded) and the decoded text body. */
-export interface CapturedMail {
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** A plain SMTP server (no TLS, no AUTH) on a free loopback port that keeps every mail. */
-export interface SmtpCapture extends AsyncDisposable {
-  port: number;
-  mails: CapturedMail[];
-}
-
-/** Start the SMTP capture. */
-export async function captureSmtp(): Promise<SmtpCapture> {
-  const mails: CapturedMail[] = [];
-  const server = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    disabledCommands: ["STARTTLS", "AUTH"],
-    onData(stream, _session, callback) {
-      (async () => {
-        let raw = "";
-        const decoder = new TextDecoder();
-        for await (const chunk of stream) raw += decoder.decode(chunk, { stream: true });
-        mails.push(parseMail(raw));
-        callback();
-      })().catch((error) => callback(error));
-    },
-  });
-  server.on("error", () => {});
-  const port = freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-  return {
-    port,
-    mails,
-    async [Symbol.asyncDispose]() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-/** Headers and body of a raw RFC 5322 message; a quoted-printable or base64 text body is decoded. */
-function parseMail(raw: string): CapturedMail {
-  const split = raw.indexOf("\r\n\r\n");
-  const head = raw.slice(0, split).replace(/\r\n[ \t]+/g, " ");
-  const headers: Record<string, string> = {};
-  for (const line of head.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let body = raw.slice(split + 4);
-  const encoding = (headers["content-transfer-encoding"] ?? "").toLowerCase();
-  if (encoding === "quoted-printable") {
-    const bytes = body.replace(/=\r\n/g, "").replace(
-      /=([0-9A-F]{2})/gi,
-      (_, hex) => String.fromCharCode(parseInt(hex, 16)),
-    );
-    body = new TextDecoder().decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
-  } else if (encoding === "base64") {
-    body = new TextDecoder().decode(Uint8Array.from(atob(body.replace(/\s+/g, "")), (c) => c.charCodeAt(0)));
-  }
-  return { headers, body: body.replace(/\r\n/g, "\n") };
 }
 
 /** One request seen by the recording proxy. */

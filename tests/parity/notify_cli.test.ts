@@ -7,11 +7,11 @@ import { hostname } from "node:os";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { addRun, cli, makeSite } from "../pipeline/_e2e.ts";
-import { captureSmtp } from "./_helpers.ts";
+import { smtpPeer } from "../_helpers/smtp.ts";
 
 Deno.test("N1 (P): runs 5 and 3 fail → one email, Python subject, body lists 3 then 5", async () => {
   await using dir = await tempDir();
-  await using smtp = await captureSmtp();
+  await using smtp = await smtpPeer({ starttls: false });
   const email = `reporting:
   email:
     enabled: true
