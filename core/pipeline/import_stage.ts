@@ -15,8 +15,9 @@ import { redact } from "../redact.ts";
 import type { PreparedRun } from "../roles.ts";
 import { loadStageState, saveStageState, stagePaths, type StageState } from "../state/mod.ts";
 import { processBatch } from "./batch.ts";
-import { describeRuns, limitBatch, pendingRuns } from "./candidates.ts";
+import { describeRuns } from "./candidates.ts";
 import { banner, stageDone, type StageEnv, type StageReport } from "./env.ts";
+import { runStage } from "./stage.ts";
 import type { RunOutcome } from "./types.ts";
 
 /** Bytes of a prepared run's source files. */
@@ -63,22 +64,6 @@ async function importBatch(env: StageEnv, state: StageState, runs: number[], uni
   }
 }
 
-/**
- * All source runs, ascending (the universe `last_contiguous_run` advances over — never only the `--runs`
- * selection, or it would skip unselected runs); logs and returns null when the source cannot be listed.
- */
-async function listUniverse(env: StageEnv): Promise<number[] | null> {
-  try {
-    const runs = (await env.roles.source.listRuns()).map((entry) => entry.run);
-    runs.sort((a, b) => a - b);
-    env.logger.info(`Found ${runs.length} run directories in filesystem`);
-    return runs;
-  } catch (error) {
-    env.logger.critical(`Import Stage: Failed to determine runs to import: ${redact(describeError(error))}`);
-    return null;
-  }
-}
-
 /** Runs imported flagged incomplete whose stop time has appeared since. */
 async function completedPendingRuns(env: StageEnv, state: StageState): Promise<number[]> {
   const runs: number[] = [];
@@ -93,82 +78,34 @@ async function completedPendingRuns(env: StageEnv, state: StageState): Promise<n
   return runs;
 }
 
-/**
- * Runs the store already holds that this archiver has no record of (imported by an earlier archiver, e.g. the
- * Python one): recorded as done without work — unless the run is in flight from a crashed invocation or has a
- * failure record, in which case it is processed (idempotently) to make sure it is complete.
- */
-async function adoptStored(env: StageEnv, state: StageState, candidates: number[]): Promise<number[]> {
-  if (candidates.length === 0) return candidates;
-  const stored = new Set(await env.roles.store.listRuns());
-  env.logger.info(`Found ${stored.size} runs already in ArtdaqDB`);
-  const left: number[] = [];
-  for (const run of candidates) {
-    if (stored.has(run) && !state.inFlight.has(run) && !state.failures.has(run)) state.markDone(run);
-    else left.push(run);
-  }
-  return left;
-}
-
 /** The normal import stage (full or incremental). */
 export async function runImportStage(env: StageEnv): Promise<StageReport> {
-  const { logger, flags } = env;
-  const incremental = flags.incremental;
-  banner(logger, "Import - Importing runs from filesystem to ArtdaqDB", incremental ? "Incremental" : "Full");
-  const report: StageReport = { stage: "import", rc: 0, result: null, remaining: 0, adopted: 0 };
-  const state = await loadStageState("import", stagePaths(env.config.app, "import"));
-  logger.info(`Import Stage: Fetching runs (mode: ${incremental ? "incremental" : "full"}).`);
-  const universe = await listUniverse(env);
-  if (universe === null) {
-    report.rc = 1;
-    stageDone(logger, "Import", 1);
-    return report;
-  }
-  if (incremental) logger.info(`Incremental mode: filtering runs > ${state.incrementalStart()}`);
-  const before = { done: state.done.size, contiguous: state.lastContiguousRun };
-  let fresh: number[];
-  try {
-    fresh = await adoptStored(env, state, pendingRuns(universe, state, incremental).filter(env.inSelection));
-  } catch (error) {
-    logger.critical(`Import Stage: Failed to determine runs to import: ${redact(describeError(error))}`);
-    report.rc = 1;
-    stageDone(logger, "Import", 1);
-    return report;
-  }
-  report.adopted = state.done.size - before.done;
-  const updates = await completedPendingRuns(env, state);
-  const candidates = [...new Set([...updates, ...fresh])].sort((a, b) => a - b);
-  if (candidates.length === 0) {
-    logger.info("Import Stage: No new runs to import.");
-    state.advanceContiguous(universe);
-    const changed = report.adopted > 0 || state.lastContiguousRun !== before.contiguous;
-    if (changed && env.batch.write) await saveStageState(state);
-    stageDone(logger, "Import", 0);
-    return report;
-  }
-  logger.info(`Import Stage: Found ${candidates.length} runs to import.`);
-  logger.info(`Run range: ${candidates[0]} to ${candidates[candidates.length - 1]}`);
-  const { batch, remaining } = limitBatch(
-    candidates,
-    {
-      incremental,
-      batchSize: env.config.app.batch_size,
-    },
-    logger,
-    "Import",
-  );
-  report.remaining = remaining;
-  if (!env.batch.write) {
-    env.out(`import: would process ${batch.length} run(s): ${describeRuns(batch, 50)}\n`);
-    return report;
-  }
-  logger.info(`Import Stage: Processing batch of ${batch.length} runs.`);
-  const result = await importBatch(env, state, batch, universe);
-  report.result = result;
-  report.rc = env.shutdown.requested || result.failures.length > 0 ? 1 : 0;
-  if (env.shutdown.requested) logger.warn("Import Stage: Shutdown requested - state saved, exiting gracefully");
-  stageDone(logger, "Import", report.rc);
-  return report;
+  const { logger } = env;
+  return await runStage(env, "import", "Import - Importing runs from filesystem to ArtdaqDB", async () => {
+    const state = await loadStageState("import", stagePaths(env.config.app, "import"));
+    return {
+      state,
+      async listUniverse() {
+        // All source runs: the universe `last_contiguous_run` advances over (never only the `--runs` selection).
+        const runs = (await env.roles.source.listRuns()).map((entry) => entry.run);
+        runs.sort((a, b) => a - b);
+        logger.info(`Found ${runs.length} run directories in filesystem`);
+        if (env.flags.incremental) logger.info(`Incremental mode: filtering runs > ${state.incrementalStart()}`);
+        return runs;
+      },
+      listHeld: () => env.roles.store.listRuns(),
+      heldIn: "ArtdaqDB",
+      async select(fresh) {
+        const updates = await completedPendingRuns(env, state);
+        return [...new Set([...updates, ...fresh])].sort((a, b) => a - b);
+      },
+      announce: (candidates) => logger.info(`Run range: ${candidates[0]} to ${candidates[candidates.length - 1]}`),
+      processBatch(batch, universe) {
+        logger.info(`Import Stage: Processing batch of ${batch.length} runs.`);
+        return importBatch(env, state, batch, universe);
+      },
+    };
+  });
 }
 
 /** `--retry-failed-import`: retry the runs with a failure record (all of them; no batch limit, as Python). */

@@ -13,13 +13,13 @@
  * @module
  */
 import { adler32, packBlob } from "../blob/mod.ts";
-import { describeError, VerificationError } from "../errors.ts";
+import { VerificationError } from "../errors.ts";
 import { StageMeter } from "../measure.ts";
-import { redact } from "../redact.ts";
-import { loadStageState, saveStageState, stagePaths, type StageState } from "../state/mod.ts";
+import { loadStageState, stagePaths, type StageState } from "../state/mod.ts";
 import { processBatch } from "./batch.ts";
-import { describeRuns, limitBatch, pendingRuns } from "./candidates.ts";
+import { describeRuns } from "./candidates.ts";
 import { banner, stageDone, type StageEnv, type StageReport } from "./env.ts";
+import { runStage } from "./stage.ts";
 import type { RunOutcome } from "./types.ts";
 import { validateBlob } from "./validate.ts";
 
@@ -93,112 +93,47 @@ export async function migrateRun(
   return { kind: "done", bytes: blob.length };
 }
 
-/**
- * All store runs, ascending (the universe of `last_contiguous_run`, never only the `--runs` selection); logs and
- * returns null when the store cannot be listed.
- */
-async function listStored(env: StageEnv): Promise<number[] | null> {
-  try {
-    const runs = (await env.roles.store.listRuns()).sort((a, b) => a - b);
-    env.logger.info(`Found ${runs.length} runs in ArtdaqDB`);
-    return runs;
-  } catch (error) {
-    env.logger.critical(`Migration Stage: Failed to determine runs to migrate: ${redact(describeError(error))}`);
-    return null;
-  }
-}
-
-/**
- * Runs the sink already holds that this archiver has no record of (uploaded by an earlier archiver, e.g. the
- * Python one, whose blobs are not reproducible): recorded as done. Runs in flight from a crashed invocation or
- * with a failure record are processed instead (put → identical → verified).
- */
-async function adoptArchived(env: StageEnv, state: StageState, candidates: number[]): Promise<number[]> {
-  if (candidates.length === 0) return candidates;
-  const archived = new Set(await env.roles.sink.listRuns());
-  env.logger.info(`Found ${archived.size} runs already in UconDB`);
-  const left: number[] = [];
-  for (const run of candidates) {
-    if (archived.has(run) && !state.inFlight.has(run) && !state.failures.has(run)) state.markDone(run);
-    else left.push(run);
-  }
-  return left;
-}
-
 /** The normal migration stage (full or incremental). */
 export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
   const { logger, flags } = env;
-  const incremental = flags.incremental;
-  banner(logger, "Migration - Migrating runs from ArtdaqDB to UconDB", incremental ? "Incremental" : "Full");
-  const report: StageReport = { stage: "migrate", rc: 0, result: null, remaining: 0, adopted: 0 };
-  const paths = stagePaths(env.config.app, "migrate");
-  const [state, importState] = await Promise.all([
-    loadStageState("migrate", paths),
-    loadStageState("import", stagePaths(env.config.app, "import")),
-  ]);
-  logger.info(`Migration Stage: Fetching runs (mode: ${incremental ? "incremental" : "full"}).`);
-  const universe = await listStored(env);
-  if (universe === null) {
-    report.rc = 1;
-    stageDone(logger, "Migration", 1);
-    return report;
-  }
-  const before = { done: state.done.size, contiguous: state.lastContiguousRun };
-  let candidates: number[];
-  try {
-    candidates = await adoptArchived(env, state, pendingRuns(universe, state, incremental).filter(env.inSelection));
-  } catch (error) {
-    logger.critical(`Migration Stage: Failed to determine runs to migrate: ${redact(describeError(error))}`);
-    report.rc = 1;
-    stageDone(logger, "Migration", 1);
-    return report;
-  }
-  report.adopted = state.done.size - before.done;
-  // Waiting runs are left out before the batch limit, so that they never hold back the runs after them.
-  const waiting = candidates.filter((run) => awaitsUpdate(env, importState, run));
-  if (waiting.length > 0) {
-    logger.info(`${waiting.length} run(s) wait for their stop-time update before migration: ${describeRuns(waiting)}`);
-    candidates = candidates.filter((run) => !awaitsUpdate(env, importState, run));
-  }
-  if (candidates.length === 0) {
-    logger.info("Migration Stage: No new runs to migrate.");
-    state.advanceContiguous(universe);
-    const changed = report.adopted > 0 || state.lastContiguousRun !== before.contiguous;
-    if (env.batch.write) {
-      if (changed) await saveStageState(state);
-      new StageMeter(env.roles.metrics, "migrate").finish(); // zeros, as Python posted for an empty stage
-    }
-    stageDone(logger, "Migration", 0);
-    return report;
-  }
-  logger.info(`Migration Stage: Found ${candidates.length} runs to migrate.`);
-  const { batch, remaining } = limitBatch(
-    candidates,
-    {
-      incremental,
-      batchSize: env.config.app.batch_size,
-    },
-    logger,
-    "Migration",
-  );
-  report.remaining = remaining;
-  if (!env.batch.write) {
-    env.out(`migrate: would process ${batch.length} run(s): ${describeRuns(batch, 50)}\n`);
-    return report;
-  }
-  if (flags.validate) logger.info("Migration Stage: Blob validation enabled");
-  const result = await processBatch(
-    env.batch,
-    state,
-    batch,
-    universe,
-    (run) => migrateRun(env, importState, run, flags.validate),
-  );
-  report.result = result;
-  report.rc = env.shutdown.requested || result.failures.length > 0 ? 1 : 0;
-  if (env.shutdown.requested) logger.warn("Migration Stage: Shutdown requested - state saved, exiting gracefully");
-  stageDone(logger, "Migration", report.rc);
-  return report;
+  return await runStage(env, "migrate", "Migration - Migrating runs from ArtdaqDB to UconDB", async () => {
+    const [state, importState] = await Promise.all([
+      loadStageState("migrate", stagePaths(env.config.app, "migrate")),
+      loadStageState("import", stagePaths(env.config.app, "import")),
+    ]);
+    return {
+      state,
+      async listUniverse() {
+        // All store runs: the universe of `last_contiguous_run` (never only the `--runs` selection).
+        const runs = (await env.roles.store.listRuns()).sort((a, b) => a - b);
+        logger.info(`Found ${runs.length} runs in ArtdaqDB`);
+        return runs;
+      },
+      listHeld: () => env.roles.sink.listRuns(),
+      heldIn: "UconDB",
+      select(candidates) {
+        // Waiting runs are left out before the batch limit, so that they never hold back the runs after them.
+        const waiting = candidates.filter((run) => awaitsUpdate(env, importState, run));
+        if (waiting.length === 0) return Promise.resolve(candidates);
+        logger.info(
+          `${waiting.length} run(s) wait for their stop-time update before migration: ${describeRuns(waiting)}`,
+        );
+        return Promise.resolve(candidates.filter((run) => !awaitsUpdate(env, importState, run)));
+      },
+      // Zeros, as Python posted for an empty stage.
+      onEmpty: () => new StageMeter(env.roles.metrics, "migrate").finish(),
+      processBatch(batch, universe) {
+        if (flags.validate) logger.info("Migration Stage: Blob validation enabled");
+        return processBatch(
+          env.batch,
+          state,
+          batch,
+          universe,
+          (run) => migrateRun(env, importState, run, flags.validate),
+        );
+      },
+    };
+  });
 }
 
 /**
