@@ -89,18 +89,39 @@ export type PutKind = "initial" | "update";
 
 /** One exported file of a stored run. */
 export interface ExportedFile {
-  /** Relative path as the artdaq_database tools write it (e.g. `boot.fcl`). */
+  /** Relative path in the canonical export layout (see {@link ExportedRun}), e.g. `boot.fcl`. */
   path: string;
   data: Uint8Array;
 }
 
-/** A run read back from artdaqDB. */
+/**
+ * A run read back from artdaqDB, in the **canonical export layout**. Every `Store` returns this layout whatever
+ * tool read the run back, so one stored run always packs to one blob (the same bytes under every store, so a
+ * site can switch stores, e.g. `artdaq_db.use_tools`, and re-migrate a run as `identical`):
+ *
+ * - One file per exported document. For every (collection, entity) of the configuration the document with the
+ *   lexicographically greatest `version` is exported (artdaq_database's `load` choice; ties go to the first in
+ *   (collection, id) order).
+ * - Paths are flat: `<entity>.fcl`, no directory (the conftoolp export the Python archiver's blobs hold). A tool
+ *   that writes another layout is normalised to this one (bulkdownloader's `<config prefix>/` directory is
+ *   removed).
+ * - Only an entity exported from more than one collection gets `<collection>/<entity>.fcl` for each copy. A
+ *   store that cannot tell such copies apart refuses the export (`StoreError`) instead of returning another
+ *   layout.
+ * - Content is the document as artdaq_database renders it: FHiCL, JSON payloads in the JsonWriter layout.
+ * - `files` is sorted by path (UTF-16 code-unit order). The blob does not depend on this order (`blobOrder`).
+ * - `storedAt` is the newest creation time among the exported documents.
+ */
 export interface ExportedRun {
   run: number;
   /** Full configuration name `<run>/<configName>`. */
   configuration: string;
+  /** The files in the canonical layout above, sorted by path. */
   files: ExportedFile[];
-  /** Time of the stored run (its newest document's creation time), ISO 8601: makes the blob deterministic. */
+  /**
+   * Time of the stored run (the newest creation time of the exported documents), ISO 8601: makes the blob
+   * deterministic.
+   */
   storedAt: string;
 }
 
@@ -118,7 +139,10 @@ export interface Store {
   putRun(run: PreparedRun, kind: PutKind): Promise<void>;
   /** Whether the stop-time update of `run` is stored. */
   hasUpdate(run: number): Promise<boolean>;
-  /** Export a run exactly as artdaq_database's tools write it. Throws `NotFoundError` when absent. */
+  /**
+   * Export a run: its documents as artdaq_database renders them, in the canonical layout of {@link ExportedRun}
+   * (the same files, bytes and `storedAt` under every store). Throws `NotFoundError` when absent.
+   */
   exportRun(run: number): Promise<ExportedRun>;
   /**
    * Optional group commit. After `deferCommits(true)`, `putRun` may leave the store's search structures (the

@@ -15,20 +15,32 @@
  *    (a retry after an interrupted first call completes it instead of adding copies).
  * 3. Second bulkloader call: `schema.fcl` alone, the commit marker `listRuns` looks for.
  *
+ * Export: bulkdownloader's files, normalised to the canonical export layout of core/roles.ts `ExportedRun` (its
+ * `<config prefix>/` directory removed, see `layout.ts`), checked against and dated by the documents the database
+ * holds, so the same stored run gives the same blob as through the native store.
+ *
  * @module
  */
 
 import { ConfigurationError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
-import type { ExportedRun, Logger, PreparedDocument, PreparedRun, PutKind, Store } from "../../core/roles.ts";
+import type {
+  ExportedFile,
+  ExportedRun,
+  Logger,
+  PreparedDocument,
+  PreparedRun,
+  PutKind,
+  Store,
+} from "../../core/roles.ts";
 import type { Backend, StoredDocument } from "../artdaqdb-conftool/backend.ts";
 import { documentFacts, payloadKey } from "../artdaqdb-conftool/document.ts";
-import { UNKNOWN_TIME } from "../artdaqdb-conftool/export.ts";
+import { chooseDocuments, exportPaths, exportTime } from "../artdaqdb-conftool/export.ts";
 import { configurationOf } from "../artdaqdb-conftool/naming.ts";
 import { fileStem, SCHEMA_ENTITY, SYSTEM_LAYOUT } from "../artdaqdb-conftool/schema_rules.ts";
 import { ConftoolStore } from "../artdaqdb-conftool/store.ts";
-import { artdaqTimestampToIso } from "../artdaqdb-conftool/timestamp.ts";
 import type { ToolRunner } from "./runner.ts";
+import { canonicalFiles } from "./layout.ts";
 import { isSafeRelativePath } from "./tar.ts";
 
 /** What the store is made of. */
@@ -124,24 +136,42 @@ export class BulktoolsStore implements Store {
     await this.#runner.load(call, schema);
   }
 
-  /** Downloads the run with bulkdownloader, files as the tool laid them out. */
+  /**
+   * Downloads the run with bulkdownloader and returns it in the canonical export layout (core/roles.ts
+   * `ExportedRun`): the tool's `<config prefix>/` directory removed, checked against the documents the database
+   * holds, dated as the native store dates it. So the same stored run gives the same files, `storedAt` and blob
+   * under both stores.
+   */
   async exportRun(run: number): Promise<ExportedRun> {
     const configuration = await this.configurationName(run);
     if (configuration === null) {
       throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
     }
     const configName = configuration.slice(configuration.indexOf("/") + 1);
-    const files = await this.#runner.download({ run, configName });
-    if (files.length === 0) {
+    const [downloaded, documents] = await Promise.all([
+      this.#runner.download({ run, configName }),
+      this.#backend.findConfiguration(configuration),
+    ]);
+    if (downloaded.length === 0) {
       throw new StoreError(`run ${run}: bulkdownloader exported no files for ${configuration}`, { run });
     }
-    // The newest schema document is the last thing every put stores: its creation time dates the stored run.
-    let storedAt = "";
-    for (const stored of await this.#schemaDocuments(configuration)) {
-      const iso = artdaqTimestampToIso(documentFacts(stored.doc).created);
-      if (iso && iso > storedAt) storedAt = iso;
+    // The documents `load` picks (greatest version per collection and entity), as the native export picks them:
+    // they say which files the export must hold and date it (their newest creation time).
+    const chosen = chooseDocuments(documents);
+    const expected = exportPaths(chosen);
+    const shared = chosen.filter((_, i) => expected[i].includes("/"));
+    if (shared.length > 0) {
+      const entity = shared[0].entity;
+      const collections = shared.filter((c) => c.entity === entity).map((c) => c.stored.collection);
+      throw new StoreError(
+        `run ${run}: ${configuration} stores entity '${entity}' in ${collections.join(" and ")}, which ` +
+          `bulkdownloader writes to one file; export this run with the native store (artdaq_db.use_tools: false)`,
+        { run },
+      );
     }
-    return { run, configuration, files, storedAt: storedAt || UNKNOWN_TIME };
+    const files = canonicalFiles(run, configName, downloaded);
+    checkComplete(run, configuration, files, expected);
+    return { run, configuration, files, storedAt: exportTime(chosen) };
   }
 
   /** Database (credentials masked) and where the tools run. */
@@ -249,6 +279,27 @@ function checkRun(prepared: PreparedRun, documents: readonly PreparedDocument[],
       { run },
     );
   }
+}
+
+/**
+ * Refuses an export whose files are not exactly the documents the database holds for the configuration (a file
+ * bulkdownloader failed to write without saying so, or a put that landed between the download and the read).
+ */
+function checkComplete(run: number, configuration: string, files: readonly ExportedFile[], expected: string[]): void {
+  const got = new Set(files.map((file) => file.path));
+  const want = new Set(expected);
+  const missing = expected.filter((path) => !got.has(path));
+  const extra = [...got].filter((path) => !want.has(path));
+  if (missing.length === 0 && extra.length === 0) return;
+  const parts = [
+    missing.length > 0 ? `missing ${missing.sort().join(", ")}` : "",
+    extra.length > 0 ? `not in the database ${extra.sort().join(", ")}` : "",
+  ].filter(Boolean);
+  throw new StoreError(
+    `run ${run}: bulkdownloader's export of ${configuration} does not match the documents the database holds ` +
+      `(${parts.join("; ")}); retry the run, and check the tool's stderr if it persists`,
+    { run },
+  );
 }
 
 function describe(error: unknown): string {

@@ -28,17 +28,28 @@ export interface ExportResult {
 /** Used when no exported document carries a readable creation time (keeps the result deterministic). */
 export const UNKNOWN_TIME = "1970-01-01T00:00:00.000Z";
 
+/** The document one (collection, entity) of a configuration exports, with the facts the export needs. */
+export interface ChosenDocument {
+  stored: StoredDocument;
+  entity: string;
+  version: string;
+  /** `bookkeeping.created` as stored (artdaq timestamp text). */
+  created: string;
+}
+
 /**
- * Chooses and renders the documents of one configuration (all its documents, any collection, any version).
+ * The `load` choice of artdaq_database for every (collection, entity) of a configuration: the document with the
+ * lexicographically greatest `version`, ties to the first in (collection, id) order. Shared by the export and by
+ * stores that export through another tool but must date the run the same way.
  *
  * @example
  * ```ts
- * const { files, storedAt } = exportDocuments(await backend.findConfiguration("12345/standard"));
- * files.map((f) => f.path); // ["RunHistory.fcl", "boot.fcl", "schema.fcl", ...]
+ * const chosen = chooseDocuments(await backend.findConfiguration("12345/standard"));
+ * chosen.map((c) => `${c.stored.collection}/${c.entity}`); // ["RunHistory/boot", ..., "SystemLayout/schema"]
  * ```
  */
-export function exportDocuments(documents: readonly StoredDocument[]): ExportResult {
-  const winners = new Map<string, { stored: StoredDocument; entity: string; version: string; created: string }>();
+export function chooseDocuments(documents: readonly StoredDocument[]): ChosenDocument[] {
+  const winners = new Map<string, ChosenDocument>();
   // Sorted by id so that ties resolve the same way on every backend (C++: first maximum in sorted-id order).
   const ordered = [...documents].sort((a, b) =>
     a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
@@ -53,22 +64,65 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
       }
     }
   }
-  const entityCount = new Map<string, number>();
-  for (const winner of winners.values()) entityCount.set(winner.entity, (entityCount.get(winner.entity) ?? 0) + 1);
+  return [...winners.values()];
+}
 
-  const encoder = new TextEncoder();
-  const files: ExportedFile[] = [];
+/**
+ * The time an export is dated by: the newest readable `created` among the chosen documents, UTC ISO 8601, or
+ * {@link UNKNOWN_TIME} when none is readable.
+ *
+ * @example
+ * ```ts
+ * exportTime(chooseDocuments(documents)); // "2024-03-04T18:05:01.337Z"
+ * ```
+ */
+export function exportTime(chosen: readonly ChosenDocument[]): string {
   let storedAt = "";
-  for (const winner of winners.values()) {
-    const path = (entityCount.get(winner.entity) ?? 0) > 1
-      ? `${winner.stored.collection}/${winner.entity}.fcl`
-      : `${winner.entity}.fcl`;
-    files.push({ path, data: encoder.encode(render(winner.stored.doc)) });
-    const iso = artdaqTimestampToIso(winner.created);
+  for (const { created } of chosen) {
+    const iso = artdaqTimestampToIso(created);
     if (iso && iso > storedAt) storedAt = iso;
   }
+  return storedAt || UNKNOWN_TIME;
+}
+
+/**
+ * The path of each chosen document in the canonical export layout (core/roles.ts `ExportedRun`): `<entity>.fcl`,
+ * or `<collection>/<entity>.fcl` for an entity chosen in more than one collection.
+ *
+ * @example
+ * ```ts
+ * exportPaths(chooseDocuments(documents)); // ["boot.fcl", ..., "schema.fcl"], parallel to the chosen documents
+ * ```
+ */
+export function exportPaths(chosen: readonly ChosenDocument[]): string[] {
+  const entityCount = new Map<string, number>();
+  for (const winner of chosen) entityCount.set(winner.entity, (entityCount.get(winner.entity) ?? 0) + 1);
+  return chosen.map((winner) =>
+    (entityCount.get(winner.entity) ?? 0) > 1
+      ? `${winner.stored.collection}/${winner.entity}.fcl`
+      : `${winner.entity}.fcl`
+  );
+}
+
+/**
+ * Chooses and renders the documents of one configuration (all its documents, any collection, any version).
+ *
+ * @example
+ * ```ts
+ * const { files, storedAt } = exportDocuments(await backend.findConfiguration("12345/standard"));
+ * files.map((f) => f.path); // ["RunHistory.fcl", "boot.fcl", "schema.fcl", ...]
+ * ```
+ */
+export function exportDocuments(documents: readonly StoredDocument[]): ExportResult {
+  const chosen = chooseDocuments(documents);
+  const paths = exportPaths(chosen);
+  const encoder = new TextEncoder();
+  const files: ExportedFile[] = chosen.map((winner, i) => ({
+    path: paths[i],
+    data: encoder.encode(render(winner.stored.doc)),
+  }));
   files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { files, storedAt: storedAt || UNKNOWN_TIME };
+  return { files, storedAt: exportTime(chosen) };
 }
 
 /** The text `read_document` with `dataformat: "origin"` returns for a stored document. */

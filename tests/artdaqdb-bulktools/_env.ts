@@ -6,7 +6,10 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { packBlob } from "../../core/blob/mod.ts";
+import type { ExportedRun } from "../../core/roles.ts";
 import type { Options } from "../../plugins/artdaqdb-bulktools/mod.ts";
 
 /** Directory of the stand-in tools (test doubles). */
@@ -120,4 +123,19 @@ export async function documentCount(db: Scratch, collection: string): Promise<nu
     name.endsWith(".json") && name !== "index.json"
   )
     .length;
+}
+
+/**
+ * Asserts that two exports of one stored run are the same ExportedRun (configuration, `storedAt`, paths in order,
+ * bytes) and pack to the same blob: the canonical export layout of core/roles.ts, whichever store read it back.
+ */
+export function assertSameExport(actual: ExportedRun, expected: ExportedRun, what: string): void {
+  assert.equal(actual.configuration, expected.configuration, `${what}: configuration`);
+  assert.equal(actual.storedAt, expected.storedAt, `${what}: storedAt`);
+  assert.deepEqual(actual.files.map((f) => f.path), expected.files.map((f) => f.path), `${what}: paths`);
+  for (const [i, file] of actual.files.entries()) {
+    assert.deepEqual(file.data, expected.files[i].data, `${what}: content of ${file.path}`);
+  }
+  const blob = (run: ExportedRun) => packBlob(run.run, run.configuration, run.storedAt, run.files);
+  assert.deepEqual(blob(actual), blob(expected), `${what}: packed blob`);
 }

@@ -9,10 +9,8 @@ import { artdaqdbBulktools } from "../../plugins/artdaqdb-bulktools/mod.ts";
 import { artdaqdbConftool } from "../../plugins/artdaqdb-conftool/mod.ts";
 import { requirePeer } from "../_helpers/peers.ts";
 import { startMongo, uniqueDatabaseName } from "../_helpers/mongo.ts";
-import { fileText, preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
-import { leftovers, remoteOptions, scratch, sshPeer, standinTools } from "./_env.ts";
-
-const text = (data: Uint8Array) => new TextDecoder().decode(data);
+import { preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
+import { assertSameExport, leftovers, remoteOptions, scratch, sshPeer, standinTools } from "./_env.ts";
 
 Deno.test({
   name: "mongo: load and export locally and over SSH; the conftool store reads the same runs",
@@ -31,10 +29,7 @@ Deno.test({
       assert.deepEqual(await conftool.listRuns(), [3001]);
       assert.equal(await local.hasUpdate(3001), true);
       const exported = await local.exportRun(3001);
-      const native = await conftool.exportRun(3001);
-      for (const file of exported.files) {
-        assert.equal(text(file.data), fileText(native.files, file.path.replace(/^standard\//, "")), file.path);
-      }
+      assertSameExport(exported, await conftool.exportRun(3001), "bulktools-stored run on MongoDB");
 
       const peer = sshPeer();
       if (!requirePeer("sshd", peer !== null, "export SSH_* (set -a; . /tmp/team/services/env)")) return;
@@ -42,9 +37,9 @@ Deno.test({
       try {
         await remote.putRun(preparedRun(3002, { configName: "physics00001" }), "initial");
         assert.deepEqual(await local.listRuns(), [3001, 3002]);
-        const back = await remote.exportRun(3001);
-        assert.deepEqual(back.files.map((f) => f.path), exported.files.map((f) => f.path));
-        assert.equal(back.storedAt, exported.storedAt);
+        assertSameExport(await remote.exportRun(3001), exported, "exported over SSH");
+        await conftool.putRun(preparedRun(3003, { configName: "demo00002" }), "initial");
+        assertSameExport(await remote.exportRun(3003), await conftool.exportRun(3003), "conftool-stored, over SSH");
         assert.deepEqual(await leftovers(db.remoteTmp), []);
       } finally {
         await remote.close();

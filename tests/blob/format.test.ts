@@ -1,5 +1,14 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { Adler32, adler32, BlobFormatError, packBlob, packedOn, unpackBlob } from "../../core/blob/mod.ts";
+import {
+  Adler32,
+  adler32,
+  BlobFormatError,
+  blobOrder,
+  END_FILES,
+  packBlob,
+  packedOn,
+  unpackBlob,
+} from "../../core/blob/mod.ts";
 import { RunInputError } from "../../core/errors.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 
@@ -111,6 +120,32 @@ Deno.test("layout: the Python archiver's sections, order and footer; time from s
     '\n#####\nRunHistory2.fcl:\n#####\nDAQInterface_stop_time: "t"' +
     "\nEnd of Record\nRun Number: 12345\nPacked on Nov 29 14:01 UTC\n";
   equal(text, expected);
+});
+
+Deno.test("order: the canonical (flat) export of the M1 run gives §7.1's order from any input order", () => {
+  // What every store exports for the §17 M1 run (core/roles.ts ExportedRun: flat `<entity>.fcl` paths).
+  const m1 = ["schema.fcl", "tpc01.fcl", "boot.fcl", "metadata.fcl", "RunHistory.fcl", "RunHistory2.fcl"];
+  const random = rng(17);
+  for (let i = 0; i < 20; i++) {
+    const shuffled = m1.map((path) => file(path, path)).sort(() => random() - 0.5);
+    deepEqual(blobOrder(shuffled).map((f) => f.path), m1);
+  }
+  // Every end file, after every regular file, in END_FILES order (case-insensitive names); an end-file name in a
+  // directory (the native store's `<collection>/<entity>.fcl` for an entity of two collections) is a regular file.
+  const ends = ["RunHistory2.fcl", "ranks.fcl", "Boot.fcl", "settings.fcl", "known_boardreaders_list.fcl"];
+  const regular = ["SystemLayout/boot.fcl", "a.fcl", "RunHistory/boot.fcl", "zz.fcl"];
+  deepEqual(blobOrder([...ends, ...regular].map((path) => file(path, ""))).map((f) => f.path), [
+    "a.fcl",
+    "RunHistory/boot.fcl",
+    "SystemLayout/boot.fcl",
+    "zz.fcl",
+    "Boot.fcl",
+    "known_boardreaders_list.fcl",
+    "settings.fcl",
+    "ranks.fcl",
+    "RunHistory2.fcl",
+  ]);
+  equal(END_FILES.length, 9);
 });
 
 Deno.test("layout: relative paths keep same-named files of different directories (M9)", () => {
