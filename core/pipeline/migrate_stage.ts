@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { adler32, packBlob } from "../blob/mod.ts";
+import { adler32, bytesEqual, packBlob } from "../blob/mod.ts";
 import { VerificationError } from "../errors.ts";
 import { StageMeter } from "../measure.ts";
 import { loadStageState, stagePaths, type StageState } from "../state/mod.ts";
@@ -33,7 +33,7 @@ export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array)
   if (verifyMode(env) === "full") {
     const stored = await env.roles.sink.get(run);
     if (stored === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
-    if (!equalBytes(stored, blob)) {
+    if (!bytesEqual(stored, blob)) {
       throw new VerificationError(
         `run ${run}: the stored blob differs from the uploaded one (${stored.length} vs ${blob.length} bytes)`,
         { run },
@@ -51,12 +51,6 @@ export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array)
       { run },
     );
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Whether `run` was imported without stop time recently enough that its update should be waited for. */

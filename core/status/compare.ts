@@ -16,7 +16,7 @@
 import type { ExportedFile, Sink, Store } from "../roles.ts";
 import { describeError, NotFoundError } from "../errors.ts";
 import { redact } from "../redact.ts";
-import { unpackBlob } from "../blob/mod.ts";
+import { bytesEqual, unpackBlob } from "../blob/mod.ts";
 import { unifiedDiff } from "./diff.ts";
 
 /** Outcome of one run. */
@@ -110,7 +110,7 @@ export async function compareRun(
       files.push({ path, status: "missing_in_ucondb", artdaqdbSize: a.length });
       continue;
     }
-    if (equalBytes(a, b)) {
+    if (bytesEqual(a, b)) {
       matchingFiles++;
       continue;
     }
@@ -154,12 +154,6 @@ function keyed(files: readonly ExportedFile[], keyOf: (path: string) => string, 
     map.set(keyOf(file.path), file.data);
   }
   return map;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
