@@ -44,7 +44,8 @@ const AS_ROOT = Deno.uid() === 0;
 
 Deno.test("bad input: every bad run fails alone with a one-line error naming run and file; the rest archived, nothing archived changed", async () => {
   await using dir = await tempDir();
-  const site = await makeSite(dir.path, [], { batch_size: 1000, run_process_retries: 1 });
+  // One attempt per run: the changing run must be caught by its only read, not by one of several.
+  const site = await makeSite(dir.path, [], { batch_size: 1000, run_process_retries: 0 });
   const archivedBefore = runRange(50000, 10);
   await linkRuns(site, archivedBefore);
   const first = await cli(site);
@@ -120,9 +121,14 @@ async function copyCorpus(site: Site): Promise<void> {
   ok(copied.success, new TextDecoder().decode(copied.stderr));
 }
 
-/** 13001: a 50 MB file; 13002: a FIFO; 13003: a file nobody may read; 13004: good, but kept changing. */
+/**
+ * 13001: a 50 MB file; 13002: a FIFO; 13003: a file nobody may read; 13004: good, but kept changing — with a 4 MB
+ * text file, so that reading it takes milliseconds, far longer than the changer is ever off the CPU.
+ */
 async function makeGeneratedBadRuns(site: Site): Promise<void> {
   for (const run of [13001, 13002, 13003, 13004]) await addRun(site, run, "11001");
+  const line = "shift notes: beam steady, no alarms, nothing to report at this time\n";
+  await Deno.writeTextFile(join(site.records, "13004/daq_notes.txt"), line.repeat((4 << 20) / line.length));
   using huge = await Deno.open(join(site.records, "13001/huge.fcl"), { create: true, write: true });
   await huge.truncate(50 * 1024 * 1024);
   const fifo = await new Deno.Command("mkfifo", { args: [join(site.records, "13002/pipe.fcl")] }).output();
