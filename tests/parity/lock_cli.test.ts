@@ -20,8 +20,8 @@ Deno.test("L3 (P): after a clean exit the lock file is still there, holding the 
 
 Deno.test("L2 (P): deleting the lock file → graceful shutdown, exit 130, not recreated; a rerun completes", async () => {
   await using dir = await tempDir();
-  const runs = Array.from({ length: 30 }, (_, i) => i + 1);
-  const site = await makeSite(dir.path, runs, { parallel_workers: 1, batch_size: 10 });
+  const runs = Array.from({ length: 200 }, (_, i) => i + 1);
+  const site = await makeSite(dir.path, runs, { parallel_workers: 1, batch_size: 30 });
   const lock = join(site.work, ".archiver.lock");
   const child = cliCommand(site, []).spawn();
   const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
@@ -43,7 +43,7 @@ Deno.test("L2 (P): deleting the lock file → graceful shutdown, exit 130, not r
   assertEquals([state.in_flight, state.failures], [[], {}], "pending runs are not failed");
   assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
   const done = (state.done as number[][]).reduce((n, [a, b]) => n + b - a + 1, 0);
-  assertEquals(done >= 1 && done < 30, true, `done ${done}`);
+  assertEquals(done >= 1 && done < 200, true, `done ${done}`);
   const rerun = await cli(site);
   assertEquals(rerun.code, 0, rerun.out);
   assertEquals(await checkArchived(site, runs), []);
