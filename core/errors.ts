@@ -58,11 +58,6 @@ export class FuzzSkipError extends ArchiverError {}
 /** A transient failure that may succeed when retried (network, 5xx, timeout). */
 export class TransientError extends ArchiverError {}
 
-/** Error raised on shutdown request when work must stop. */
-export class ShutdownError extends ArchiverError {
-  override readonly exitCode: number = 130;
-}
-
 /** A one-line description of any thrown value, never a stack. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n")[0] || error.name;
