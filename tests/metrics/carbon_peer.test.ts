@@ -9,7 +9,7 @@ import { type Plugin, Registry } from "../../core/registry.ts";
 import type { RoleName, Store } from "../../core/roles.ts";
 import { CARBON_HINT, carbonAvailable, startCarbon } from "../_helpers/carbon.ts";
 import { requirePeer } from "../_helpers/peers.ts";
-import { RecordingLogger } from "./_recorders.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const PREFIX = "test.run_archiver";
 

@@ -8,7 +8,7 @@ import { carbonLine } from "../../plugins/carbon/line.ts";
 import { LineQueue } from "../../plugins/carbon/queue.ts";
 import { measured } from "../../core/measure.ts";
 import { freePort } from "../_helpers/carbon.ts";
-import { RecordingLogger } from "./_recorders.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 /** A TCP listener that collects everything written to it, per connection. */
 function listener() {

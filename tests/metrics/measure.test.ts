@@ -4,7 +4,7 @@ import { measured, measuringWrapper, metricClassName, noopMetrics, StageMeter } 
 import { definePlugin, type Plugin, Registry } from "../../core/registry.ts";
 import type { RoleName, Sink, Store } from "../../core/roles.ts";
 import { StoreError } from "../../core/errors.ts";
-import { RecordingLogger, RecordingMetrics } from "./_recorders.ts";
+import { RecordingLogger, RecordingMetrics } from "../_helpers/recorders.ts";
 
 /** A store with a private field: the wrapper must call methods on the real instance. */
 class FakeStore {

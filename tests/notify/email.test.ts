@@ -10,7 +10,7 @@ import { ConfigurationError } from "../../core/errors.ts";
 import { freePort } from "../_helpers/carbon.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { smtpPeer, TLS_CERT_FILE } from "../_helpers/smtp.ts";
-import { RecordingLogger } from "../metrics/_recorders.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const USER = "archiver";
 const PASSWORD = "s3cret-smtp-pass";

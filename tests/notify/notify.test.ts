@@ -17,7 +17,7 @@ import {
 import { clearSecrets, registerSecret } from "../../core/redact.ts";
 import type { FailureItem, Notification, Notifier } from "../../core/roles.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { RecordingLogger } from "../metrics/_recorders.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 /** A notifier that records what it was given and behaves as told. */
 class FakeNotifier implements Notifier {

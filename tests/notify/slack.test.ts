@@ -8,7 +8,7 @@ import { slack, SlackError } from "../../plugins/slack/mod.ts";
 import { composeFailureNotification, hostName, notifyAll } from "../../core/notify.ts";
 import { ConfigurationError } from "../../core/errors.ts";
 import type { FailureItem } from "../../core/roles.ts";
-import { RecordingLogger } from "../metrics/_recorders.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const TOKEN = "xoxb-test-1234567890-abcdef";
 

@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../../core/paths.ts";
 import { createRoles, type Roles } from "../../core/wiring.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
 import { startUconDBServer, UconDBClient } from "../../plugins/ucondb/mod.ts";
-import { MemoryLogger } from "./fakes.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 /** Fixture runs that import cleanly and have a stop time. */
 export const GOOD_FIXTURES = ["11001", "11006"];
@@ -117,7 +117,7 @@ export async function inspect(site: Site): Promise<{
 }> {
   const config = await loadConfig(site.config, { env: {}, loadEnvFile: false, onWarning: () => {} });
   const registry = builtinRegistry();
-  const logger = new MemoryLogger();
+  const logger = new RecordingLogger();
   // Versions are counted through a server of our own first (the sink plugin starts its own on the same dir).
   const server = await startUconDBServer({ dir: join(site.dir, "ucondb"), folders: ["run_records"] });
   const client = new UconDBClient({ serverUrl: server.url, folder: "run_records", timeoutSeconds: 10, retries: 0 });

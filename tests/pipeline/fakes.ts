@@ -1,6 +1,7 @@
 /**
- * In-memory fakes of the roles (Source, Store, Sink, Metrics, Notifier, Logger) with failure injection and call
- * logs, and a harness that builds a real configuration (through `loadConfig`) in a temp work directory.
+ * In-memory fakes of the roles (Source, Store, Sink, Notifier) with failure injection and call logs, and a harness
+ * that builds a real configuration (through `loadConfig`) in a temp work directory; metrics and log lines are
+ * recorded by tests/_helpers/recorders.ts.
  *
  * @module
  */
@@ -13,9 +14,6 @@ import { ConflictError, NotFoundError, RunInputError, SinkError, StoreError } fr
 import { runArchiver } from "../../core/pipeline/mod.ts";
 import type {
   ExportedRun,
-  Logger,
-  LogLevel,
-  Metrics,
   Notification,
   Notifier,
   PreparedRun,
@@ -27,6 +25,7 @@ import type {
   SourceRun,
   Store,
 } from "../../core/roles.ts";
+import { RecordingLogger, RecordingMetrics } from "../_helpers/recorders.ts";
 
 const encoder = new TextEncoder();
 
@@ -256,23 +255,6 @@ export class FakeSink implements Sink {
   }
 }
 
-/** Records metric lines. */
-export class FakeMetrics implements Metrics {
-  sent: { path: string; value: number }[] = [];
-  send(path: string, value: number): void {
-    this.sent.push({ path, value });
-  }
-  value(path: string): number | undefined {
-    return this.sent.findLast((s) => s.path === path)?.value;
-  }
-  flush(): Promise<void> {
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 /** Records notifications; `fail` makes it throw (an unreachable SMTP server). */
 export class FakeNotifier implements Notifier {
   readonly kind = "fake-notifier";
@@ -285,40 +267,6 @@ export class FakeNotifier implements Notifier {
   }
   close(): Promise<void> {
     return Promise.resolve();
-  }
-}
-
-/** A logger that keeps every line. */
-export class MemoryLogger implements Logger {
-  lines: { level: LogLevel; message: string }[];
-  constructor(lines: { level: LogLevel; message: string }[] = []) {
-    this.lines = lines;
-  }
-  #add(level: LogLevel, message: string) {
-    this.lines.push({ level, message });
-    if (Deno.env.get("PIPELINE_TEST_LOG")) console.error(`${level}: ${message}`);
-  }
-  debug(message: string): void {
-    this.#add("debug", message);
-  }
-  info(message: string): void {
-    this.#add("info", message);
-  }
-  warn(message: string): void {
-    this.#add("warn", message);
-  }
-  error(message: string): void {
-    this.#add("error", message);
-  }
-  critical(message: string): void {
-    this.#add("critical", message);
-  }
-  child(): Logger {
-    return new MemoryLogger(this.lines);
-  }
-  /** Whether some line contains `text`. */
-  has(text: string): boolean {
-    return this.lines.some((line) => line.message.includes(text));
   }
 }
 
@@ -374,9 +322,9 @@ export class Harness {
   source: FakeSource;
   store = new FakeStore();
   sink = new FakeSink();
-  metrics = new FakeMetrics();
+  metrics = new RecordingMetrics();
   notifier = new FakeNotifier();
-  logger = new MemoryLogger();
+  logger = new RecordingLogger();
   shutdown = new ShutdownController();
   config: ArchiverConfig;
   random: () => number = Math.random;

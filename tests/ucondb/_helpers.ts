@@ -1,45 +1,19 @@
 /**
  * Shared pieces of the UconDB tests: the peer under test (the embedded server, or a real UconDB when
- * UCONDB_TEST_URL/FOLDER/USER/PASSWORD are set), a capturing logger, and small faulty peers.
+ * UCONDB_TEST_URL/FOLDER/USER/PASSWORD are set), a plugin context, and small faulty peers.
  *
  * @module
  */
-import type { LogFields, Logger, Metrics } from "../../core/roles.ts";
+import type { Logger } from "../../core/roles.ts";
+import { noopMetrics } from "../../core/measure.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 import type { PluginContext } from "../../core/registry.ts";
 import { type ClientOptions, UconDBClient } from "../../plugins/ucondb/client.ts";
 import { startUconDBServer } from "../../plugins/ucondb/server.ts";
 
-/** A logger that keeps every line (for assertions). */
-export class MemoryLogger implements Logger {
-  constructor(readonly lines: Array<{ level: string; message: string; fields?: LogFields }> = []) {}
-  debug(message: string, fields?: LogFields) {
-    this.lines.push({ level: "debug", message, fields });
-  }
-  info(message: string, fields?: LogFields) {
-    this.lines.push({ level: "info", message, fields });
-  }
-  warn(message: string, fields?: LogFields) {
-    this.lines.push({ level: "warn", message, fields });
-  }
-  error(message: string, fields?: LogFields) {
-    this.lines.push({ level: "error", message, fields });
-  }
-  critical(message: string, fields?: LogFields) {
-    this.lines.push({ level: "critical", message, fields });
-  }
-  child(): Logger {
-    return this;
-  }
-  text(): string {
-    return this.lines.map((line) => `${line.level}: ${line.message}`).join("\n");
-  }
-}
-
-const noMetrics: Metrics = { send() {}, flush: () => Promise.resolve(), close: () => Promise.resolve() };
-
 /** A plugin context rooted at `dir`. */
-export function testContext(dir: string, logger: Logger = new MemoryLogger()): PluginContext {
-  return { logger, metrics: noMetrics, workDir: dir, configDir: dir };
+export function testContext(dir: string, logger: Logger = new RecordingLogger()): PluginContext {
+  return { logger, metrics: noopMetrics(), workDir: dir, configDir: dir };
 }
 
 /** Where the client suite runs: URL, folder, writer credentials, and an object name of its own. */

@@ -11,7 +11,8 @@ import { readPublished } from "../../plugins/ucondb/published.ts";
 import { startUconDBServer } from "../../plugins/ucondb/server.ts";
 import type { UconDBSink } from "../../plugins/ucondb/sink.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { MemoryLogger, testContext } from "./_helpers.ts";
+import { testContext } from "./_helpers.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const PASSWORD = "embedded-peer-pw-7";
 const encoder = new TextEncoder();
@@ -93,7 +94,7 @@ async function* lineReader(stream: ReadableStream<Uint8Array>): AsyncGenerator<s
 }
 
 /** The ucondb sink of this process on `embedded:<dir>`. */
-function openSink(dir: string, logger = new MemoryLogger(), timeoutSeconds = 5): Promise<UconDBSink> {
+function openSink(dir: string, logger = new RecordingLogger(), timeoutSeconds = 5): Promise<UconDBSink> {
   return ucondb({
     ...defaults,
     server_url: `embedded:${dir}`,
@@ -118,7 +119,7 @@ async function deadPid(): Promise<number> {
 Deno.test("embedded: a second process attaches to the holder's server; each sees what the other put", async () => {
   await using dir = await tempDir("ucondb-embedded-");
   const ucondbDir = join(dir.path, "ucondb");
-  const logger = new MemoryLogger();
+  const logger = new RecordingLogger();
   const holder = await openSink(ucondbDir, logger);
   try {
     const published = await readPublished(ucondbDir);
@@ -151,7 +152,7 @@ Deno.test("embedded: when the holder exits (cleanly or killed), the next call ta
     await using holder = await PeerProcess.start(ucondbDir);
     assert.equal(await publishedPid(ucondbDir), holder.pid);
     assert.equal(await holder.call("put", { run: 10, text: "ten\n" }), "created");
-    const logger = new MemoryLogger();
+    const logger = new RecordingLogger();
     const sink = await openSink(ucondbDir, logger);
     try {
       assert.match(logger.text(), new RegExp(`served by process ${holder.pid}; attached to http`));
@@ -239,7 +240,7 @@ Deno.test("embedded: locked by a process that serves nothing: opens with a warni
   await using dir = await tempDir("ucondb-embedded-");
   const ucondbDir = join(dir.path, "ucondb");
   await using locker = await PeerProcess.start(ucondbDir, "lock");
-  const logger = new MemoryLogger();
+  const logger = new RecordingLogger();
   let started = performance.now();
   const sink = await openSink(ucondbDir, logger, 1);
   try {

@@ -2,7 +2,8 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { SinkError, TransientError } from "../../core/errors.ts";
 import { KeyExistsError, UconDBClient } from "../../plugins/ucondb/client.ts";
-import { fakeServer, MemoryLogger, resettingServer } from "./_helpers.ts";
+import { fakeServer, resettingServer } from "./_helpers.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const te = new TextEncoder();
 const client = (url: string, extra: Partial<ConstructorParameters<typeof UconDBClient>[0]> = {}) =>
@@ -22,7 +23,7 @@ Deno.test("5xx storm: retried with backoff, succeeds when the storm ends", async
   await using server = fakeServer((_request, count) =>
     count <= 3 ? new Response("busy", { status: 503 }) : new Response("3.9.7")
   );
-  const logger = new MemoryLogger();
+  const logger = new RecordingLogger();
   const ucon = client(server.url, { logger });
   equal(await ucon.version(), "3.9.7");
   equal(server.requests(), 4);

@@ -10,7 +10,8 @@ import { defaults, type Options, ucondb, UconDBClient } from "../../plugins/ucon
 import { startUconDBServer } from "../../plugins/ucondb/server.ts";
 import { readPublished } from "../../plugins/ucondb/published.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { fakeServer, MemoryLogger, testContext } from "./_helpers.ts";
+import { fakeServer, testContext } from "./_helpers.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const te = new TextEncoder();
 const blobOf = (run: number, text: string) =>
@@ -217,7 +218,7 @@ Deno.test("TLS: verified by default, trusted via ca_file, insecure only when ask
     });
     const trusted = await ucondb({ ...base, ca_file: join(tlsDir, "ca.pem") }, testContext(tmp.path));
     await trusted.close();
-    const logger = new MemoryLogger();
+    const logger = new RecordingLogger();
     const insecure = await ucondb({ ...base, insecure_skip_verify: true }, testContext(tmp.path, logger));
     await insecure.close();
     match(logger.text(), /warn: TLS CERTIFICATE VERIFICATION IS DISABLED for UconDB https:\/\/127\.0\.0\.1/);

@@ -1,5 +1,15 @@
 /**
- * In-memory `Logger` and `Metrics` that remember what they were given, for the metrics and notify tests.
+ * In-memory `Logger` and `Metrics` that remember what they were given, for assertions in any test. Set `TEST_LOG=1`
+ * to also see the recorded log lines on stderr while a test runs.
+ *
+ * @example
+ * ```ts
+ * import { RecordingLogger, RecordingMetrics } from "../_helpers/recorders.ts";
+ * const logger = new RecordingLogger();
+ * logger.child("ucondb").warn("HTTP 503: busy");
+ * logger.has("busy"); // true
+ * logger.text(); // "warn: HTTP 503: busy"
+ * ```
  *
  * @module
  */
@@ -13,6 +23,8 @@ export interface LoggedLine {
   fields?: LogFields;
 }
 
+const ECHO = Boolean(Deno.env.get("TEST_LOG"));
+
 /** A Logger that keeps every line (children share the list). */
 export class RecordingLogger implements Logger {
   readonly lines: LoggedLine[];
@@ -23,20 +35,24 @@ export class RecordingLogger implements Logger {
     this.lines = lines;
   }
 
+  #add(level: LogLevel, message: string, fields?: LogFields): void {
+    this.lines.push({ level, name: this.name, message, fields });
+    if (ECHO) console.error(`${level}: ${message}`);
+  }
   debug(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "debug", name: this.name, message, fields });
+    this.#add("debug", message, fields);
   }
   info(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "info", name: this.name, message, fields });
+    this.#add("info", message, fields);
   }
   warn(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "warn", name: this.name, message, fields });
+    this.#add("warn", message, fields);
   }
   error(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "error", name: this.name, message, fields });
+    this.#add("error", message, fields);
   }
   critical(message: string, fields?: LogFields): void {
-    this.lines.push({ level: "critical", name: this.name, message, fields });
+    this.#add("critical", message, fields);
   }
   child(name: string): Logger {
     return new RecordingLogger(`${this.name}.${name}`, this.lines);
@@ -45,6 +61,16 @@ export class RecordingLogger implements Logger {
   /** Messages of one level. */
   at(level: LogLevel): string[] {
     return this.lines.filter((line) => line.level === level).map((line) => line.message);
+  }
+
+  /** Whether some line contains `text`. */
+  has(text: string): boolean {
+    return this.lines.some((line) => line.message.includes(text));
+  }
+
+  /** Every line as `<level>: <message>`, one per line (for regex assertions). */
+  text(): string {
+    return this.lines.map((line) => `${line.level}: ${line.message}`).join("\n");
   }
 }
 
@@ -74,5 +100,10 @@ export class RecordingMetrics implements Metrics {
   /** Values sent under `path`. */
   values(path: string): number[] {
     return this.sent.filter((metric) => metric.path === path).map((metric) => metric.value);
+  }
+
+  /** The last value sent under `path`. */
+  value(path: string): number | undefined {
+    return this.sent.findLast((metric) => metric.path === path)?.value;
   }
 }
