@@ -6,9 +6,9 @@
 import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { RunInputError } from "../../core/errors.ts";
-import type { Logger } from "../../core/roles.ts";
 import { runRecords } from "../../plugins/run-records/mod.ts";
 import { tempDir } from "../_helpers/peers.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 import { BAD_RECORDS } from "./_corpus.ts";
 import { metadataText, PROCESS_FHICL, writeRun } from "./_runs.ts";
 
@@ -25,11 +25,12 @@ function runError(run: number, pattern: RegExp) {
 }
 
 Deno.test("bad corpus: listing ignores non-runs, reads zero-padded names, reports the 64-bit run number", async () => {
-  const warnings: string[] = [];
-  const source = runRecords({ run_records_dir: BAD_RECORDS, logger: warnLogger(warnings) });
+  const logger = new RecordingLogger();
+  const source = runRecords({ run_records_dir: BAD_RECORDS, logger });
   const runs = await source.listRuns();
   assertEquals(runs.map((r) => r.run), [12000, 12001, 12002, 12003, 12004, 12005, 12006, 12007, 12008]);
   assertEquals(runs.find((r) => r.run === 12006)!.dirName, "0012006");
+  const warnings = logger.at("warn");
   assertEquals(warnings.length, 1);
   ok(/99999999999 skipped: run number 99999999999 is larger than 4294967295/.test(warnings[0]), warnings[0]);
 });
@@ -126,15 +127,3 @@ Deno.test("generated: a file the archiver may not read → permission denied, wi
   assertEquals([result.ok, result.name], [false, "RunInputError"]);
   ok(expected.test(result.message), result.message);
 });
-
-function warnLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn: (message: string) => void lines.push(message),
-    error() {},
-    critical() {},
-    child: () => logger,
-  };
-  return logger;
-}

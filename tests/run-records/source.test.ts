@@ -9,9 +9,12 @@ import { join } from "node:path";
 import { ConfigurationError, RunInputError } from "../../core/errors.ts";
 import { parse } from "../../core/fhicl/mod.ts";
 import { type Plugin, Registry } from "../../core/registry.ts";
-import type { Logger, RoleName } from "../../core/roles.ts";
+import { silentLogger } from "../../core/log/mod.ts";
+import { noopMetrics } from "../../core/measure.ts";
+import type { RoleName } from "../../core/roles.ts";
 import plugin, { runRecords } from "../../plugins/run-records/mod.ts";
 import { tempDir } from "../_helpers/peers.ts";
+import { RecordingLogger } from "../_helpers/recorders.ts";
 import { PROJECT_RECORDS, REAL_RECORDS } from "./_corpus.ts";
 import { metadataText, PROCESS_FHICL, writeRun } from "./_runs.ts";
 
@@ -108,14 +111,14 @@ Deno.test("I1: documents of the initial insert and of the update", async () => {
 Deno.test("I9: a run without metadata.txt → 'standard', no RunHistory, no update, never complete", async () => {
   await using tmp = await tempDir();
   await writeRun(tmp.path, "101", { "boot.txt": "debug level: 1\n", "tpc01.fcl": PROCESS_FHICL });
-  const warnings: string[] = [];
-  const source = runRecords({ run_records_dir: tmp.path, logger: captureLogger(warnings) });
+  const logger = new RecordingLogger();
+  const source = runRecords({ run_records_dir: tmp.path, logger });
   const prepared = await source.prepare(101);
   assertEquals([prepared.configName, prepared.complete], ["standard", false]);
   assertEquals(names(prepared.documents), ["boot.fcl", "schema.fcl", "tpc01.fcl"]);
   assertEquals(prepared.updateDocuments, []);
   assertEquals(await source.isComplete(101), false);
-  ok(warnings.some((w) => w.includes("no metadata.txt")));
+  ok(logger.at("warn").some((w) => w.includes("no metadata.txt")));
 });
 
 Deno.test("I10 (deliberately different): a start time alone makes no update until the stop time appears", async () => {
@@ -243,12 +246,9 @@ Deno.test("schema.fcl: artdaq_database layout, and its rules cover every documen
 
 Deno.test("plugin: registry creates the source from config keys, relative paths against configDir", async () => {
   const registry = new Registry([plugin as unknown as Plugin<RoleName, never>]);
-  const warnings: string[] = [];
-  const logger = captureLogger(warnings);
-  const metrics = { send() {}, flush: () => Promise.resolve(), close: () => Promise.resolve() };
   const source = await registry.create("source", "run-records", { run_records_dir: "run_records" }, {
-    logger,
-    metrics,
+    logger: silentLogger,
+    metrics: noopMetrics(),
     workDir: "/tmp",
     configDir: join(PROJECT_RECORDS, ".."),
   });
@@ -256,15 +256,3 @@ Deno.test("plugin: registry creates the source from config keys, relative paths 
   assertEquals((await source.listRuns()).length, 6);
   ok(source.describe().includes(PROJECT_RECORDS));
 });
-
-function captureLogger(lines: string[]): Logger {
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn: (message: string) => void lines.push(message),
-    error: (message: string) => void lines.push(message),
-    critical: (message: string) => void lines.push(message),
-    child: () => logger,
-  };
-  return logger;
-}

@@ -2,18 +2,9 @@ import assert from "node:assert/strict";
 import { reportStatus } from "../../core/status/report.ts";
 import { clearSecrets, registerSecret } from "../../core/redact.ts";
 import type { ArchiverConfig } from "../../core/config/types.ts";
-import type { Logger } from "../../core/roles.ts";
+import { silentLogger } from "../../core/log/mod.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { appPaths, fakeRoles, type FakeWorld, range, writeState } from "./_fakes.ts";
-
-const silent: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  critical() {},
-  child: () => silent,
-};
 
 function config(dir: string): ArchiverConfig {
   return {
@@ -31,7 +22,7 @@ async function run(world: FakeWorld, dir: string, flags: { compareState?: boolea
     config: config(dir),
     flags: { compareState: flags.compareState ?? false, json: flags.json ?? false, configFile: "config.yaml" },
     roles: fakeRoles(world),
-    logger: silent,
+    logger: silentLogger,
     write: (text) => (out += text),
   });
   return { code, out };
