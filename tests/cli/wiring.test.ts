@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { definePlugin, type Plugin, Registry } from "../../core/registry.ts";
-import type { Logger, Metrics, RoleName } from "../../core/roles.ts";
+import type { Logger, RoleName } from "../../core/roles.ts";
 import { silentLogger } from "../../core/log/mod.ts";
+import { noopMetrics } from "../../core/measure.ts";
 import { createRoles } from "../../core/wiring.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { load, MINIMAL } from "../config/_write.ts";
@@ -125,7 +126,7 @@ Deno.test("a failing plugin closes what was already created", async () => {
 Deno.test("a given Metrics is used as is", async () => {
   await using dir = await tempDir();
   const { config } = await load(dir.path, MINIMAL);
-  const metrics: Metrics = { send() {}, flush: () => Promise.resolve(), close: () => Promise.resolve() };
+  const metrics = noopMetrics();
   const roles = await createRoles(config, fakeRegistry([], []), { ...context(dir.path), metrics });
   assert.equal(roles.metrics, metrics);
   await roles.close();
