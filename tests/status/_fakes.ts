@@ -8,6 +8,7 @@ import type {
   ExportedFile,
   ExportedRun,
   PreparedRun,
+  RoleTypes,
   Sink,
   SinkEntry,
   Source,
@@ -17,6 +18,7 @@ import type {
 import { NotFoundError, SinkError } from "../../core/errors.ts";
 import { adler32, packBlob } from "../../core/blob/mod.ts";
 import { loadStageState, saveStageState, type StageName, stagePaths } from "../../core/state/mod.ts";
+import { definePlugin, type Plugin } from "../../core/registry.ts";
 
 const encoder = new TextEncoder();
 
@@ -45,7 +47,7 @@ export interface FakeWorld {
 }
 
 /** Fake roles over a `FakeWorld`. */
-export function fakeRoles(world: FakeWorld): { source: Source; store: Store; sink: Sink } {
+export function fakeRoles(world: FakeWorld): Pick<RoleTypes, "source" | "store" | "sink"> {
   const failure = (what: string) => new SinkError(`${what} unreachable (password=${world.secretInErrors ?? "none"})`);
   const source: Source = {
     kind: "fake-run-records",
@@ -120,6 +122,19 @@ export function fakeRoles(world: FakeWorld): { source: Source; store: Store; sin
     close: () => Promise.resolve(),
   };
   return { source, store, sink };
+}
+
+/**
+ * A plugin filling `role` from the fake world in the JSON file named by `STATUS_FAKE_WORLD`, for test configs'
+ * `plugins` section (tests/server/fixtures), so that the real entry points run without MongoDB or UconDB.
+ */
+export function fakeWorldPlugin<R extends "source" | "store" | "sink">(role: R): Plugin<R, Record<string, never>> {
+  return definePlugin<R, Record<string, never>>({
+    role,
+    name: `fake-${role}`,
+    defaults: {},
+    create: () => fakeRoles(JSON.parse(Deno.readTextFileSync(Deno.env.get("STATUS_FAKE_WORLD")!)))[role],
+  });
 }
 
 /** The `app` keys of a config rooted at `dir`. */
