@@ -6,21 +6,13 @@
 import { hostname } from "node:os";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { addRun, cli, makeSite } from "../pipeline/_e2e.ts";
+import { addRun, cli, emailReporting, makeSite } from "../pipeline/_e2e.ts";
 import { smtpPeer } from "../_helpers/smtp.ts";
 
 Deno.test("N1 (P): runs 5 and 3 fail → one email, Python subject, body lists 3 then 5", async () => {
   await using dir = await tempDir();
   await using smtp = await smtpPeer({ starttls: false });
-  const email = `reporting:
-  email:
-    enabled: true
-    recipient_email: ops@example.com
-    sender_email: archiver@example.com
-    smtp_host: 127.0.0.1
-    smtp_port: ${smtp.port}
-`;
-  const site = await makeSite(dir.path, [4], {}, email);
+  const site = await makeSite(dir.path, [4], {}, emailReporting(smtp.port));
   for (const run of [5, 3]) await addRun(site, run, "11005", "11001"); // invalid FHiCL: fails at once
   const result = await cli(site, "--import-only");
   assertEquals(result.code, 1, result.out);

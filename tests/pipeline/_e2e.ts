@@ -91,6 +91,18 @@ ${extra}`,
   return site;
 }
 
+/** A `reporting` section (for `makeSite`'s `extra`) mailing failures to ops@example.com via 127.0.0.1:`port`. */
+export function emailReporting(port: number): string {
+  return `reporting:
+  email:
+    enabled: true
+    recipient_email: ops@example.com
+    sender_email: archiver@example.com
+    smtp_host: 127.0.0.1
+    smtp_port: ${port}
+`;
+}
+
 /** The CLI command for a site. */
 export function cliCommand(site: Site, flags: string[], output: "piped" | "null" = "piped"): Deno.Command {
   return new Deno.Command(Deno.execPath(), {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathExists, REPO_ROOT } from "../../core/paths.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { addRun, checkArchived, cli, cliCommand, makeSite } from "./_e2e.ts";
+import { addRun, checkArchived, cli, cliCommand, emailReporting, makeSite } from "./_e2e.ts";
 
 async function state(dir: string, file: string): Promise<Record<string, unknown>> {
   return JSON.parse(await Deno.readTextFile(join(dir, file)));
@@ -124,15 +124,7 @@ Deno.test("e2e N2 (I): an unreachable SMTP server is logged; state, archive and 
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close(); // nothing listens there now: connection refused
-  const email = `reporting:
-  email:
-    enabled: true
-    recipient_email: ops@example.com
-    sender_email: archiver@example.com
-    smtp_host: 127.0.0.1
-    smtp_port: ${port}
-`;
-  const site = await makeSite(dir.path, [1, 3], {}, email);
+  const site = await makeSite(dir.path, [1, 3], {}, emailReporting(port));
   await addRun(site, 2, "11005", "11001");
   const result = await cli(site);
   assertEquals(result.code, 1, result.out);
