@@ -8,6 +8,7 @@
  */
 
 import type { JsonObject } from "../../core/json/mod.ts";
+import type { DocumentFacts } from "./document.ts";
 
 /** A document as stored in one collection. */
 export interface StoredDocument {
@@ -22,6 +23,35 @@ export interface StoredDocument {
 export interface DocumentBatch {
   collection: string;
   documents: readonly StoredDocument[];
+}
+
+/**
+ * A document already rendered in the filesystem provider's file format (`stringifyArtdaq` of the stored document,
+ * UTF-8), with the bookkeeping its index entry needs: what the store hands to {@link Backend.upsertEncoded} so
+ * that no document's ordered model outlives its rendering.
+ */
+export interface EncodedDocument {
+  collection: string;
+  /** 24-hex `_id.$oid`. */
+  id: string;
+  /** `documentFacts` of the stored document. */
+  facts: DocumentFacts;
+  /** The `<oid>.json` file content. */
+  data: Uint8Array;
+}
+
+/** Encoded documents to write into one collection. */
+export interface EncodedBatch {
+  collection: string;
+  documents: readonly EncodedDocument[];
+}
+
+/** A document found by the index but not read yet: `load` reads and parses it (each call afresh). */
+export interface DocumentRef {
+  collection: string;
+  /** 24-hex `_id.$oid`. */
+  id: string;
+  load(): Promise<StoredDocument>;
 }
 
 /** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */
@@ -55,6 +85,11 @@ export interface Backend {
    */
   findConfiguration(configuration: string, collection?: string, options?: FindOptions): Promise<StoredDocument[]>;
   /**
+   * Optional: `findConfiguration` without reading the documents, so that a caller can read, use and drop them one
+   * at a time (the export: one document's model alive instead of the whole run's).
+   */
+  locateConfiguration?(configuration: string, collection?: string, options?: FindOptions): Promise<DocumentRef[]>;
+  /**
    * Inserts or replaces documents by id in one collection. Each document write is atomic; the collection's
    * search structures (filesystem `index.json`) are updated under a lock once for the batch, after the documents.
    */
@@ -65,6 +100,11 @@ export interface Backend {
    * upserts the other collections, then the last.
    */
   upsertAll?(batches: ReadonlyArray<DocumentBatch>): Promise<void>;
+  /**
+   * Optional: `upsertAll` of documents already rendered (the filesystem provider, whose file is that text). The
+   * store then renders one document at a time and keeps only bytes, instead of every document's model.
+   */
+  upsertEncoded?(batches: ReadonlyArray<EncodedBatch>): Promise<void>;
   /** Removes documents by id (used only to clean up our own incomplete writes). */
   remove(collection: string, ids: readonly string[]): Promise<void>;
   /**

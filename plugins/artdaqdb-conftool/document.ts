@@ -7,6 +7,7 @@
  */
 
 import { JsonObject, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
+import type { EncodedDocument, StoredDocument } from "./backend.ts";
 
 /** The top-level keys of a stored document, in creation order (§3.1). */
 export const TOP_LEVEL_KEYS = [
@@ -176,6 +177,27 @@ export function payloadKey(doc: JsonObject): string {
   if (!(payload instanceof JsonObject)) return "";
   return stringifyArtdaq(payload.get("data") ?? new JsonObject()) + "\n\0\n" +
     stringifyArtdaq(payload.get("metadata") ?? new JsonObject());
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A stored document as the filesystem provider's `<oid>.json` file holds it (artdaq_database's JsonWriter layout,
+ * UTF-8), with its index facts.
+ *
+ * @example
+ * ```ts
+ * const encoded = encodeDocument({ collection: "RunHistory", id, doc });
+ * encoded.facts.version; // "12345/standard"
+ * ```
+ */
+export function encodeDocument(stored: StoredDocument): EncodedDocument {
+  return {
+    collection: stored.collection,
+    id: stored.id,
+    facts: documentFacts(stored.doc),
+    data: encoder.encode(stringifyArtdaq(stored.doc)),
+  };
 }
 
 /** Returns `doc` with `_id` moved to its §3.1 place (MongoDB returns `_id` first). */

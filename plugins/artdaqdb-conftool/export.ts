@@ -14,8 +14,8 @@
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
-import type { StoredDocument } from "./backend.ts";
-import { documentFacts } from "./document.ts";
+import type { DocumentRef, StoredDocument } from "./backend.ts";
+import { type DocumentFacts, documentFacts } from "./document.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
 /** The files of an export and the time of the newest exported document. */
@@ -49,22 +49,58 @@ export interface ChosenDocument {
  * ```
  */
 export function chooseDocuments(documents: readonly StoredDocument[]): ChosenDocument[] {
-  const winners = new Map<string, ChosenDocument>();
-  // Sorted by id so that ties resolve the same way on every backend (C++: first maximum in sorted-id order).
-  const ordered = [...documents].sort((a, b) =>
-    a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-  );
-  for (const stored of ordered) {
-    const facts = documentFacts(stored.doc);
+  const choice = new LoadChoice<StoredDocument>();
+  for (const stored of byCollectionAndId(documents)) {
+    choice.offer(stored.collection, documentFacts(stored.doc), () => stored);
+  }
+  return choice.winners().map(({ value, entity, version, created }) => ({ stored: value, entity, version, created }));
+}
+
+/** One (collection, entity) winner of a {@link LoadChoice}, with what was kept of its document. */
+interface Winner<T> {
+  collection: string;
+  entity: string;
+  version: string;
+  created: string;
+  value: T;
+}
+
+/**
+ * artdaq_database's `load` choice made as documents arrive in (collection, id) order: per (collection, entity) the
+ * greatest `version`, the first on ties. `offer` computes what to keep of a document only when it wins (at most
+ * once per document), so the caller can drop the document right after.
+ */
+class LoadChoice<T> {
+  readonly #winners = new Map<string, Winner<T>>();
+
+  offer(collection: string, facts: DocumentFacts, keep: () => T): void {
+    let kept: { value: T } | undefined;
     for (const entity of facts.entities) {
-      const key = `${stored.collection}\0${entity}`;
-      const current = winners.get(key);
+      const key = `${collection}\0${entity}`;
+      const current = this.#winners.get(key);
       if (!current || current.version < facts.version) {
-        winners.set(key, { stored, entity, version: facts.version, created: facts.created });
+        kept ??= { value: keep() };
+        this.#winners.set(key, {
+          collection,
+          entity,
+          version: facts.version,
+          created: facts.created,
+          value: kept.value,
+        });
       }
     }
   }
-  return [...winners.values()];
+
+  winners(): Winner<T>[] {
+    return [...this.#winners.values()];
+  }
+}
+
+/** Sorted by (collection, id) so that ties resolve the same way on every backend (C++: first maximum in id order). */
+function byCollectionAndId<T extends { collection: string; id: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) =>
+    a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+  );
 }
 
 /**
@@ -76,7 +112,7 @@ export function chooseDocuments(documents: readonly StoredDocument[]): ChosenDoc
  * exportTime(chooseDocuments(documents)); // "2024-03-04T18:05:01.337Z"
  * ```
  */
-export function exportTime(chosen: readonly ChosenDocument[]): string {
+export function exportTime(chosen: ReadonlyArray<{ created: string }>): string {
   let storedAt = "";
   for (const { created } of chosen) {
     const iso = artdaqTimestampToIso(created);
@@ -94,7 +130,9 @@ export function exportTime(chosen: readonly ChosenDocument[]): string {
  * exportPaths(chooseDocuments(documents)); // ["boot.fcl", ..., "schema.fcl"], parallel to the chosen documents
  * ```
  */
-export function exportPaths(chosen: readonly ChosenDocument[]): string[] {
+export function exportPaths(
+  chosen: ReadonlyArray<{ entity: string; stored: { collection: string } }>,
+): string[] {
   const entityCount = new Map<string, number>();
   for (const winner of chosen) entityCount.set(winner.entity, (entityCount.get(winner.entity) ?? 0) + 1);
   return chosen.map((winner) =>
@@ -114,15 +152,39 @@ export function exportPaths(chosen: readonly ChosenDocument[]): string[] {
  * ```
  */
 export function exportDocuments(documents: readonly StoredDocument[]): ExportResult {
-  const chosen = chooseDocuments(documents);
-  const paths = exportPaths(chosen);
-  const encoder = new TextEncoder();
-  const files: ExportedFile[] = chosen.map((winner, i) => ({
-    path: paths[i],
-    data: encoder.encode(render(winner.stored.doc)),
-  }));
+  const choice = new LoadChoice<Uint8Array>();
+  for (const stored of byCollectionAndId(documents)) {
+    choice.offer(stored.collection, documentFacts(stored.doc), () => encoder.encode(render(stored.doc)));
+  }
+  return exportResult(choice.winners());
+}
+
+/**
+ * {@link exportDocuments} reading one document at a time: each is read, rendered if it wins, and dropped, so one
+ * document's model is alive instead of the whole run's (a 12 MB run: ~30 MB of JSON, several hundred MB of
+ * models).
+ *
+ * @example
+ * ```ts
+ * const { files } = await exportDocumentRefs(await backend.locateConfiguration!("12345/standard"));
+ * ```
+ */
+export async function exportDocumentRefs(refs: readonly DocumentRef[]): Promise<ExportResult> {
+  const choice = new LoadChoice<Uint8Array>();
+  for (const ref of byCollectionAndId(refs)) {
+    const { doc } = await ref.load();
+    choice.offer(ref.collection, documentFacts(doc), () => encoder.encode(render(doc)));
+  }
+  return exportResult(choice.winners());
+}
+
+const encoder = new TextEncoder();
+
+function exportResult(winners: ReadonlyArray<Winner<Uint8Array>>): ExportResult {
+  const paths = exportPaths(winners.map((winner) => ({ entity: winner.entity, stored: winner })));
+  const files: ExportedFile[] = winners.map((winner, i) => ({ path: paths[i], data: winner.value }));
   files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  return { files, storedAt: exportTime(chosen) };
+  return { files, storedAt: exportTime(winners) };
 }
 
 /** The text `read_document` with `dataformat: "origin"` returns for a stored document. */

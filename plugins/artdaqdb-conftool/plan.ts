@@ -24,9 +24,13 @@ export interface PlannedDocument {
   text: string;
   collection: string;
   entity: string;
-  /** `fhiclToDbJson` of the text. */
-  dbJson: JsonObject;
-  /** {@link payloadKey} of `dbJson`, to recognise an identical stored document (computed on first use). */
+  /**
+   * `fhiclToDbJson` of the text, converted afresh at each call and never kept: the ordered model is ~10× the
+   * text, so a plan that held every document's model made a 12 MB run cost over 500 MB (BENCHMARKS.md). The
+   * store converts one document at a time and keeps only its bytes.
+   */
+  dbJson(): JsonObject;
+  /** {@link payloadKey} of `dbJson()`, to recognise an identical stored document (computed on first use). */
   readonly payload: string;
 }
 
@@ -41,8 +45,9 @@ export interface Plan {
 /**
  * Plans the documents of one put. Files that are not `.fcl` cannot be stored in artdaq_database and are returned
  * in `skipped` (the Python archiver never stored them either: bulkloader loads only `.fcl` files, conftool only
- * files its schema rules match). Throws `RunInputError` (naming run and file) for unparsable FHiCL, a missing
- * `schema.fcl`, or two files that would be stored (and exported) under one entity.
+ * files its schema rules match). Throws `RunInputError` (naming run and file) for a missing `schema.fcl`, an
+ * unparsable one, or two files that would be stored (and exported) under one entity; the other documents are
+ * converted (and a syntax error in one thrown) when the store calls `dbJson()`, before it changes anything.
  *
  * @example
  * ```ts
@@ -84,7 +89,7 @@ export function planDocuments(
       );
     }
     byEntity.set(entity, name);
-    const dbJson = convert(name, text, entity);
+    const dbJson = () => convert(name, text, entity);
     let payload: string | undefined;
     planned.push({
       name,
@@ -93,7 +98,7 @@ export function planDocuments(
       entity,
       dbJson,
       get payload() {
-        return payload ??= payloadKey(dbJson);
+        return payload ??= payloadKey(dbJson());
       },
     });
   };

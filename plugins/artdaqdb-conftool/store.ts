@@ -20,8 +20,8 @@
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
-import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
-import { exportDocuments } from "./export.ts";
+import { buildStoredDocument, documentFacts, encodeDocument, payloadKey } from "./document.ts";
+import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
@@ -140,7 +140,9 @@ export class ConftoolStore implements Store {
     if (configuration === null) {
       throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
     }
-    const { files, storedAt } = exportDocuments(await this.#backend.findConfiguration(configuration));
+    const { files, storedAt } = this.#backend.locateConfiguration
+      ? await exportDocumentRefs(await this.#backend.locateConfiguration(configuration))
+      : exportDocuments(await this.#backend.findConfiguration(configuration));
     return { run, configuration, files, storedAt };
   }
 
@@ -228,17 +230,16 @@ export class ConftoolStore implements Store {
     await this.#apply(run, configuration, version, diffVersion(planned, current, configuration, version), timestamp);
   }
 
-  /** Removes left-overs, then writes every collection, `SystemLayout` (the marker) last. */
+  /**
+   * Converts every document to write (so a syntax error changes nothing), removes left-overs, then writes every
+   * collection, `SystemLayout` (the marker) last. With a backend that takes encoded documents, each document's
+   * model lives only while it is rendered: the run costs its bytes, not its models (~10× more).
+   */
   async #apply(run: number, configuration: string, version: string, diff: VersionDiff, timestamp: string) {
-    const removalsByCollection = groupBy(diff.removals, (stored) => stored.collection);
-    for (const [collection, stale] of removalsByCollection) {
-      await this.#backend.remove(collection, stale.map((stored) => stored.id));
-    }
-    const byCollection = groupBy(diff.writes, (write) => write.planned.collection);
     const toStored = (write: { planned: PlannedDocument; id: string }): StoredDocument => ({
       collection: write.planned.collection,
       id: write.id,
-      doc: buildStoredDocument(write.planned.dbJson, {
+      doc: buildStoredDocument(write.planned.dbJson(), {
         collection: write.planned.collection,
         configuration,
         version,
@@ -248,16 +249,30 @@ export class ConftoolStore implements Store {
         timestamp,
       }),
     });
+    const byCollection = groupBy(diff.writes, (write) => write.planned.collection);
     const others = [...byCollection].filter(([collection]) => collection !== SYSTEM_LAYOUT);
     const layout = byCollection.get(SYSTEM_LAYOUT);
-    if (this.#backend.upsertAll) {
-      const batches = others.map(([collection, writes]) => ({ collection, documents: writes.map(toStored) }));
-      if (layout) batches.push({ collection: SYSTEM_LAYOUT, documents: layout.map(toStored) });
-      await this.#backend.upsertAll(batches);
+    const ordered = layout ? [...others, [SYSTEM_LAYOUT, layout] as const] : others;
+    const removeStale = async () => {
+      for (const [collection, stale] of groupBy(diff.removals, (stored) => stored.collection)) {
+        await this.#backend.remove(collection, stale.map((stored) => stored.id));
+      }
+    };
+    if (this.#backend.upsertEncoded) {
+      const batches = ordered.map(([collection, writes]) => ({
+        collection,
+        documents: writes.map((write) => encodeDocument(toStored(write))),
+      }));
+      await removeStale();
+      await this.#backend.upsertEncoded(batches);
       return;
     }
-    await Promise.all(others.map(([collection, writes]) => this.#backend.upsert(collection, writes.map(toStored))));
-    if (layout) await this.#backend.upsert(SYSTEM_LAYOUT, layout.map(toStored));
+    const batches = ordered.map(([collection, writes]) => ({ collection, documents: writes.map(toStored) }));
+    await removeStale();
+    if (this.#backend.upsertAll) return await this.#backend.upsertAll(batches);
+    const last = layout ? batches.pop()! : undefined;
+    await Promise.all(batches.map((batch) => this.#backend.upsert(batch.collection, batch.documents)));
+    if (last) await this.#backend.upsert(last.collection, last.documents);
   }
 
   #ensureDatabase(): Promise<void> {

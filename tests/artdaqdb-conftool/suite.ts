@@ -11,7 +11,7 @@ import { BSON } from "bson";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import { type JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import type { Logger, Store } from "../../core/roles.ts";
-import type { Backend, DocumentBatch, StoredDocument } from "../../plugins/artdaqdb-conftool/backend.ts";
+import type { Backend, DocumentBatch, EncodedBatch, StoredDocument } from "../../plugins/artdaqdb-conftool/backend.ts";
 import { buildStoredDocument, documentFacts } from "../../plugins/artdaqdb-conftool/document.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
 import { artdaqdbConftool, ConftoolStore } from "../../plugins/artdaqdb-conftool/mod.ts";
@@ -435,6 +435,12 @@ function failingOn(backend: Backend, collection: string): Backend {
         // Everything but `collection` is written and findable, then the process dies.
         return async (batches: ReadonlyArray<DocumentBatch>) => {
           await target.upsertAll!(batches.filter((batch) => batch.collection !== collection));
+          return crash();
+        };
+      }
+      if (property === "upsertEncoded" && target.upsertEncoded) {
+        return async (batches: ReadonlyArray<EncodedBatch>) => {
+          await target.upsertEncoded!(batches.filter((batch) => batch.collection !== collection));
           return crash();
         };
       }

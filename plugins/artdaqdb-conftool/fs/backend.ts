@@ -10,10 +10,19 @@
 
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { JsonObject, parseOrdered, stringifyArtdaq } from "../../../core/json/mod.ts";
+import { JsonObject, parseOrdered } from "../../../core/json/mod.ts";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
-import type { Backend, ConfigurationEntry, DocumentBatch, FindOptions, StoredDocument } from "../backend.ts";
-import { documentFacts } from "../document.ts";
+import type {
+  Backend,
+  ConfigurationEntry,
+  DocumentBatch,
+  DocumentRef,
+  EncodedBatch,
+  EncodedDocument,
+  FindOptions,
+  StoredDocument,
+} from "../backend.ts";
+import { encodeDocument } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
 import type { Clock } from "../timestamp.ts";
@@ -92,17 +101,32 @@ export class FilesystemBackend implements Backend {
   }
 
   findConfiguration(configuration: string, collection?: string, options: FindOptions = {}): Promise<StoredDocument[]> {
-    return settle(() => {
-      const collections = collection ? [collection] : this.#collections();
-      return collections.flatMap((name) => {
-        const view = this.#view(name);
-        let ids = view.configurationIds(configuration);
-        if (options.exceptVersion !== undefined) {
-          const skip = new Set(view.versionIds(options.exceptVersion));
-          if (skip.size > 0) ids = ids.filter((id) => !skip.has(id));
-        }
-        return ids.map((id) => this.#readDocument(name, id));
-      });
+    return settle(() =>
+      this.#locate(configuration, collection, options).map(([name, id]) => this.#readDocument(name, id))
+    );
+  }
+
+  locateConfiguration(configuration: string, collection?: string, options: FindOptions = {}): Promise<DocumentRef[]> {
+    return settle(() =>
+      this.#locate(configuration, collection, options).map(([name, id]) => ({
+        collection: name,
+        id,
+        load: () => settle(() => this.#readDocument(name, id)),
+      }))
+    );
+  }
+
+  /** (collection, id) of every document of `configuration`, from the indexes. */
+  #locate(configuration: string, collection: string | undefined, options: FindOptions): Array<[string, string]> {
+    const collections = collection ? [collection] : this.#collections();
+    return collections.flatMap((name) => {
+      const view = this.#view(name);
+      let ids = view.configurationIds(configuration);
+      if (options.exceptVersion !== undefined) {
+        const skip = new Set(view.versionIds(options.exceptVersion));
+        if (skip.size > 0) ids = ids.filter((id) => !skip.has(id));
+      }
+      return ids.map((id): [string, string] => [name, id]);
     });
   }
 
@@ -110,12 +134,19 @@ export class FilesystemBackend implements Backend {
     return this.upsertAll([{ collection, documents }]);
   }
 
+  upsertAll(batches: ReadonlyArray<DocumentBatch>): Promise<void> {
+    return this.upsertEncoded(batches.map((batch) => ({
+      collection: batch.collection,
+      documents: batch.documents.map(encodeDocument),
+    })));
+  }
+
   /**
    * Writes the documents of every batch first, all in one round of parallel fsyncs, and only then makes them
    * findable (index changes), the last batch after all others: one disk flush for a run's documents instead of
    * one per collection, and the commit marker's collection still becomes findable last.
    */
-  async upsertAll(batches: ReadonlyArray<DocumentBatch>): Promise<void> {
+  async upsertEncoded(batches: ReadonlyArray<EncodedBatch>): Promise<void> {
     const nonEmpty = batches.filter((batch) => batch.documents.length > 0);
     await Promise.all(nonEmpty.map((batch) => this.#writeDocuments(batch.collection, batch.documents)));
     const last = nonEmpty.at(-1);
@@ -123,21 +154,20 @@ export class FilesystemBackend implements Backend {
     if (last) await this.#publish(last.collection, last.documents);
   }
 
-  #writeDocuments(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+  #writeDocuments(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     const directory = this.#directory(collection);
-    const encoder = new TextEncoder();
     return this.#io(`write documents into ${directory}`, () =>
       writeFilesAtomic(
         directory,
-        documents.map((stored) => ({ name: `${stored.id}.json`, data: encoder.encode(stringifyArtdaq(stored.doc)) })),
+        documents.map((encoded) => ({ name: `${encoded.id}.json`, data: encoded.data })),
         this.#options.durable,
       ));
   }
 
   /** Makes written documents findable: their `index.json` entries, now or (write-behind) at the next commit. */
-  async #publish(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+  async #publish(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     // Facts only (small), so that a deferred change does not keep whole documents alive until the commit.
-    const facts = documents.map((stored) => documentFacts(stored.doc));
+    const facts = documents.map((encoded) => encoded.facts);
     const change: IndexChange = (index) => {
       for (const fact of facts) index.add(fact);
     };
