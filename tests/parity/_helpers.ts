@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { freePort } from "../_helpers/carbon.ts";
 import type { Site } from "../pipeline/_e2e.ts";
 
@@ -20,10 +19,8 @@ export async function editConfig(site: Site, ...edits: [RegExp, string][]): Prom
   await Deno.writeTextFile(site.config, text);
 }
 
-/** A work-dir file parsed as JSON. */
-export async function readJson(site: Site, file: string): Promise<Record<string, unknown>> {
-  return JSON.parse(await Deno.readTextFile(join(site.work, file)));
-}
+/** A work-dir file parsed as JSON (kept here for the parity tests; sites and their files are _e2e.ts's). */
+export { readJson } from "../pipeline/_e2e.ts";
 
 /** A loopback TCP port on which nothing listens (connection refused). */
 export function closedPort(): number {

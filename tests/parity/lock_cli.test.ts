@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { checkArchived, cli, cliCommand, makeSite } from "../pipeline/_e2e.ts";
-import { readJson } from "./_helpers.ts";
+import { assertResumable, cliCommand, importUnderway, makeSite } from "../pipeline/_e2e.ts";
 import { pathExists } from "../../core/paths.ts";
 
 Deno.test("L3 (P): after a clean exit the lock file is still there, holding the archiver's PID", async () => {
@@ -25,11 +24,7 @@ Deno.test("L2 (P): deleting the lock file → graceful shutdown, exit 130, not r
   const lock = join(site.work, ".archiver.lock");
   const child = cliCommand(site, []).spawn();
   const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
-  for (let i = 0; i < 300; i++) {
-    const state = await Deno.readTextFile(join(site.work, "importer_state.json")).catch(() => "");
-    if (state.includes('"in_flight"')) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await importUnderway(site);
   await Deno.remove(lock);
   const started = performance.now();
   const status = await child.status;
@@ -39,12 +34,5 @@ Deno.test("L2 (P): deleting the lock file → graceful shutdown, exit 130, not r
   assertEquals(out.includes("LOCK FILE REMOVED - INITIATING GRACEFUL SHUTDOWN"), true, out);
   assertEquals(out.includes("Reason: Lock file removed"), true, out);
   assertEquals(await pathExists(lock), false, "not recreated");
-  const state = await readJson(site, "importer_state.json");
-  assertEquals([state.in_flight, state.failures], [[], {}], "pending runs are not failed");
-  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
-  const done = (state.done as number[][]).reduce((n, [a, b]) => n + b - a + 1, 0);
-  assertEquals(done >= 1 && done < 200, true, `done ${done}`);
-  const rerun = await cli(site);
-  assertEquals(rerun.code, 0, rerun.out);
-  assertEquals(await checkArchived(site, runs), []);
+  await assertResumable(site, runs);
 });

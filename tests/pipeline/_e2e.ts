@@ -13,6 +13,7 @@ import { createRoles, type Roles } from "../../core/wiring.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
 import { startUconDBServer, UconDBClient } from "../../plugins/ucondb/mod.ts";
 import { RecordingLogger } from "../_helpers/recorders.ts";
+import { assertEquals } from "../state/_assert.ts";
 
 /** Fixture runs that import cleanly and have a stop time. */
 export const GOOD_FIXTURES = ["11001", "11006"];
@@ -101,6 +102,35 @@ export function emailReporting(port: number): string {
     smtp_host: 127.0.0.1
     smtp_port: ${port}
 `;
+}
+
+/** A work-dir file parsed as JSON. */
+export async function readJson(site: Site, file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await Deno.readTextFile(join(site.work, file)));
+}
+
+/** Waits (at most 15 s) until the running archiver's import state file shows a batch in flight. */
+export async function importUnderway(site: Site): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const state = await Deno.readTextFile(join(site.work, "importer_state.json")).catch(() => "");
+    if (state.includes('"in_flight"')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * After an invocation interrupted during the import of `runs`: nothing in flight, failed or in the failure log,
+ * some but not all runs imported; then a rerun exits 0 and every run is archived exactly once.
+ */
+export async function assertResumable(site: Site, runs: number[]): Promise<void> {
+  const state = await readJson(site, "importer_state.json");
+  assertEquals([state.in_flight, state.failures], [[], {}], "pending runs are not failed");
+  assertEquals(await Deno.readTextFile(join(site.work, "import_failures.log")), "");
+  const done = (state.done as number[][]).reduce((n, [a, b]) => n + b - a + 1, 0);
+  assertEquals(done >= 1 && done < runs.length, true, `done ${done}`);
+  const rerun = await cli(site);
+  assertEquals(rerun.code, 0, rerun.out);
+  assertEquals(await checkArchived(site, runs), []);
 }
 
 /** The CLI command for a site. */
