@@ -7,19 +7,17 @@
 
 import type { FhiclAtom, FhiclDocument, FhiclEntry, FhiclTopEntry, FhiclValue } from "./ast.ts";
 import { print } from "./printer.ts";
+import { seededRandom } from "../random.ts";
 
-/** A deterministic pseudo-random source (mulberry32). */
+/** A deterministic pseudo-random source (core/random.ts `seededRandom`) with the helpers the generators use. */
 export class Random {
-  private state: number;
+  readonly #next: () => number;
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.#next = seededRandom(seed);
   }
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#next();
   }
   /** Integer in [0, n). */
   int(n: number): number {

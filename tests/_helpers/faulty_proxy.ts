@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { seededRandom } from "../../core/random.ts";
 
 /** The kinds of fault the proxy injects. */
 export type FaultKind = "5xx" | "hang" | "reset";
@@ -62,7 +63,8 @@ export function startFaultyProxy(upstream: string, plan: FaultPlan): Promise<Fau
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const kinds = plan.kinds ?? ["5xx", "hang", "reset"];
   const hangMs = plan.hangMs ?? 5000;
-  const random = mulberry32(plan.seed ?? 1);
+  // Seeded: the same seed gives the same fault sequence.
+  const random = seededRandom(plan.seed ?? 1);
   const stats: ProxyStats = { requests: 0, forwarded: 0, faults: { "5xx": 0, hang: 0, reset: 0 }, afterUpstream: 0 };
   let rate = plan.rate;
   const open = new Set<Deno.Conn>();
@@ -226,16 +228,4 @@ function indexOfCrlfCrlf(bytes: Uint8Array): number {
     if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
   }
   return -1;
-}
-
-/** Small seeded PRNG (mulberry32): the same seed gives the same fault sequence. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -11,23 +11,12 @@ import {
 } from "../../core/blob/mod.ts";
 import { RunInputError } from "../../core/errors.ts";
 import type { ExportedFile } from "../../core/roles.ts";
+import { seededRandom } from "../../core/random.ts";
 
 const te = new TextEncoder();
 const td = new TextDecoder();
 const file = (path: string, text: string): ExportedFile => ({ path, data: te.encode(text) });
 const STORED_AT = "2026-11-29T14:01:33.250Z";
-
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = [
   "#####",
@@ -83,7 +72,7 @@ function sortByPath(files: ExportedFile[]): Array<[string, string]> {
 
 Deno.test("property: any set of files survives pack → unpack exactly (seeded)", () => {
   for (let seed = 1; seed <= 400; seed++) {
-    const next = rng(seed);
+    const next = seededRandom(seed); // a failing case replays from its seed
     const files: ExportedFile[] = [];
     const count = 1 + Math.floor(next() * 8);
     for (let i = 0; i < count; i++) files.push({ path: randomPath(next, i), data: randomContent(next) });
@@ -125,7 +114,7 @@ Deno.test("layout: the Python archiver's sections, order and footer; time from s
 Deno.test("order: the canonical (flat) export of the M1 run gives §7.1's order from any input order", () => {
   // What every store exports for the §17 M1 run (core/roles.ts ExportedRun: flat `<entity>.fcl` paths).
   const m1 = ["schema.fcl", "tpc01.fcl", "boot.fcl", "metadata.fcl", "RunHistory.fcl", "RunHistory2.fcl"];
-  const random = rng(17);
+  const random = seededRandom(17);
   for (let i = 0; i < 20; i++) {
     const shuffled = m1.map((path) => file(path, path)).sort(() => random() - 0.5);
     deepEqual(blobOrder(shuffled).map((f) => f.path), m1);
