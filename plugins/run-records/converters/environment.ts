@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { cleanNonAscii, fhiclString, joinLines, splitLines } from "./text.ts";
+import { cleanNonAscii, contentLines, fhiclString, joinLines } from "./text.ts";
 
 /**
  * Convert the text of `environment.txt`: each `export NAME=value` becomes `NAME: "value"` (value trimmed, leading
@@ -17,9 +17,7 @@ import { cleanNonAscii, fhiclString, joinLines, splitLines } from "./text.ts";
  */
 export function convertEnvironment(text: string): string {
   const out: string[] = [];
-  for (const raw of splitLines(text)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+  for (const line of contentLines(text)) {
     const match = /^export\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!match) continue;
     const value = cleanNonAscii(match[2].trim().replace(/^['"]+|['"]+$/g, ""));

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { fhiclName, fhiclString, isQuotedString, joinLines, splitLines } from "./text.ts";
+import { contentLines, fhiclName, fhiclString, isQuotedString, joinLines } from "./text.ts";
 
 /**
  * Convert the text of `known_boardreaders_list.txt`: one `label: ["host", "port", ...]` line per entry, comments and
@@ -21,9 +21,7 @@ import { fhiclName, fhiclString, isQuotedString, joinLines, splitLines } from ".
  */
 export function convertKnownBoardreadersList(text: string): string {
   const out: string[] = [];
-  for (const raw of splitLines(text)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+  for (const line of contentLines(text)) {
     const tokens = tokenize(line);
     if (tokens.length < 2) continue;
     let quoted = false;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { fhiclArray, fhiclName, joinLines, splitLines } from "./text.ts";
+import { contentLines, fhiclArray, fhiclName, joinLines } from "./text.ts";
 
 /**
  * Convert the text of `ranks.txt`: the first line is the header, every row becomes `rank<N>: [...]` inside
@@ -21,8 +21,7 @@ import { fhiclArray, fhiclName, joinLines, splitLines } from "./text.ts";
  * ```
  */
 export function convertRanks(text: string): string {
-  const rows = splitLines(text).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"))
-    .map((line) => line.split(/\s+/));
+  const rows = contentLines(text).map((line) => line.split(/\s+/));
   if (rows.length === 0) return "";
   const [header, ...body] = rows;
   const rankColumn = header.indexOf("rank") >= 0 ? header.indexOf("rank") : 4;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { MetadataInfo } from "../metadata_info.ts";
-import { cleanNonAscii, fhiclArray, fhiclString, splitLines } from "./text.ts";
+import { cleanNonAscii, contentLines, fhiclArray, fhiclString } from "./text.ts";
 
 /**
  * `RunHistory.fcl` from the text of metadata.txt: `run_number`, the last `Config name` (slashes kept) and every
@@ -20,9 +20,7 @@ import { cleanNonAscii, fhiclArray, fhiclString, splitLines } from "./text.ts";
 export function generateRunHistory(metadataText: string, run: number): string {
   let configName: string | undefined;
   const components: string[] = [];
-  for (const raw of splitLines(metadataText)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+  for (const line of contentLines(metadataText)) {
     const config = /^Config name:\s*(.+)$/.exec(line);
     if (config) configName = config[1];
     const component = /^Component #\d+:\s*(.+)$/.exec(line);

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { fhiclString, isNumeric, joinLines, normalizeKey, quoteValue, splitKeyValue, splitLines } from "./text.ts";
+import { contentLines, fhiclString, isNumeric, joinLines, normalizeKey, quoteValue, splitKeyValue } from "./text.ts";
 
 /**
  * Convert the text of `settings.txt`: `normalized_key: value` per setting; numbers and `true`/`false` bare,
@@ -22,9 +22,7 @@ import { fhiclString, isNumeric, joinLines, normalizeKey, quoteValue, splitKeyVa
  */
 export function convertSettings(text: string): string {
   const out: string[] = [];
-  for (const raw of splitLines(text)) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
+  for (const line of contentLines(text)) {
     const pair = splitKeyValue(line);
     if (pair === null) continue;
     const { value, comment } = splitInlineComment(pair.value);

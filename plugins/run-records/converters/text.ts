@@ -103,6 +103,18 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * The lines the converters read: trimmed, without empty lines and `#` comment lines.
+ *
+ * @example
+ * ```ts
+ * contentLines("# header\n  a b  \n\nc\n"); // ["a b", "c"]
+ * ```
+ */
+export function contentLines(text: string): string[] {
+  return splitLines(text).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+}
+
 /** Output lines joined with `\n` plus a final `\n`, or `""` when there are none (the converters' common ending). */
 export function joinLines(lines: readonly string[]): string {
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
