@@ -17,9 +17,10 @@
  * @module
  */
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { describeError } from "./errors.ts";
 import { redact } from "./redact.ts";
+import { writeFileAtomic } from "./state/atomic.ts";
 import type { FailureItem, Logger, Notification, Notifier } from "./roles.ts";
 
 /** The stage word of notifications: `import` or `migration` (the Python archiver's words; `migrate` maps here). */
@@ -278,10 +279,7 @@ export class NotificationLedger {
       if (Date.parse(entry.at) >= cutoff) notified[entryKey] = entry;
     }
     const data: LedgerFile = { version: 1, notified };
-    await Deno.mkdir(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.${Deno.pid}.tmp`;
-    await Deno.writeTextFile(temp, JSON.stringify(data, null, 1) + "\n");
-    await Deno.rename(temp, this.path);
+    await writeFileAtomic(this.path, JSON.stringify(data, null, 1) + "\n");
   }
 }
 

@@ -17,6 +17,7 @@
  * @module
  */
 import { join } from "node:path";
+import { writeFileAtomic } from "../../core/state/atomic.ts";
 
 /** The published address of a directory's holder. */
 export interface PublishedServer {
@@ -33,10 +34,7 @@ export const PUBLISHED_FILE = "server.json";
 
 /** Write `server` as `<dir>/server.json`, atomically: a reader sees the old file, no file, or the whole new one. */
 export async function publishServer(dir: string, server: PublishedServer): Promise<void> {
-  const path = join(dir, PUBLISHED_FILE);
-  const temporary = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(temporary, JSON.stringify(server) + "\n");
-  await Deno.rename(temporary, path);
+  await writeFileAtomic(join(dir, PUBLISHED_FILE), JSON.stringify(server) + "\n");
 }
 
 /** Remove `<dir>/server.json` (absent is fine). Only the lock holder calls this. */
