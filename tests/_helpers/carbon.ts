@@ -16,7 +16,7 @@
  * @module
  */
 import { join } from "node:path";
-import { hasExecutable } from "./peers.ts";
+import { freePort, hasExecutable } from "./peers.ts";
 
 /** The carbon daemon (Debian graphite-carbon). */
 export const CARBON_CACHE = "/usr/bin/carbon-cache";
@@ -53,14 +53,6 @@ export interface CarbonPeer extends AsyncDisposable {
   stop(): Promise<void>;
   /** Start it again on the same ports and data directory (after `stop`). */
   start(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (bound and released; carbon binds it right after). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 /** Start a carbon-cache in a fresh temp directory; dispose (or `stop`) it at the end of the test. */

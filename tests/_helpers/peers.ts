@@ -42,3 +42,14 @@ export async function tempDir(prefix = "archiver-test-"): Promise<{ path: string
     },
   };
 }
+
+/**
+ * A free TCP port on 127.0.0.1: bound and released, so nothing listens there until a peer binds it right after
+ * (or, left alone, a port on which connections are refused).
+ */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}

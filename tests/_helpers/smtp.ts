@@ -15,7 +15,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { SMTPServer } from "smtp-server";
-import { freePort } from "./carbon.ts";
+import { freePort } from "./peers.ts";
 
 /** The self-signed `localhost` certificate the server presents (a client trusts it through `smtp_ca_file`). */
 export const TLS_CERT_FILE: string = fileURLToPath(new URL("../fixtures-tls/localhost.crt", import.meta.url));

@@ -7,7 +7,7 @@ import { carbon, CarbonClient, defaults } from "../../plugins/carbon/mod.ts";
 import { carbonLine } from "../../plugins/carbon/line.ts";
 import { LineQueue } from "../../plugins/carbon/queue.ts";
 import { measured } from "../../core/measure.ts";
-import { freePort } from "../_helpers/carbon.ts";
+import { freePort } from "../_helpers/peers.ts";
 import { RecordingLogger } from "../_helpers/recorders.ts";
 
 /** A TCP listener that collects everything written to it, per connection. */

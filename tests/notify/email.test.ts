@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { email, EmailError } from "../../plugins/email/mod.ts";
 import { composeFailureNotification, notifyFailures } from "../../core/notify.ts";
 import { ConfigurationError } from "../../core/errors.ts";
-import { freePort } from "../_helpers/carbon.ts";
-import { tempDir } from "../_helpers/peers.ts";
+import { freePort, tempDir } from "../_helpers/peers.ts";
 import { smtpPeer, TLS_CERT_FILE } from "../_helpers/smtp.ts";
 import { RecordingLogger } from "../_helpers/recorders.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { freePort } from "../_helpers/carbon.ts";
+import { freePort } from "../_helpers/peers.ts";
 import type { Site } from "../pipeline/_e2e.ts";
 
 /** Replace lines of a site's config.yaml (each pattern must match, so a typo cannot make a test vacuous). */

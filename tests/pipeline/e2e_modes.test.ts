@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { pathExists, REPO_ROOT } from "../../core/paths.ts";
 import { assertEquals } from "../state/_assert.ts";
-import { tempDir } from "../_helpers/peers.ts";
+import { freePort, tempDir } from "../_helpers/peers.ts";
 import {
   addRun,
   assertResumable,
@@ -112,9 +112,7 @@ Deno.test("e2e C12: --import-only --compare-state produces only the report (no i
 
 Deno.test("e2e N2 (I): an unreachable SMTP server is logged; state, archive and exit code are unaffected", async () => {
   await using dir = await tempDir();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close(); // nothing listens there now: connection refused
+  const port = freePort(); // nothing listens there: connection refused
   const site = await makeSite(dir.path, [1, 3], {}, emailReporting(port));
   await addRun(site, 2, "11005", "11001");
   const result = await cli(site);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { REPO_ROOT } from "../../core/paths.ts";
-import { tempDir } from "../_helpers/peers.ts";
+import { freePort, tempDir } from "../_helpers/peers.ts";
 import type { FakeWorld } from "../status/_fakes.ts";
 
 const SECRET = "writer-pw-7f3a9c";
@@ -58,13 +58,6 @@ async function run(args: string[], env: Record<string, string>) {
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 Deno.test("deno task serve: binds the configured port, token enforced, SIGTERM stops it with exit 0", async () => {

@@ -3,6 +3,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { SinkError, TransientError } from "../../core/errors.ts";
 import { KeyExistsError, UconDBClient } from "../../plugins/ucondb/client.ts";
 import { fakeServer, resettingServer } from "./_helpers.ts";
+import { freePort } from "../_helpers/peers.ts";
 import { RecordingLogger } from "../_helpers/recorders.ts";
 
 const te = new TextEncoder();
@@ -142,10 +143,7 @@ Deno.test("connection reset: retried, then TransientError; recovers when the pee
 });
 
 Deno.test("connection refused is a network error (retried, then TransientError)", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  const ucon = client(`http://127.0.0.1:${port}`, { retries: 1 });
+  const ucon = client(`http://127.0.0.1:${freePort()}`, { retries: 1 });
   await rejects(ucon.version(), TransientError);
   ucon.close();
 });
