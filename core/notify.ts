@@ -20,7 +20,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { describeError } from "./errors.ts";
 import { redact } from "./redact.ts";
-import { writeFileAtomic } from "./state/atomic.ts";
+import { shellQuote } from "./shell.ts";
+import { retryFlag, writeFileAtomic } from "./state/mod.ts";
 import type { FailureItem, Logger, Notification, Notifier } from "./roles.ts";
 
 /** The stage word of notifications: `import` or `migration` (the Python archiver's words; `migrate` maps here). */
@@ -56,12 +57,8 @@ export function hostName(): string {
  * (the config path shell-quoted when needed).
  */
 export function retryCommandFor(stage: string, configFile: string): string {
-  const flag = notificationStage(stage) === "migration" ? "--retry-failed-migrate" : "--retry-failed-import";
+  const flag = retryFlag(notificationStage(stage) === "migration" ? "migrate" : "import");
   return `deno task archive ${shellQuote(configFile)} ${flag}`;
-}
-
-function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Input of `composeFailureNotification`. */

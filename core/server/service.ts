@@ -23,7 +23,8 @@ import { redact } from "../redact.ts";
 import { unpackBlob } from "../blob/mod.ts";
 import { querySources, SOURCE_KEYS, type SourcesSnapshot } from "../status/sources.ts";
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
-import { retryCommand, retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
+import { retryRunCommand, STAGES, type StateView } from "../status/state_view.ts";
+import { retryCommandFor } from "../notify.ts";
 import { ThroughputHistory, type ThroughputSeries } from "../status/throughput.ts";
 import { compareRun, decodeText, type RunComparison } from "../status/compare.ts";
 import { type ArchiverProcess, archiverProcess } from "../status/archiver_process.ts";
@@ -204,7 +205,7 @@ export class StatusService {
     return STAGES.filter((stage) => picture.states[stage].failures.size > 0).map((stage) => ({
       stage,
       count: picture.states[stage].failures.size,
-      command: retryCommand(stage, this.configFile),
+      command: retryCommandFor(stage, this.configFile),
     }));
   }
 

@@ -21,7 +21,8 @@ import { querySources, type SourceRoles, type SourcesSnapshot } from "./sources.
 import { compareStage, recommend, type StatusReport, summarizeSource } from "./report_model.ts";
 import { renderStatusReport } from "./report_text.ts";
 import { writeStdout } from "./stdout.ts";
-import { openStateView, retryCommand, type StateView } from "./state_view.ts";
+import { openStateView, type StateView } from "./state_view.ts";
+import { retryCommandFor } from "../notify.ts";
 
 /** What `reportStatus` needs. */
 export interface ReportStatusOptions {
@@ -81,8 +82,8 @@ export async function buildStatusReport(
     try {
       const [imp, mig] = await Promise.all([state.stage("import"), state.stage("migrate")]);
       report.stateComparison = {
-        import: compareStage("import", imp, snapshot.filesystem, snapshot.artdaqdb, retryCommand("import", cfg)),
-        migrate: compareStage("migrate", mig, snapshot.artdaqdb, snapshot.ucondb, retryCommand("migrate", cfg)),
+        import: compareStage("import", imp, snapshot.filesystem, snapshot.artdaqdb, retryCommandFor("import", cfg)),
+        migrate: compareStage("migrate", mig, snapshot.artdaqdb, snapshot.ucondb, retryCommandFor("migrate", cfg)),
       };
     } catch (error) {
       // A corrupt state file must not hide what the sources say; the error names the recovery command.

@@ -14,7 +14,8 @@
  * @module
  */
 import type { ArchiverConfig } from "../config/types.ts";
-import { loadStageState, retryFlag, type StageName, stagePaths, type StageState } from "../state/mod.ts";
+import { loadStageState, type StageName, stagePaths, type StageState } from "../state/mod.ts";
+import { shellQuote } from "../shell.ts";
 import type { StageStateSummary } from "./report_model.ts";
 
 /** The stages in pipeline order. */
@@ -60,19 +61,10 @@ export function summarizeStage(state: StageState): StageStateSummary {
   };
 }
 
-/** The command an operator runs to retry a stage's failed runs. */
-export function retryCommand(stage: StageName, configFile: string): string {
-  return `deno task archive ${shellQuote(configFile)} ${retryFlag(stage)}`;
-}
-
 /** The command that retries only the given runs of a stage (the per-run page shows it). */
 export function retryRunCommand(stage: StageName, configFile: string, run: number): string {
   const mode = stage === "import" ? "--import-only" : "--migrate-only";
   return `deno task archive ${shellQuote(configFile)} ${mode} --runs ${run}`;
-}
-
-function shellQuote(text: string): string {
-  return /^[\w./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'"'"'`)}'`;
 }
 
 async function fingerprint(path: string): Promise<string> {
