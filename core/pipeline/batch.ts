@@ -10,7 +10,7 @@
 import { describeError } from "../errors.ts";
 import { StageMeter } from "../measure.ts";
 import { redact } from "../redact.ts";
-import { forgetNotified, notifyFailures } from "../notify.ts";
+import { forgetNotified, notifyFailures, stageTitle } from "../notify.ts";
 import type { Logger, Metrics, Notifier } from "../roles.ts";
 import { type FailureRecord, retryFlag, saveStageState, type StageName, type StageState } from "../state/mod.ts";
 import { runPool } from "./pool.ts";
@@ -50,11 +50,6 @@ export interface BatchResult {
   notProcessed: number[];
   bytes: number;
   durationMs: number;
-}
-
-/** Human name of a stage in log lines (`Import`, `Migration`, as in Python). */
-export function stageTitle(stage: StageName): string {
-  return stage === "import" ? "Import" : "Migration";
 }
 
 /** Saves at most once per interval, one save at a time (writes are chained, never concurrent). */

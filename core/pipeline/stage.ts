@@ -11,7 +11,8 @@
 import { describeError } from "../errors.ts";
 import { redact } from "../redact.ts";
 import { saveStageState, type StageName, type StageState } from "../state/mod.ts";
-import { type BatchResult, stageTitle } from "./batch.ts";
+import type { BatchResult } from "./batch.ts";
+import { stageTitle } from "../notify.ts";
 import { describeRuns, limitBatch, pendingRuns } from "./candidates.ts";
 import { banner, stageDone, type StageEnv, type StageReport } from "./env.ts";
 
