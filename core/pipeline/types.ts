@@ -7,16 +7,11 @@ import type { ArchiverConfig } from "../config/types.ts";
 import type { ArchiveFlags } from "../cli/flags.ts";
 import type { Shutdown } from "../cli/shutdown.ts";
 import type { HeldLock } from "../lock/mod.ts";
-import type { Logger, Metrics, Notifier, Sink, Source, Store } from "../roles.ts";
+import type { Logger } from "../roles.ts";
+import type { Roles } from "../wiring.ts";
 
-/** The role instances the pipeline works through (made by core/wiring.ts `createRoles`). */
-export interface PipelineRoles {
-  source: Source;
-  store: Store;
-  sink: Sink;
-  metrics: Metrics;
-  notifiers: Notifier[];
-}
+/** The role instances the pipeline works through: core/wiring.ts `Roles` (its `createRoles`), closed by the caller. */
+export type PipelineRoles = Omit<Roles, "close">;
 
 /**
  * The part of the shutdown controller (core/cli/shutdown.ts) the pipeline uses: whether a graceful shutdown was
