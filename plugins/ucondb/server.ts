@@ -233,8 +233,8 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
   const maxBlobBytes = options.maxBlobBytes ?? 2 ** 31 - 1;
   const app = new Hono();
 
-  const folderOrNull = (name: string | undefined): FolderStore | undefined => {
-    if (name === undefined) return undefined;
+  const folderOrNull = (name: string | undefined): Promise<FolderStore | undefined> => {
+    if (name === undefined) return Promise.resolve(undefined);
     if (!isValidFolderName(name)) throw applicationError("'NoneType' object is not subscriptable");
     return repository.folder(qualifiedFolderName(name, NAMESPACE));
   };
@@ -269,7 +269,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     const { folder: folderName, object, args } = dataArgs(relpath, query);
     refuseWhenReadOnly();
     if (folderName === undefined) throw fail(400, "");
-    const folder = folderOrNull(folderName);
+    const folder = await folderOrNull(folderName);
     if (!folder) throw fail(404, "Folder not found");
     if (object === undefined) throw fail(400, "");
     authenticate(c, folder.name);
@@ -324,7 +324,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
   const get = async (relpath: string, query: Args): Promise<Response> => {
     const { folder: folderName, object, args } = dataArgs(relpath, query);
     if (folderName === undefined || object === undefined) throw fail(400, "");
-    const folder = folderOrNull(folderName);
+    const folder = await folderOrNull(folderName);
     const metaOnly = one(args, "meta_only") === "yes";
     const id = one(args, "id");
     if (id !== undefined) {
@@ -395,20 +395,20 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
         .map((name) => (namespace === NAMESPACE ? name.slice(namespace.length + 1) : name));
       return listing(c, names, args);
     },
-    objects: (c, relpath, args) => {
-      const folder = folderOrNull(folderAndObject(relpath, args).folderName);
+    objects: async (c, relpath, args) => {
+      const folder = await folderOrNull(folderAndObject(relpath, args).folderName);
       if (!folder) throw applicationError("'NoneType' object has no attribute 'listObjects'");
       return listing(c, folder.objects(), args);
     },
-    tags: (c, relpath, args) => {
-      const folder = folderOrNull(folderAndObject(relpath, args).folderName);
+    tags: async (c, relpath, args) => {
+      const folder = await folderOrNull(folderAndObject(relpath, args).folderName);
       if (!folder) throw applicationError("'NoneType' object has no attribute 'tags'");
       return listing(c, folder.versions().flatMap((version) => version.tags).sort(), args);
     },
-    versions: (c, relpath, args) => {
+    versions: async (c, relpath, args) => {
       const { folderName, object } = folderAndObject(relpath, args);
       if (folderName === undefined || object === undefined) throw applicationError("folder and object are required");
-      const folder = folderOrNull(folderName);
+      const folder = await folderOrNull(folderName);
       if (!folder) throw fail(404, `Folder ${folderName} not found`);
       if (!folder.hasObject(object)) throw fail(404, `Object ${object} not found`);
       const tv = floatArg(one(args, "tv"), Date.now() / 1000);
@@ -432,7 +432,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       if ((versionId === undefined) === (dataKey === undefined)) {
         throw fail(400, "One and only one of data_key, version_id must be specified");
       }
-      const folder = folderOrNull(folderName);
+      const folder = await folderOrNull(folderName);
       if (!folder) throw fail(404, `Folder ${folderName} not found`);
       let key: number;
       if (versionId !== undefined) {
@@ -450,7 +450,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     lookup_versions: async (c, relpath, args) => {
       if (c.req.method !== "POST") throw applicationError("AssertionError");
       const { folderName, object } = folderAndObject(relpath, args);
-      const folder = folderOrNull(folderName);
+      const folder = await folderOrNull(folderName);
       if (!folder) throw fail(404, `Folder ${folderName} not found`);
       let request: Record<string, unknown>;
       try {
@@ -484,7 +484,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     },
     tag: async (_c, _relpath, args) => {
       refuseWhenReadOnly();
-      const folder = folderOrNull(one(args, "folder"));
+      const folder = await folderOrNull(one(args, "folder"));
       const tag = one(args, "tag");
       const versionId = one(args, "version_id");
       const object = one(args, "object");
@@ -552,7 +552,7 @@ export async function startUconDBServer(
   try {
     for (const folder of options.folders ?? []) {
       if (!isValidFolderName(folder)) throw new Error(`invalid UconDB folder name '${folder}'`);
-      await repository.createFolder(qualifiedFolderName(folder, NAMESPACE));
+      await repository.declareFolder(qualifiedFolderName(folder, NAMESPACE));
     }
   } catch (error) {
     await repository.close();
