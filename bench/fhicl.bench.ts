@@ -9,8 +9,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { dbJsonToFhicl, fhiclToDbJson, parse } from "../core/fhicl/mod.ts";
 import { parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
+import { realFixturesDir } from "../core/paths.ts";
 
-const REAL = Deno.env.get("REAL_FIXTURES") ?? "/work/shared/fixtures/real";
+const REAL = realFixturesDir();
 
 /** The largest real files: protoDUNE np04 per-process dumps (wib, ssp, cob rce, timing), 115-120 KB each. */
 function largestFiles(count: number): Array<{ name: string; text: string }> {

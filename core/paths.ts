@@ -27,3 +27,17 @@ export function pathExists(path: string): Promise<boolean> {
 
 /** Root directory of this repository (where deno.json lives). */
 export const REPO_ROOT: string = resolve(dirname(new URL(import.meta.url).pathname), "..");
+
+/**
+ * The real fixtures shared beside the repository (`../shared/fixtures/real`: real FHiCL and run records from public
+ * artdaq repositories), used by tests, benchmarks and the fuzzer; `$REAL_FIXTURES` overrides it.
+ *
+ * @example
+ * ```ts
+ * import { realFixturesDir } from "./paths.ts";
+ * console.log(realFixturesDir()); // ".../shared/fixtures/real"
+ * ```
+ */
+export function realFixturesDir(): string {
+  return Deno.env.get("REAL_FIXTURES") ?? resolve(REPO_ROOT, "../shared/fixtures/real");
+}

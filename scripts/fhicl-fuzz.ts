@@ -15,6 +15,7 @@
 import { parseArgs } from "node:util";
 import { join, relative } from "node:path";
 import { checkFuzzInput, type FuzzInput, fuzzInputs } from "../core/fhicl/fuzz.ts";
+import { realFixturesDir } from "../core/paths.ts";
 
 function corpusFiles(dir: string): FuzzInput[] {
   const out: FuzzInput[] = [];
@@ -38,7 +39,7 @@ export function run(args: string[]): number {
     options: {
       cases: { type: "string", default: "100000" },
       seed: { type: "string", default: "1" },
-      corpus: { type: "string", default: Deno.env.get("REAL_FIXTURES") ?? "/work/shared/fixtures/real" },
+      corpus: { type: "string", default: realFixturesDir() },
       "max-ms": { type: "string", default: "1000" },
     },
   });

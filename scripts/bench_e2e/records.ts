@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { realFixturesDir } from "../../core/paths.ts";
 
 /** A run record used as a template. */
 export interface Template {
@@ -16,7 +17,7 @@ export interface Template {
 }
 
 /** Directory of the real fixture run records shared by the team. */
-export const REAL_RUN_RECORDS = "/work/shared/fixtures/real/run_records";
+export const REAL_RUN_RECORDS: string = join(realFixturesDir(), "run_records");
 
 /** Record mixes: which template records a benchmark copies, round-robin. */
 export const MIXES = {

@@ -1,14 +1,15 @@
 /**
- * Test helpers: the real FHiCL corpus under /work/shared/fixtures/real (or `$REAL_FIXTURES`) and this area's
+ * Test helpers: the real FHiCL corpus under ../shared/fixtures/real (or `$REAL_FIXTURES`) and this area's
  * artdaq_database fixtures.
  *
  * @module
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { realFixturesDir } from "../../core/paths.ts";
 
 /** Root of the shared real fixtures. */
-export const REAL_FIXTURES: string = Deno.env.get("REAL_FIXTURES") ?? "/work/shared/fixtures/real";
+export const REAL_FIXTURES: string = realFixturesDir();
 
 /** Directory of the artdaq_database fcl2dbjson fixtures kept with these tests. */
 export const FCL2DBJSON: string = fileURLToPath(new URL("./fixtures/fcl2dbjson/", import.meta.url));

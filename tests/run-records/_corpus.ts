@@ -4,13 +4,13 @@
  *
  * @module
  */
-import { join, resolve } from "node:path";
-import { REPO_ROOT } from "../../core/paths.ts";
+import { join } from "node:path";
+import { realFixturesDir, REPO_ROOT } from "../../core/paths.ts";
 
 /** The project's fixtures/run_records. */
 export const PROJECT_RECORDS: string = join(REPO_ROOT, "fixtures/run_records");
 /** The real run records (read-only, outside the repo). */
-export const REAL_RECORDS: string = resolve(REPO_ROOT, "../shared/fixtures/real/run_records");
+export const REAL_RECORDS: string = join(realFixturesDir(), "run_records");
 /** The bad-input corpus of issue 12. */
 export const BAD_RECORDS: string = join(REPO_ROOT, "fixtures/bad/run_records");
 /** Committed golden outputs: golden/<set>/<run>/<document>. */
