@@ -87,6 +87,21 @@ export async function migrateRun(
   return { kind: "done", bytes: blob.length };
 }
 
+/**
+ * Whether some run the import stage has done, above the migration's incremental start and inside `--runs`, is
+ * neither migrated nor failed (an incremental invocation's possible candidate). Walks the done ranges above the
+ * start only: nothing when the stages are level.
+ */
+function importedAwaitingMigration(env: StageEnv, importState: StageState, state: StageState): boolean {
+  const start = state.incrementalStart();
+  for (const [from, to] of importState.done.ranges()) {
+    for (let run = Math.max(from, start + 1); run <= to; run++) {
+      if (!state.isDone(run) && !state.failures.has(run) && env.inSelection(run)) return true;
+    }
+  }
+  return false;
+}
+
 /** The normal migration stage (full or incremental). */
 export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
   const { logger, flags } = env;
@@ -98,6 +113,16 @@ export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
     return {
       state,
       async listUniverse() {
+        if (flags.incremental && !importedAwaitingMigration(env, importState, state)) {
+          // Nothing this archiver imported waits above the incremental start: no candidate and no advance of
+          // `last_contiguous_run` can come from the store's list, so it is not read (a 100,000-run filesystem
+          // artdaqDB: a 50 MB index.json). Runs another tool put into the store are found by a full invocation.
+          logger.info(
+            `Incremental mode: no run imported after ${state.incrementalStart()} awaits migration; ` +
+              `ArtdaqDB not listed`,
+          );
+          return [];
+        }
         // All store runs: the universe of `last_contiguous_run` (never only the `--runs` selection).
         const runs = (await env.roles.store.listRuns()).sort((a, b) => a - b);
         logger.info(`Found ${runs.length} runs in ArtdaqDB`);

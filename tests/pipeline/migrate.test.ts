@@ -137,3 +137,27 @@ Deno.test("a run awaiting its stop-time update is not migrated before the grace 
   assertEquals(new TextDecoder().decode(history.data).includes("stop 1"), true);
   assertEquals(adler32(h.sink.blobs.get(1)!).length > 0, true);
 });
+
+Deno.test("incremental with nothing imported above the start does not list the store; a full run finds foreign runs", async () => {
+  await using dir = await tempDir();
+  const h = await harness(dir.path, [1, 2]);
+  assertEquals(await h.run(), 0);
+  // A listing now would fail the stage: the incremental invocation must decide without it.
+  h.store.faults.set("list", Infinity, () => new Error("store listed"));
+  assertEquals(await h.run({ incremental: true }), 0);
+  h.store.faults.clear("list");
+  // Run 7 put into the store by another tool: not seen incrementally (nothing imported it here), found by full.
+  h.store.seed(7);
+  assertEquals(await h.run({ mode: "migrate-only", incremental: true }), 0);
+  assertEquals(h.sink.creates, [1, 2]);
+  assertEquals(await h.run({ mode: "migrate-only" }), 0);
+  assertEquals(h.sink.creates, [1, 2, 7]);
+});
+
+Deno.test("incremental migrates a run imported in the same invocation (the store is listed then)", async () => {
+  await using dir = await tempDir();
+  const h = await harness(dir.path, [1]);
+  assertEquals(await h.run({ incremental: true }), 0);
+  assertEquals(h.sink.creates, [1]);
+  assertEquals((await h.state("migrate")).last_contiguous_run, 1);
+});
