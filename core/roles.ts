@@ -71,8 +71,11 @@ export interface SourceRun {
 /** Where run records come from. Filled by `plugins/run-records`. */
 export interface Source {
   readonly kind: string;
-  /** All runs, ascending by run number. Must not read run contents. */
-  listRuns(): Promise<SourceRun[]>;
+  /**
+   * All runs, ascending by run number. Must not read run contents. With `after`, runs ≤ `after` may be left out
+   * (an incremental invocation needs only the runs above its start; a source may ignore it and list all).
+   */
+  listRuns(after?: number): Promise<SourceRun[]>;
   /** Read and prepare one run. Throws `RunInputError` (one-line, names file and run) for bad input. */
   prepare(run: number): Promise<PreparedRun>;
   /** Cheap check whether the run has a stop time (reads metadata only). */

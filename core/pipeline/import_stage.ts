@@ -87,10 +87,16 @@ export async function runImportStage(env: StageEnv): Promise<StageReport> {
       state,
       async listUniverse() {
         // All source runs: the universe `last_contiguous_run` advances over (never only the `--runs` selection).
-        const runs = (await env.roles.source.listRuns()).map((entry) => entry.run);
+        // Incremental: only the runs above the start can be candidates or advance `last_contiguous_run`, so the
+        // source may leave the others out (100,000 run directories: only their names are scanned).
+        const after = env.flags.incremental ? state.incrementalStart() : undefined;
+        const runs = (await env.roles.source.listRuns(after)).map((entry) => entry.run);
         runs.sort((a, b) => a - b);
-        logger.info(`Found ${runs.length} run directories in filesystem`);
-        if (env.flags.incremental) logger.info(`Incremental mode: filtering runs > ${state.incrementalStart()}`);
+        if (after === undefined) logger.info(`Found ${runs.length} run directories in filesystem`);
+        else {
+          logger.info(`Found ${runs.length} run directories in filesystem after run ${after}`);
+          logger.info(`Incremental mode: filtering runs > ${after}`);
+        }
         return runs;
       },
       listHeld: () => env.roles.store.listRuns(),

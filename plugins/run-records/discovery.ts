@@ -35,7 +35,7 @@ export interface RunListing {
  * // [{ run: 11001, dirName: "11001" }, ...]
  * ```
  */
-export async function listRunDirectories(dir: string): Promise<RunListing> {
+export async function listRunDirectories(dir: string, after = -1): Promise<RunListing> {
   const byRun = new Map<number, string[]>();
   const rejected: RunListing["rejected"] = [];
   try {
@@ -43,8 +43,10 @@ export async function listRunDirectories(dir: string): Promise<RunListing> {
     // drops from ~370 ms to ~100 ms on a loaded 2-core host (BENCHMARKS.md). The loop awaits only for symlinks.
     for (const entry of Deno.readDirSync(dir)) {
       if (!isDigits(entry.name)) continue;
-      if (!entry.isDirectory && !(entry.isSymlink && await isDirectory(join(dir, entry.name)))) continue;
       const run = Number(entry.name);
+      // Before any other work: an incremental listing of 100,000 runs keeps the few above its start.
+      if (run <= after) continue;
+      if (!entry.isDirectory && !(entry.isSymlink && await isDirectory(join(dir, entry.name)))) continue;
       if (run > MAX_RUN_NUMBER) {
         rejected.push({
           dirName: entry.name,

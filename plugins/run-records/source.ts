@@ -36,9 +36,12 @@ export class RunRecordsSource implements Source {
     this.#settings = settings;
   }
 
-  /** All runs, ascending, from directory names only. Digit-named directories that cannot be runs are logged. */
-  async listRuns(): Promise<SourceRun[]> {
-    const listing = await listRunDirectories(this.#settings.runRecordsDir);
+  /**
+   * All runs, ascending, from directory names only (with `after`, only the runs above it). Digit-named directories
+   * that cannot be runs are logged.
+   */
+  async listRuns(after?: number): Promise<SourceRun[]> {
+    const listing = await listRunDirectories(this.#settings.runRecordsDir, after);
     this.#dirNames = new Map(listing.runs.map(({ run, dirName }) => [run, dirName]));
     this.#ambiguous = listing.ambiguous;
     for (const { dirName, reason } of listing.rejected) {

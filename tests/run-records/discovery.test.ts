@@ -23,6 +23,18 @@ Deno.test("discovery: digit-named directories and symlinks to directories; every
   assertEquals(listing.rejected, []);
 });
 
+Deno.test("discovery: with `after`, only the runs above it (an incremental listing); a later run is still read", async () => {
+  await using tmp = await tempDir();
+  for (const name of ["5", "9", "0010", "10", "11"]) await Deno.mkdir(join(tmp.path, name));
+  const listing = await listRunDirectories(tmp.path, 9);
+  assertEquals(listing.runs, [{ run: 10, dirName: "10" }, { run: 11, dirName: "11" }]);
+  assertEquals([...listing.ambiguous], [[10, ["0010", "10"]]]);
+  const source = runRecords({ run_records_dir: tmp.path });
+  assertEquals((await source.listRuns(10)).map((r) => r.run), [11]);
+  // A run left out of the incremental listing is found when it is asked for (the source lists again).
+  assertEquals(await source.modifiedAt(5) > 0, true);
+});
+
 Deno.test("discovery: a missing directory is one clear error naming the key to fix", async () => {
   await rejects(
     runRecords({ run_records_dir: "/nonexistent/run_records" }).listRuns(),
