@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { closeSync, fsyncSync, openSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 let counter = 0;
@@ -36,18 +35,21 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await Deno.remove(temporary).catch(() => {});
     throw error;
   }
-  syncDirectory(directory);
+  await syncDirectory(directory);
 }
 
-/** fsync a directory so that a rename in it survives a power loss (best effort: not every filesystem allows it). */
-function syncDirectory(directory: string): void {
-  let fd: number | undefined;
+/**
+ * fsync a directory so that a rename in it survives a power loss (best effort: not every filesystem allows it).
+ * Async: a synchronous fsync blocks the event loop, and every worker with it, for the whole disk flush.
+ */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle: Deno.FsFile | undefined;
   try {
-    fd = openSync(directory, "r");
-    fsyncSync(fd);
+    handle = await Deno.open(directory, { read: true });
+    await handle.sync();
   } catch {
     // Some filesystems refuse fsync on directories; the rename itself is still atomic.
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    handle?.close();
   }
 }
