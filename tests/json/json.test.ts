@@ -59,6 +59,11 @@ Deno.test("stringifyArtdaq ∘ parseOrdered is the identity on JsonWriter text",
 
 Deno.test("quoteJsonString and formatKarmaDouble", () => {
   assertEquals(quoteJsonString("\u0001/"), '"\\u0001/"');
+  // Native fast path and exact path agree: short escapes, lower-case \u00XX, U+2028 and non-ASCII kept, and a lone
+  // surrogate kept as it is (artdaq_database does; the native encoder would write \ud800), also beside a literal \ud.
+  assertEquals(quoteJsonString('a"b\\c\b\f\n\r\t\u001f\u2028é😀'), '"a\\"b\\\\c\\b\\f\\n\\r\\t\\u001f\u2028é😀"');
+  assertEquals(quoteJsonString("x\ud800y"), '"x\ud800y"');
+  assertEquals(quoteJsonString("\\ud800\ud800"), '"\\\\ud800\ud800"');
   assertEquals(formatKarmaDouble(2.5), "2.5");
   assertEquals(formatKarmaDouble(0.12345), "0.123");
   assertEquals(formatKarmaDouble(-1.5e-4), "-1.5e-4");
