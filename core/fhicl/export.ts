@@ -62,9 +62,17 @@ function renderTable(data: JsonObject, children: JsonValue | undefined): string 
 
 function renderSequence(data: JsonValue[], children: JsonValue | undefined): string {
   const metas = children instanceof JsonObject ? children : EMPTY;
+  const entries = metas.entries;
   const parts: string[] = [];
+  // Element metadata is keyed "0", "1", … in order: while every earlier entry had its own index as key, entry i
+  // keyed "i" is that key's first entry, which is what `get` returns (a lookup per element made long sequences
+  // quadratic). Anything else falls back to `get`.
+  let aligned = true;
   for (let i = 0; i < data.length; i++) {
-    const meta = metas.get(String(i));
+    const name = String(i);
+    const entry = entries[i];
+    aligned &&= entry !== undefined && entry[0] === name;
+    const meta = aligned ? entry[1] : metas.get(name);
     if (!(meta instanceof JsonObject)) break; // the C++ writer silently drops the rest
     parts.push(renderElement(data[i], meta));
   }
