@@ -136,12 +136,31 @@ function write(value: JsonValue): string {
   return writeOther(value);
 }
 
+/**
+ * Quoted keys with their `" : "`: documents repeat a few keys (`comment`, `type`, `annotation`, …) hundreds of
+ * thousands of times, so one shared string per key spares quoting and allocating each. Bounded: cleared when full.
+ */
+const KEY_TEXT = new Map<string, string>();
+const KEY_TEXT_LIMIT = 4096;
+
+function keyText(key: string): string {
+  let text = KEY_TEXT.get(key);
+  if (text === undefined) {
+    text = quoteJsonString(key) + " : ";
+    if (key.length <= 64) {
+      if (KEY_TEXT.size >= KEY_TEXT_LIMIT) KEY_TEXT.clear();
+      KEY_TEXT.set(key, text);
+    }
+  }
+  return text;
+}
+
 function writeObject(value: JsonObject): string {
   const entries = value.entries;
   if (entries.length === 0) return "{\n\n}";
-  let out = "{\n" + quoteJsonString(entries[0][0]) + " : " + write(entries[0][1]);
+  let out = "{\n" + keyText(entries[0][0]) + write(entries[0][1]);
   for (let i = 1; i < entries.length; i++) {
-    out += ",\n" + quoteJsonString(entries[i][0]) + " : " + write(entries[i][1]);
+    out += ",\n" + keyText(entries[i][0]) + write(entries[i][1]);
   }
   return out + "\n}";
 }
