@@ -56,6 +56,23 @@ const ESCAPES: Record<number, string> = {
 };
 
 /**
+ * One shared string per object key: documents repeat a few keys hundreds of thousands of times, and a model that
+ * holds one copy each is smaller and cheaper to keep alive (and to collect). Bounded: cleared when full.
+ */
+const KEYS = new Map<string, string>();
+const KEYS_LIMIT = 4096;
+
+function internKey(key: string): string {
+  const known = KEYS.get(key);
+  if (known !== undefined) return known;
+  if (key.length <= 64) {
+    if (KEYS.size >= KEYS_LIMIT) KEYS.clear();
+    KEYS.set(key, key);
+  }
+  return key;
+}
+
+/**
  * Parses JSON text into the ordered model.
  *
  * @example
@@ -169,7 +186,7 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
           value = obj;
         } else {
           if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`);
-          const key = parseString();
+          const key = internKey(parseString());
           skipSpace();
           if (text.charCodeAt(pos) !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`);
           pos++;
@@ -209,7 +226,7 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
           if (frame.key !== null) {
             skipSpace();
             if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`);
-            frame.key = parseString();
+            frame.key = internKey(parseString());
             skipSpace();
             if (text.charCodeAt(pos) !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`);
             pos++;
