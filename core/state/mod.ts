@@ -171,7 +171,13 @@ export class StageState {
   }
 
   /** Record (or update) the failure of `run` after `attempts` more attempts. */
-  recordFailure(run: number, reason: string, attempts: number, permanent: boolean = false, now: Date = new Date()): FailureRecord {
+  recordFailure(
+    run: number,
+    reason: string,
+    attempts: number,
+    permanent: boolean = false,
+    now: Date = new Date(),
+  ): FailureRecord {
     const time = now.toISOString();
     const previous = this.failures.get(run);
     const record: FailureRecord = {

@@ -40,8 +40,13 @@ async function invokeAndKill(site: Site, target: Target, maxDelayMs: number): Pr
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     timer ??= setTimeout(() => {
-      kill = { target, phase, msAfterSpawn: Math.round(performance.now() - spawned) };
-      child.kill("SIGKILL");
+      const moment = { target, phase, msAfterSpawn: Math.round(performance.now() - spawned) };
+      try {
+        child.kill("SIGKILL");
+        kill = moment;
+      } catch {
+        // The archiver exited between the timer's start and now (before `child.status` resolved): it finished first.
+      }
     }, Math.random() * maxDelayMs);
   };
   if (target === "any") arm();
