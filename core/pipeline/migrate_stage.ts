@@ -28,8 +28,11 @@ function verifyMode(env: StageEnv): "meta" | "full" {
   return env.flags.verify ?? env.config.ucon_db.verify ?? "meta";
 }
 
-/** Check that the sink holds exactly `blob` under `run`; throws `VerificationError` (retried) otherwise. */
-export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array): Promise<void> {
+/**
+ * Check that the sink holds exactly `blob` under `run`; throws `VerificationError` (retried) otherwise. Returns
+ * what was compared, for the log line: `adler32 <sum>` (meta) or `bytes` (full).
+ */
+export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array): Promise<string> {
   if (verifyMode(env) === "full") {
     const stored = await env.roles.sink.get(run);
     if (stored === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
@@ -39,7 +42,7 @@ export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array)
         { run },
       );
     }
-    return;
+    return "bytes";
   }
   const entry = await env.roles.sink.stat(run);
   if (entry === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
@@ -51,6 +54,7 @@ export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array)
       { run },
     );
   }
+  return `adler32 ${expected}`;
 }
 
 /** Whether `run` was imported without stop time recently enough that its update should be waited for. */
@@ -75,8 +79,9 @@ export async function migrateRun(
     const outcome = await env.roles.sink.put(run, blob);
     if (outcome === "identical") env.logger.info(`Run ${run} already in UconDB with identical content`, { run });
   }
-  await verifyStored(env, run, blob);
-  env.logger.debug(`Verification passed (${verifyMode(env)}, adler32 ${adler32(blob)})`, { run });
+  // The checksum verified is logged, not computed again for a debug line that is usually filtered out.
+  const compared = await verifyStored(env, run, blob);
+  env.logger.debug(`Verification passed (${verifyMode(env)}, ${compared})`, { run });
   if (validate) {
     const { errors, results } = validateBlob(blob);
     if (errors === 0) env.logger.info(`✓ Blob validation passed for run ${run}: ${JSON.stringify(results)}`, { run });
