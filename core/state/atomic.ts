@@ -40,9 +40,16 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 
 /**
  * fsync a directory so that a rename in it survives a power loss (best effort: not every filesystem allows it).
- * Async: a synchronous fsync blocks the event loop, and every worker with it, for the whole disk flush.
+ * Async: a synchronous fsync blocks the event loop, and every worker with it, for the whole disk flush (measured:
+ * ~10 % of the import's wall time at 2 workers, BENCHMARKS.md).
+ *
+ * @example
+ * ```ts
+ * import { syncDirectory } from "./atomic.ts";
+ * await syncDirectory("/tmp");
+ * ```
  */
-async function syncDirectory(directory: string): Promise<void> {
+export async function syncDirectory(directory: string): Promise<void> {
   let handle: Deno.FsFile | undefined;
   try {
     handle = await Deno.open(directory, { read: true });

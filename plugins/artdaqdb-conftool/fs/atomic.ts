@@ -11,6 +11,7 @@
  */
 
 import { join } from "node:path";
+import { syncDirectory } from "../../../core/state/atomic.ts";
 
 /** One file to write. */
 export interface FileWrite {
@@ -58,21 +59,4 @@ export async function writeFilesAtomic(directory: string, files: readonly FileWr
     throw error;
   }
   if (durable) await syncDirectory(directory);
-}
-
-/**
- * fsync a directory so that renames in it survive a power loss (best effort: some filesystems refuse it). Async:
- * a synchronous fsync blocks the event loop, and with it every other worker, for the whole disk flush (measured:
- * ~10 % of the import's wall time at 2 workers, BENCHMARKS.md).
- */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle: Deno.FsFile | undefined;
-  try {
-    handle = await Deno.open(directory, { read: true });
-    await handle.sync();
-  } catch {
-    // The renames are atomic regardless; only their durability across a power cut is best effort here.
-  } finally {
-    handle?.close();
-  }
 }
