@@ -13,24 +13,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
-import { checkFuzzInput, type FuzzInput, fuzzInputs } from "../core/fhicl/fuzz.ts";
+import { checkFuzzInput, corpusInputs, fuzzInputs } from "../core/fhicl/fuzz.ts";
 import { realFixturesDir } from "../core/paths.ts";
-
-function corpusFiles(dir: string): FuzzInput[] {
-  const out: FuzzInput[] = [];
-  const walk = (d: string): void => {
-    for (const entry of Deno.readDirSync(d)) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory) walk(path);
-      else if (entry.isFile && entry.name.endsWith(".fcl")) {
-        out.push({ origin: relative(dir, path), text: Deno.readTextFileSync(path) });
-      }
-    }
-  };
-  walk(dir);
-  return out.sort((a, b) => a.origin.localeCompare(b.origin));
-}
 
 /** Runs the fuzzer; returns the exit code. */
 export function run(args: string[]): number {
@@ -46,7 +30,7 @@ export function run(args: string[]): number {
   const cases = Number(values.cases);
   const seed = Number(values.seed);
   const maxMs = Number(values["max-ms"]);
-  const corpus = corpusFiles(String(values.corpus));
+  const corpus = corpusInputs(String(values.corpus));
   console.log(`fhicl-fuzz: ${cases} cases, seed ${seed}, corpus ${corpus.length} files from ${values.corpus}`);
   let parsed = 0, stored = 0, done = 0;
   let slowest = { ms: 0, origin: "", size: 0 };

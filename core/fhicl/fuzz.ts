@@ -5,6 +5,7 @@
  * @module
  */
 
+import { join, relative } from "node:path";
 import { locate } from "../json/location.ts";
 import { fhiclToDbJson } from "./dbjson.ts";
 import { FhiclSyntaxError } from "./errors.ts";
@@ -25,6 +26,32 @@ export interface FuzzResult {
   parsed: boolean;
   stored: boolean;
   ms: number;
+}
+
+/** Every `.fcl` file under `dir` (recursively), sorted by path: the real corpus the fuzzer mutates and tests read. */
+export function listFcl(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of Deno.readDirSync(d)) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory) walk(path);
+      else if (entry.isFile && entry.name.endsWith(".fcl")) out.push(path);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/**
+ * `files` (default: every `.fcl` file under `dir`) read as fuzz inputs, each named by its path relative to `dir`.
+ *
+ * @example
+ * ```ts ignore
+ * for (const input of fuzzInputs(1, 100, corpusInputs("fixtures/real"))) checkFuzzInput(input);
+ * ```
+ */
+export function corpusInputs(dir: string, files: string[] = listFcl(dir)): FuzzInput[] {
+  return files.map((path) => ({ origin: relative(dir, path), text: Deno.readTextFileSync(path) }));
 }
 
 /** An input that crashed, reported a wrong position, or broke an invariant. */

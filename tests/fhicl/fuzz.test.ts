@@ -2,16 +2,12 @@
  * A small deterministic sample of the fuzzer (scripts/fhicl-fuzz.ts runs 100 000 cases): every input ends in a
  * tree or a located FhiclSyntaxError, quickly.
  */
-import { relative } from "node:path";
-import { checkFuzzInput, FuzzFailure, type FuzzInput, fuzzInputs } from "../../core/fhicl/fuzz.ts";
+import { checkFuzzInput, corpusInputs, FuzzFailure, type FuzzInput, fuzzInputs } from "../../core/fhicl/fuzz.ts";
 import { FhiclSyntaxError, fhiclToDbJson, parse } from "../../core/fhicl/mod.ts";
 import { assertEquals, assertOk, assertThrows } from "../json/_assert.ts";
 import { listFcl, REAL_FIXTURES } from "./_corpus.ts";
 
-const corpus: FuzzInput[] = listFcl(REAL_FIXTURES).filter((_, i) => i % 10 === 0).map((path) => ({
-  origin: relative(REAL_FIXTURES, path),
-  text: Deno.readTextFileSync(path),
-}));
+const corpus: FuzzInput[] = corpusInputs(REAL_FIXTURES, listFcl(REAL_FIXTURES).filter((_, i) => i % 10 === 0));
 
 Deno.test("fuzz sample: 1500 seeded cases end in a tree or a consistent FhiclSyntaxError within 1 s each", () => {
   let parsed = 0, errors = 0, slowest = 0;
