@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../../core/blob/bytes.ts";
+
 const decoder = new TextDecoder();
 
 /** Collects chunks up to `limit` bytes; with `keepTail`, older bytes are dropped instead of refusing more. */
@@ -34,13 +36,7 @@ export class OutputBuffer {
 
   /** Everything collected, as one array. */
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
+    return concatBytes(this.#chunks);
   }
 
   /** The collected text (prefixed with `…` when the start was dropped). */

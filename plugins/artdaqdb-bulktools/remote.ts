@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../../core/blob/bytes.ts";
 import { StoreError } from "../../core/errors.ts";
 import type { ExportedFile, Logger, PreparedDocument } from "../../core/roles.ts";
 import type { ToolName } from "./command.ts";
@@ -96,10 +97,7 @@ export class RemoteRunner implements ToolRunner {
       setup: settings.remoteSetup,
       deadlineSeconds: Math.ceil(settings.timeoutMs / 1000) + WATCHDOG_MARGIN_SECONDS,
     });
-    const head = encoder.encode(settings.databaseUri + "\n");
-    const stdin = new Uint8Array(head.length + payload.length);
-    stdin.set(head);
-    stdin.set(payload, head.length);
+    const stdin = concatBytes([encoder.encode(settings.databaseUri + "\n"), payload]);
     await this.#acquire();
     try {
       return await this.#connection.exec(command, {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../../core/blob/bytes.ts";
 import { StoreError } from "../../core/errors.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 
@@ -47,7 +48,7 @@ export function createTar(entries: readonly TarEntry[]): Uint8Array {
     parts.push(padded(entry.data));
   }
   parts.push(new Uint8Array(BLOCK * 2));
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 /**
@@ -198,16 +199,6 @@ function cString(bytes: Uint8Array): string {
 function padded(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(data.length / BLOCK) * BLOCK);
   out.set(data);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
   return out;
 }
 
