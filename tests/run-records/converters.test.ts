@@ -4,17 +4,7 @@
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { parse } from "../../core/fhicl/mod.ts";
-import {
-  convertBoot,
-  convertEnvironment,
-  convertKnownBoardreadersList,
-  convertMetadata,
-  convertRanks,
-  convertSettings,
-  convertSetup,
-  generateRunHistory,
-  generateRunHistory2,
-} from "../../plugins/run-records/converters/mod.ts";
+import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "../../plugins/run-records/converters/mod.ts";
 import { configurationName, parseDaqDate, readMetadataInfo } from "../../plugins/run-records/metadata_info.ts";
 
 /** Assert the exact output and that it is FHiCL. */
@@ -47,7 +37,7 @@ DAQInterface stop time: Mon Oct 27 11:00:00 CDT 2025
 
 Deno.test("I15 metadata: the original's exact output (§5.6.1)", () => {
   expectFhicl(
-    convertMetadata(METADATA),
+    TEXT_CONVERTERS.metadata(METADATA),
     `config_name: "standard_sbnd"
 components: ["tpc01", "pmt01"]
 DAQInterface_directory: "daq33:/home/daq"
@@ -78,7 +68,7 @@ datalogger logfiles:
 h:/log/dl.log
 Component #0: tpc01`;
   expectFhicl(
-    convertMetadata(text),
+    TEXT_CONVERTERS.metadata(text),
     `config_name: "a \\"b\\""
 pmt_logfiles_wildcard: "topol:/tmp/pmt/pmt-1.*.log"
 weird__k_: "x\\\\y"
@@ -96,7 +86,7 @@ components: ["tpc01"]
 
 Deno.test("I15 boot: the original's exact output (§5.6.2)", () => {
   expectFhicl(
-    convertBoot(`DAQ setup script: /daq/setup.sh
+    TEXT_CONVERTERS.boot(`DAQ setup script: /daq/setup.sh
 debug level: 1
 
 Subsystem id: 1
@@ -129,11 +119,11 @@ subsystem: "1"
 `,
     "boot.fcl",
   );
-  assertEquals(convertBoot("debug level: 1\n"), "debug_level: 1\n\nartdaq_process_settings: [\n]\n");
+  assertEquals(TEXT_CONVERTERS.boot("debug level: 1\n"), "debug_level: 1\n\nartdaq_process_settings: [\n]\n");
 });
 
 Deno.test("boot fixes: every Subsystem source kept, no leaking blocks, old process types, extra fields", () => {
-  const out = convertBoot(`Subsystem id: 4
+  const out = TEXT_CONVERTERS.boot(`Subsystem id: 4
 Subsystem source: 3
 Subsystem source: 5
 
@@ -185,7 +175,7 @@ target: "DataLogger"
 
 Deno.test("I15 known_boardreaders_list: the original's exact output (§5.6.3) and the fixes", () => {
   expectFhicl(
-    convertKnownBoardreadersList(`# label host port subsystem
+    TEXT_CONVERTERS.known_boardreaders_list(`# label host port subsystem
 tpc01 daq01 -1 1
 pmt01 daq02 -1 1 "taskset -c 0-3"
 `),
@@ -195,7 +185,7 @@ pmt01: ["daq02", "-1", "1", "taskset -c 0-3" ]
     "known_boardreaders_list.fcl",
   );
   expectFhicl(
-    convertKnownBoardreadersList('tpc-01 h -1 "open quote\nlonely\n2x h\n'),
+    TEXT_CONVERTERS.known_boardreaders_list('tpc-01 h -1 "open quote\nlonely\n2x h\n'),
     'tpc_01: ["h", "-1", "open quote" ]\n_2x: ["h"]\n',
     "known_boardreaders_list.fcl",
   );
@@ -203,7 +193,7 @@ pmt01: ["daq02", "-1", "1", "taskset -c 0-3" ]
 
 Deno.test("I15 settings: the original's output (§5.6.4) except list items, and the fixes", () => {
   expectFhicl(
-    convertSettings(`log_directory: /daq/log
+    TEXT_CONVERTERS.settings(`log_directory: /daq/log
 package_hashes_to_save: [ artdaq, "sbndaq_artdaq" ]
 max_fragment_size_bytes: 10000000
 boardreader timeout: 30
@@ -220,7 +210,7 @@ spill_mode: "-1"
     "settings.fcl",
   );
   expectFhicl(
-    convertSettings(`all_events_to_all_dispatchers: false #true
+    TEXT_CONVERTERS.settings(`all_events_to_all_dispatchers: false #true
 package_hashes_to_save: [ artdaq-demo, 'a b', /x/y ]
 broken: [ never closed
 dot: .
@@ -238,16 +228,16 @@ file: "/data/run%06r_%04#.root"
 
 Deno.test("I15 setup: the original's exact output (§5.6.5); CR escaped", () => {
   expectFhicl(
-    convertSetup('source /daq/products/setup\nexport X="a b"\n'),
+    TEXT_CONVERTERS.setup('source /daq/products/setup\nexport X="a b"\n'),
     'setup_script: "source /daq/products/setup\\nexport X=\\"a b\\"\\n"',
     "setup.fcl",
   );
-  expectFhicl(convertSetup("a\\b é\r\n"), 'setup_script: "a\\\\b .\\r\\n"', "setup.fcl");
+  expectFhicl(TEXT_CONVERTERS.setup("a\\b é\r\n"), 'setup_script: "a\\\\b .\\r\\n"', "setup.fcl");
 });
 
 Deno.test("I15 environment: the original's exact output (§5.6.6); backslashes escaped", () => {
   expectFhicl(
-    convertEnvironment(`export DAQINTERFACE_LOGFILE=/daq/log/DAQInterface.log
+    TEXT_CONVERTERS.environment(`export DAQINTERFACE_LOGFILE=/daq/log/DAQInterface.log
 export DAQINTERFACE_SETTINGS='/daq/settings'
 echo ignored
 `),
@@ -257,12 +247,12 @@ DAQINTERFACE_SETTINGS: "/daq/settings"
     "environment.fcl",
   );
   // Outer quote characters are stripped as before (the last `\"` loses its quote); the backslash left is escaped.
-  expectFhicl(convertEnvironment('export Q="say \\"hi\\""\n'), 'Q: "say \\\\\\"hi\\\\"\n', "environment.fcl");
+  expectFhicl(TEXT_CONVERTERS.environment('export Q="say \\"hi\\""\n'), 'Q: "say \\\\\\"hi\\\\"\n', "environment.fcl");
 });
 
 Deno.test("I15 ranks: the original's exact output (§5.6.7); 4-column files keep their rows", () => {
   expectFhicl(
-    convertRanks(`host                          port      label               subsystem      rank      
+    TEXT_CONVERTERS.ranks(`host                          port      label               subsystem      rank      
 
 daq01                         5200      tpc01               1              0        
 evb01                         5300      EventBuilder1       1              1        
@@ -276,11 +266,11 @@ evb01                         5300      EventBuilder1       1              1
     "ranks.fcl",
   );
   expectFhicl(
-    convertRanks("        host   port         procName  rank\n\nnp04-srv-011\t7000\tssp101\t0\nshort\t1\n"),
+    TEXT_CONVERTERS.ranks("        host   port         procName  rank\n\nnp04-srv-011\t7000\tssp101\t0\nshort\t1\n"),
     'ranks: {\n  header: ["host", "port", "procName", "rank"]\n  rank0: ["np04-srv-011", "7000", "ssp101", "0"]\n}\n',
     "ranks.fcl",
   );
-  assertEquals(convertRanks("\n# nothing\n"), "");
+  assertEquals(TEXT_CONVERTERS.ranks("\n# nothing\n"), "");
 });
 
 Deno.test("I15 RunHistory: the original's exact output (§5.6.8)", () => {

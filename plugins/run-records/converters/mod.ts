@@ -18,15 +18,6 @@ import { convertRanks } from "./ranks.ts";
 import { convertSettings } from "./settings.ts";
 import { convertSetup } from "./setup.ts";
 
-export {
-  convertBoot,
-  convertEnvironment,
-  convertKnownBoardreadersList,
-  convertMetadata,
-  convertRanks,
-  convertSettings,
-};
-export { convertSetup };
 export { generateRunHistory, generateRunHistory2 } from "./run_history.ts";
 
 /** A converter: the whole text of `<name>.txt` in, the text of `<name>.fcl` out. */
