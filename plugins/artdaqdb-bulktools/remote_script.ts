@@ -17,6 +17,7 @@
  * @module
  */
 
+import { shellQuote } from "../../core/shell.ts";
 import { EXIT_PACK, EXIT_SETUP, EXIT_TERMINATED, EXIT_TRANSFER, toolArguments, type ToolName } from "./command.ts";
 
 /** The wrapper's first stderr line is this tag followed by its pid. */
@@ -33,11 +34,6 @@ export const WRAPPER_PID_TAG = "bulktools-wrapper-pid:";
 export function splitWrapperPid(stderr: string): { pid: number | null; rest: string } {
   const match = new RegExp(`^${WRAPPER_PID_TAG}(\\d+)\n?`).exec(stderr);
   return match ? { pid: Number(match[1]), rest: stderr.slice(match[0].length) } : { pid: null, rest: stderr };
-}
-
-/** POSIX shell quoting: one single-quoted word. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
 /** What the wrapper needs to know. */
