@@ -69,10 +69,9 @@ const FOOTER_START = "\nEnd of Record\n";
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const encoder = new TextEncoder();
 const SEPARATOR_BYTES = encoder.encode(SEPARATOR);
-const MARKER_END_BYTES = encoder.encode("#####\n");
 const FOOTER_START_BYTES = encoder.encode(FOOTER_START);
-/** The structural lines with their newline, as `findLine` wants them. */
-const SEPARATOR_LINE = MARKER_END_BYTES;
+/** The structural lines with their newline, as `findLine` wants them; the separator line also ends a file name. */
+const SEPARATOR_LINE = encoder.encode("#####\n");
 const FOOTER_LINE = encoder.encode("End of Record\n");
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -216,7 +215,7 @@ export function unpackBlob(bytes: Uint8Array): UnpackedBlob {
   while (matchesAt(bytes, SEPARATOR_BYTES, position)) {
     const nameStart = position + SEPARATOR.length;
     const nameEnd = bytes.indexOf(0x0a, nameStart);
-    if (nameEnd < 0 || bytes[nameEnd - 1] !== 0x3a || !matchesAt(bytes, MARKER_END_BYTES, nameEnd + 1)) {
+    if (nameEnd < 0 || bytes[nameEnd - 1] !== 0x3a || !matchesAt(bytes, SEPARATOR_LINE, nameEnd + 1)) {
       throw new BlobFormatError(`run ${header.run}: malformed section marker at byte ${position}`);
     }
     const path = decodeText(bytes.subarray(nameStart, nameEnd - 1), "file name");
@@ -226,7 +225,7 @@ export function unpackBlob(bytes: Uint8Array): UnpackedBlob {
     }
     if (seen.has(path)) throw new BlobFormatError(`run ${header.run}: file '${path}' appears twice in the blob`);
     seen.add(path);
-    const contentStart = nameEnd + 1 + "#####\n".length;
+    const contentStart = nameEnd + 1 + SEPARATOR_LINE.length;
     // Format 2 content never holds a reserved line, so the first one ends it. The Python extractor ended a
     // legacy file at the next separator, and only the last one at the footer: keep that reading for old blobs.
     let end = findLine(bytes, contentStart, header.legacy ? [SEPARATOR_LINE] : [SEPARATOR_LINE, FOOTER_LINE]);
