@@ -47,8 +47,3 @@ export function documentId(identity: DocumentIdentity): string {
 export function randomOid(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 24);
 }
-
-/** Whether `text` is a 24-hex id. */
-export function isOid(text: string): boolean {
-  return /^[0-9a-f]{24}$/i.test(text);
-}

@@ -43,9 +43,4 @@ export function artdaqTimestampToIso(text: string): string | null {
   return null;
 }
 
-/** Whether `text` has the exact artdaq timestamp layout. */
-export function isArtdaqTimestamp(text: string): boolean {
-  return ARTDAQ_TIMESTAMP.test(text);
-}
-
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
