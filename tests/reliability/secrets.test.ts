@@ -20,9 +20,7 @@
  * carried it in its header, the tool received the URI in its environment), so a "no leak" cannot be vacuous.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { SMTPServer } from "smtp-server";
 import { loadConfig } from "../../core/config/mod.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
 import { createLogger } from "../../core/log/mod.ts";
@@ -35,7 +33,8 @@ import { LocalRunner } from "../../plugins/artdaqdb-bulktools/local.ts";
 import { RemoteRunner } from "../../plugins/artdaqdb-bulktools/remote.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
 import { startUconDBServer } from "../../plugins/ucondb/mod.ts";
-import { requirePeer, tempDir } from "../_helpers/peers.ts";
+import { freePort, requirePeer, tempDir } from "../_helpers/peers.ts";
+import { smtpPeer } from "../_helpers/smtp.ts";
 import { LeakSearch, MONGO_USER, SECRETS, SMTP_USER } from "./_secrets.ts";
 import { addRun, cli, makeSite, setSink, type Site } from "./_site.ts";
 
@@ -44,41 +43,6 @@ const SMTP = SECRETS["reporting.email.smtp_password"];
 const SLACK = SECRETS["reporting.slack.bot_token"];
 const MONGO = SECRETS["artdaq_db.database_uri password (mongodb)"];
 const STATUS = SECRETS["status_server.token"];
-
-/** A local SMTP server that requires AUTH (plain connection) and keeps every message as received. */
-async function smtpServer(): Promise<{ port: number; mails: string[]; logins: string[] } & AsyncDisposable> {
-  const mails: string[] = [];
-  const logins: string[] = [];
-  const server = new SMTPServer({
-    logger: false,
-    allowInsecureAuth: true,
-    authOptional: false,
-    disabledCommands: ["STARTTLS"],
-    onAuth(auth, _session, callback) {
-      if (auth.username === SMTP_USER && auth.password === SMTP) {
-        logins.push(auth.username);
-        callback(null, { user: SMTP_USER });
-      } else callback(new Error("Invalid username or password"));
-    },
-    onData(stream, _session, callback) {
-      (async () => {
-        let text = "";
-        for await (const chunk of stream) text += new TextDecoder().decode(chunk);
-        mails.push(text);
-        callback();
-      })().catch((error) => callback(error));
-    },
-  });
-  server.on("error", () => {});
-  const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
-  return {
-    port,
-    mails,
-    logins,
-    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** A fake Slack Web API: records each request, answers `invalid_auth` (so the error path runs too). */
 function slackServer(): { url: string; requests: { authorization: string | null; text: string }[] } & AsyncDisposable {
@@ -96,14 +60,6 @@ function slackServer(): { url: string; requests: { authorization: string | null;
     requests,
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The site's config with every secret: UconDB writer, SMTP, Slack, status token, log file. */
@@ -147,7 +103,8 @@ async function searchFiles(search: LeakSearch, dir: string, label: string): Prom
 
 Deno.test("secrets: CLI logs (text, JSON), --json, reports, errors, log file, email, Slack and the status API never show a secret", async () => {
   await using dir = await tempDir();
-  await using smtp = await smtpServer();
+  // Plain connection, AUTH required: the password crosses the wire and the server checks it.
+  await using smtp = await smtpPeer({ starttls: false, auth: { user: SMTP_USER, password: SMTP } });
   await using slack = slackServer();
   const site = await makeSite(dir.path, [101, 102], { log_file: join(dir.path, "work/log/archiver.log") });
   await addRun(site, 103, "11001");
@@ -177,8 +134,11 @@ Deno.test("secrets: CLI logs (text, JSON), --json, reports, errors, log file, em
   await searchFiles(search, site.work, "work");
 
   // The secrets were in play: the SMTP server authenticated the password, Slack got the token in its header.
-  ok(smtp.logins.length > 0 && smtp.mails.length > 0, "no email was sent");
-  smtp.mails.forEach((mail, i) => search.search(`email ${i + 1} as received`, mail));
+  ok(smtp.mails.length > 0 && smtp.mails.every((mail) => mail.user === SMTP_USER), "no email was sent");
+  smtp.mails.forEach((mail, i) => {
+    const headers = Object.entries(mail.headers).map(([name, value]) => `${name}: ${value}`).join("\n");
+    search.search(`email ${i + 1} as received`, `${headers}\n\n${mail.body}`);
+  });
   ok(slack.requests.length > 0, "no Slack request");
   for (const [i, request] of slack.requests.entries()) {
     assertEquals(request.authorization, `Bearer ${SLACK}`);
@@ -267,7 +227,7 @@ async function searchStatusApi(search: LeakSearch, site: Site): Promise<void> {
 Deno.test("secrets: MongoDB credentials in an unreachable store's URI never show (error, report, JSON, status)", async () => {
   await using dir = await tempDir();
   const site = await makeSite(dir.path, [101], { log_file: join(dir.path, "work/archiver.log") });
-  const closedPort = await freePort();
+  const closedPort = freePort();
   const uri = `mongodb://${MONGO_USER}:${MONGO}@127.0.0.1:${closedPort}/artdaqdb?serverSelectionTimeoutMS=1500`;
   const text = await Deno.readTextFile(site.config);
   await Deno.writeTextFile(site.config, text.replace(/database_uri: \S+/, `database_uri: "${uri}"`));
