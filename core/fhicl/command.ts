@@ -28,6 +28,7 @@ import { basename, dirname } from "node:path";
 import { ArchiverError, describeError, RunInputError, UsageError } from "../errors.ts";
 import { JsonSyntaxError, parseOrdered } from "../json/parse.ts";
 import { stringifyArtdaq } from "../json/stringify.ts";
+import { writeStdout } from "../status/stdout.ts";
 import { fhiclToDbJson } from "./dbjson.ts";
 import { FhiclSyntaxError } from "./errors.ts";
 import { dbJsonToFhicl } from "./export.ts";
@@ -102,11 +103,6 @@ async function readInput(file: string): Promise<string> {
   }
 }
 
-async function writeOut(text: string): Promise<void> {
-  const bytes = new TextEncoder().encode(text);
-  for (let written = 0; written < bytes.length;) written += await Deno.stdout.write(bytes.subarray(written));
-}
-
 function displayName(file: string): string {
   return file === "-" ? "<stdin>" : file;
 }
@@ -116,7 +112,7 @@ async function check(args: string[]): Promise<number> {
   const text = await readInput(file);
   const document = parse(text, { filename: displayName(file) });
   if (!values["syntax-only"]) fhiclToDbJson(text, "check", { sourceName: displayName(file), timestamp: "" });
-  await writeOut(`${displayName(file)}: ok (${document.entries.length} top-level entries)\n`);
+  writeStdout(`${displayName(file)}: ok (${document.entries.length} top-level entries)\n`);
   return 0;
 }
 
@@ -132,7 +128,7 @@ async function fmt(args: string[]): Promise<number> {
     resolveIncludes: Boolean(values["resolve-includes"]),
     includePath: includes && includes.length > 0 ? includes : [file === "-" ? "." : dirname(file)],
   });
-  await writeOut(print(document));
+  writeStdout(print(document));
   return 0;
 }
 
@@ -145,7 +141,7 @@ async function toDbJson(args: string[]): Promise<number> {
   const text = await readInput(file);
   const name = (values.name as string | undefined) ?? (file === "-" ? "notprovided" : basename(file, ".fcl"));
   const document = fhiclToDbJson(text, name, { sourceName: displayName(file), timestamp });
-  await writeOut(stringifyArtdaq(document));
+  writeStdout(stringifyArtdaq(document));
   return 0;
 }
 
@@ -161,7 +157,7 @@ async function fromDbJson(args: string[]): Promise<number> {
     }
     throw error;
   }
-  await writeOut(fhicl);
+  writeStdout(fhicl);
   return 0;
 }
 
