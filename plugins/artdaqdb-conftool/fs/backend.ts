@@ -12,6 +12,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { JsonObject, parseOrdered } from "../../../core/json/mod.ts";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
+import { pathExists } from "../../../core/paths.ts";
 import type {
   Backend,
   ConfigurationEntry,
@@ -201,7 +202,7 @@ export class FilesystemBackend implements Backend {
 
   async ensureDatabase(): Promise<void> {
     const directory = this.#directory(SYSTEM_METADATA);
-    if (await exists(directory)) return;
+    if (await pathExists(directory)) return;
     const id = randomOid();
     const text = systemMetadataFileText(systemMetadataDocument(this.#options.uri, this.#options.clock()), id);
     const encoder = new TextEncoder();
@@ -453,14 +454,5 @@ function fileStamp(path: string): string | null {
     return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   } catch {
     return null;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }
