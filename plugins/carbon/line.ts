@@ -17,12 +17,12 @@
 const UNSAFE_PATH_CHARS = /[\s\x00-\x1f\x7f]+/g;
 
 /** A metric path with characters that break the plaintext protocol replaced by `_`. */
-export function sanitizePath(path: string): string {
+function sanitizePath(path: string): string {
   return path.replace(UNSAFE_PATH_CHARS, "_");
 }
 
 /** `prefix.path`, or `path` alone when the prefix is empty. Both parts are sanitized. */
-export function metricPath(prefix: string, path: string): string {
+function metricPath(prefix: string, path: string): string {
   const clean = sanitizePath(path);
   return prefix ? `${sanitizePath(prefix)}.${clean}` : clean;
 }

@@ -12,7 +12,7 @@ import type { SourceRun } from "../../core/roles.ts";
  * Largest run number accepted: art's `RunNumber_t` and artdaq_database's `bulkloader -r` are 32-bit unsigned.
  * A directory with a larger number is reported and skipped.
  */
-export const MAX_RUN_NUMBER = 4_294_967_295;
+const MAX_RUN_NUMBER = 4_294_967_295;
 
 /** Result of one listing. */
 export interface RunListing {

@@ -369,7 +369,7 @@ function isDeterministicServerError(message: string): boolean {
 }
 
 /** `?a=1&tag=x&tag=y` with every value percent-encoded (`+` as `%2B`); undefined values left out. */
-export function query(params: Record<string, string | string[] | undefined>): string {
+function query(params: Record<string, string | string[] | undefined>): string {
   const parts: string[] = [];
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
@@ -381,7 +381,7 @@ export function query(params: Record<string, string | string[] | undefined>): st
 }
 
 /** The server's message in an answer body: the `<h3>` of webpie's Application Error page, else the first line. */
-export function serverMessage(body: Uint8Array): string {
+function serverMessage(body: Uint8Array): string {
   const text = decoder.decode(body.subarray(0, 4096));
   const heading = /<h3>([\s\S]*?)<\/h3>/i.exec(text);
   const message = heading ? heading[1] : text.replace(/<[^>]+>/g, " ");

@@ -21,7 +21,7 @@ export interface DigestChallenge {
 }
 
 /** MD5 as lower-case hex (WebCrypto has no MD5). */
-export function md5Hex(text: string): string {
+function md5Hex(text: string): string {
   return createHash("md5").update(text).digest("hex");
 }
 
@@ -34,7 +34,7 @@ export function md5Hex(text: string): string {
  * parseDigestParams(`Digest realm="public.f", nonce="b'MTc='", qop="auth"`).get("nonce"); // "b'MTc='"
  * ```
  */
-export function parseDigestParams(header: string): Map<string, string> {
+function parseDigestParams(header: string): Map<string, string> {
   const params = new Map<string, string>();
   const body = header.replace(/^\s*Digest\s+/i, "");
   const pattern = /([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*(?:,|$)/g;
@@ -55,7 +55,7 @@ export function parseChallenge(header: string | null): DigestChallenge | null {
 }
 
 /** The `response` value: MD5(HA1:nonce:nc:cnonce:qop:HA2) with HA1 = MD5(user:realm:password), HA2 = MD5(method:uri). */
-export function digestResponse(
+function digestResponse(
   fields: { username: string; realm: string; nonce: string; uri: string; nc: string; cnonce: string; qop: string },
   method: string,
   password: string,

@@ -30,7 +30,7 @@ export interface PublishedServer {
 }
 
 /** File name of the published address inside the server directory. */
-export const PUBLISHED_FILE = "server.json";
+const PUBLISHED_FILE = "server.json";
 
 /** Write `server` as `<dir>/server.json`, atomically: a reader sees the old file, no file, or the whole new one. */
 export async function publishServer(dir: string, server: PublishedServer): Promise<void> {

@@ -34,7 +34,7 @@ import {
 import { publishServer, unpublishServer } from "./published.ts";
 
 /** The version the real server reports; clients may depend on it. */
-export const PRODUCT_VERSION = "3.9.7";
+const PRODUCT_VERSION = "3.9.7";
 const NAMESPACE = "public";
 const HTML = "text/html; charset=UTF-8";
 const JSON_TYPE = "text/json; charset=UTF-8";
@@ -108,7 +108,7 @@ function pyFloat(value: number): string {
 }
 
 /** A JSON string as Python's `json.dumps` writes it (`ensure_ascii`: non-ASCII as `\uXXXX`, per UTF-16 unit). */
-export function pyString(value: string): string {
+function pyString(value: string): string {
   return JSON.stringify(value).replace(
     /[\u007f-\uffff]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
@@ -119,7 +119,7 @@ export function pyString(value: string): string {
  * Version metadata exactly as the real server's `json.dumps` writes it (key order, `", "`/`": "`, floats,
  * ASCII-only), which also makes it a valid header value.
  */
-export function metadataJson(folder: string, version: StoredVersion): string {
+function metadataJson(folder: string, version: StoredVersion): string {
   const s = pyString;
   return `{"object": ${s(version.object)}, "folder": ${s(folder)}, "tv": ${pyFloat(version.tv)}, "tr": ${
     pyFloat(version.tr)
@@ -196,7 +196,7 @@ function floatArg(value: string | undefined, fallback: number): number {
  * UconDB's `text2datetime` as epoch seconds: `YYYY-MM-DD[T ]HH:MM:SS[.f][±H]`, `MM/DD/YYYY HH:MM:SS`, epoch seconds,
  * or a negative relative time (`-10m`, `-2h`, `-1d`, `-30s`). Times without a zone are UTC.
  */
-export function parseTime(value: string, now = Date.now() / 1000): number {
+function parseTime(value: string, now = Date.now() / 1000): number {
   const relative = /^-(\d+(?:\.\d+)?)([smhd]?)$/.exec(value);
   if (relative) {
     const unit = { "": 1, s: 1, m: 60, h: 3600, d: 86400 }[relative[2]]!;

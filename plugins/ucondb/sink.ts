@@ -30,7 +30,7 @@ export interface UconDBSinkOptions {
 }
 
 /** The `SinkEntry` of a version's metadata. */
-export function entryOf(run: number, meta: VersionMeta): SinkEntry {
+function entryOf(run: number, meta: VersionMeta): SinkEntry {
   return {
     run,
     size: meta.data_size,
