@@ -12,7 +12,7 @@ import { StageMeter } from "../measure.ts";
 import { redact } from "../redact.ts";
 import { forgetNotified, notifyFailures, stageTitle } from "../notify.ts";
 import type { Logger, Metrics, Notifier } from "../roles.ts";
-import { type FailureRecord, retryFlag, saveStageState, type StageName, type StageState } from "../state/mod.ts";
+import { type FailureRecord, saveStageState, type StageName, type StageState } from "../state/mod.ts";
 import { runPool } from "./pool.ts";
 import type { Progress } from "./progress.ts";
 import { withAttempts } from "./retry.ts";
@@ -264,6 +264,3 @@ async function notifyBatch(context: BatchContext, result: BatchResult): Promise<
     logger: context.logger,
   });
 }
-
-/** The flag that retries a stage (re-exported for the summary). */
-export { retryFlag };
