@@ -33,6 +33,7 @@ import { LocalRunner } from "../../plugins/artdaqdb-bulktools/local.ts";
 import { RemoteRunner } from "../../plugins/artdaqdb-bulktools/remote.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
 import { startUconDBServer } from "../../plugins/ucondb/mod.ts";
+import { sshPeer } from "../artdaqdb-bulktools/_env.ts";
 import { freePort, requirePeer, tempDir } from "../_helpers/peers.ts";
 import { smtpPeer } from "../_helpers/smtp.ts";
 import { LeakSearch, MONGO_USER, SECRETS, SMTP_USER } from "./_secrets.ts";
@@ -403,12 +404,20 @@ Deno.test("secrets: the bulk tools get the mongodb:// credentials only in their 
   ok(local.includes(`env-uri:${uri}`), `the tool did not get the URI in its environment:\n${local}`);
   search.search("local bulkloader: argv and /proc cmdlines", local.replace(`env-uri:${uri}`, ""));
 
-  const peer = sshEnv();
+  const peer = sshPeer();
   if (requirePeer("sshd", peer !== null, "start it with scripts/test-services.sh (SSH_HOST, SSH_PORT, ...)")) {
     await Deno.remove(record);
     const runner = new RemoteRunner({
       ...common,
-      ssh: { ...peer!, agent: null, fingerprint: null },
+      ssh: {
+        host: peer!.host,
+        port: peer!.port,
+        username: peer!.user,
+        keyFile: peer!.key,
+        knownHosts: peer!.knownHosts,
+        agent: null,
+        fingerprint: null,
+      },
       remoteTmpDir: dir.path,
       remoteSetup: null,
     });
@@ -427,15 +436,3 @@ Deno.test("secrets: the bulk tools get the mongodb:// credentials only in their 
   assertEquals(search.leaks, []);
   console.log(`secrets (spawned bulk tools): ${search.summary()}`);
 });
-
-function sshEnv(): { host: string; port: number; username: string; keyFile: string; knownHosts: string } | null {
-  const get = (name: string) => Deno.env.get(name) ?? "";
-  if (!get("SSH_HOST") || !get("SSH_KEY")) return null;
-  return {
-    host: get("SSH_HOST"),
-    port: Number(get("SSH_PORT") || 22),
-    username: get("SSH_USER"),
-    keyFile: get("SSH_KEY"),
-    knownHosts: get("SSH_KNOWN_HOSTS"),
-  };
-}
