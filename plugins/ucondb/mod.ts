@@ -105,8 +105,10 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
 
   let embedded: EmbeddedEndpoint | undefined;
   let baseUrl = checked.server_url;
+  let where = serverUrl;
   if (baseUrl.startsWith(EMBEDDED)) {
     const dir = embeddedDir(baseUrl, context);
+    where = `embedded:${dir}`;
     embedded = await openEmbedded({
       dir,
       users: user !== undefined ? { [user]: password ?? "" } : undefined,
@@ -117,7 +119,6 @@ export async function ucondb(options: Options, context: PluginContext): Promise<
     });
     baseUrl = EMBEDDED_BASE_URL;
   }
-  const where = embedded ? `embedded:${embeddedDir(checked.server_url, context)}` : serverUrl;
   const client = new UconDBClient({
     serverUrl: baseUrl,
     folder: checked.folder_name,
