@@ -16,6 +16,7 @@
  * @module
  */
 import { SinkError, TransientError } from "../../core/errors.ts";
+import { sleep } from "../../core/pipeline/retry.ts";
 import { maskUriCredentials, redact } from "../../core/redact.ts";
 import type { Logger } from "../../core/roles.ts";
 import { authorizationHeader, type DigestChallenge, parseChallenge } from "./digest.ts";
@@ -273,7 +274,7 @@ export class UconDBClient {
       this.#options.logger?.warn(redact(`UconDB ${what}: ${failure}; retrying in ${delay} ms`), {
         attempt: attempt + 1,
       });
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 
