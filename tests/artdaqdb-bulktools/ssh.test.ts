@@ -12,7 +12,7 @@ import { fingerprintOf } from "../../plugins/artdaqdb-bulktools/host_key.ts";
 import { artdaqdbBulktools, type Options } from "../../plugins/artdaqdb-bulktools/mod.ts";
 import { artdaqdbConftool } from "../../plugins/artdaqdb-conftool/mod.ts";
 import { requirePeer } from "../_helpers/peers.ts";
-import { fileText, preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
+import { fileText, INITIAL_EXPORT_PATHS, preparedRun } from "../artdaqdb-conftool/_fixtures.ts";
 import {
   alive,
   assertSameExport,
@@ -70,15 +70,7 @@ sshTest(
       await conftool.putRun(other, "initial");
       const exported = await store.exportRun(2002);
       // bulkdownloader wrote `physics/…`; the store returns the canonical flat layout.
-      assert.deepEqual(exported.files.map((f) => f.path), [
-        "RunHistory.fcl",
-        "boot.fcl",
-        "component01.fcl",
-        "hashes.fcl",
-        "metadata.fcl",
-        "schema.fcl",
-        "settings.fcl",
-      ]);
+      assert.deepEqual(exported.files.map((f) => f.path), INITIAL_EXPORT_PATHS);
       assertSameExport(exported, await conftool.exportRun(2002), "conftool-stored run, exported remotely");
       assert.deepEqual(await leftovers(db.remoteTmp), [], "every remote temp dir was removed");
     } finally {

@@ -49,6 +49,20 @@ export interface RunOptions {
 }
 
 /**
+ * The sorted paths of the export of {@link preparedRun}'s initial put: its documents plus the `hashes.fcl` the
+ * store adds (checked by the conftool suite and by the bulktools SSH test against the same expectation).
+ */
+export const INITIAL_EXPORT_PATHS: readonly string[] = [
+  "RunHistory.fcl",
+  "boot.fcl",
+  "component01.fcl",
+  "hashes.fcl",
+  "metadata.fcl",
+  "schema.fcl",
+  "settings.fcl",
+];
+
+/**
  * A realistic prepared run: boot (the spec example), metadata, settings, a component file,
  * RunHistory and the real SBN schema; update = RunHistory2 + schema.
  */

@@ -22,6 +22,7 @@ import {
   DUPLICATE_KEY_SETTINGS,
   fields,
   fileText,
+  INITIAL_EXPORT_PATHS,
   preparedRun,
   SPEC_DOCUMENT,
   SPEC_OID,
@@ -95,15 +96,7 @@ export async function storeSuite(t: Deno.TestContext, target: SuiteTarget): Prom
       assert.equal(await store.hasUpdate(12345), false);
       const exported = await store.exportRun(12345);
       assert.equal(exported.configuration, "12345/standard00042");
-      assert.deepEqual(exported.files.map((f) => f.path), [
-        "RunHistory.fcl",
-        "boot.fcl",
-        "component01.fcl",
-        "hashes.fcl",
-        "metadata.fcl",
-        "schema.fcl",
-        "settings.fcl",
-      ]);
+      assert.deepEqual(exported.files.map((f) => f.path), INITIAL_EXPORT_PATHS);
       // artdaq-database.md §5.5: the export of the §3.2 boot.fcl, byte for byte.
       assert.equal(
         fileText(exported.files, "boot.fcl"),
