@@ -11,24 +11,14 @@
  * @module
  */
 import type { RunSelection } from "../cli/flags.ts";
+import { isRunSelected } from "../cli/runs.ts";
 import type { Logger } from "../roles.ts";
 import { firstAbove, type StageState } from "../state/mod.ts";
 
 /** A predicate that keeps runs inside `--runs` (everything when no selection). */
 export function selectionFilter(selection: RunSelection | undefined): (run: number) => boolean {
   if (!selection || selection.ranges.length === 0) return () => true;
-  const ranges = selection.ranges;
-  return (run) => {
-    let low = 0;
-    let high = ranges.length - 1;
-    while (low <= high) {
-      const mid = (low + high) >> 1;
-      if (run < ranges[mid].from) high = mid - 1;
-      else if (run > ranges[mid].to) low = mid + 1;
-      else return true;
-    }
-    return false;
-  };
+  return (run) => isRunSelected(selection, run);
 }
 
 /**
