@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ArchiverError } from "../../core/errors.ts";
+import { ArchiverError, describeError } from "../../core/errors.ts";
 import type { SourceRun } from "../../core/roles.ts";
 
 /**
@@ -60,7 +60,7 @@ export async function listRunDirectories(dir: string, after = -1): Promise<RunLi
     }
   } catch (error) {
     throw new ArchiverError(
-      `cannot read run records directory '${dir}': ${(error as Error).message.split("\n")[0]}; ` +
+      `cannot read run records directory '${dir}': ${describeError(error)}; ` +
         `check source_files.run_records_dir and its permissions`,
       { cause: error },
     );

@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { RunInputError } from "../../core/errors.ts";
+import { describeError, RunInputError } from "../../core/errors.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
 import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "./converters/mod.ts";
 import { wrapTextFile } from "./converters/text_file.ts";
@@ -73,7 +73,7 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
     try {
       options.validate(document.text, document.name);
     } catch (error) {
-      const reason = (error as Error).message.split("\n")[0];
+      const reason = describeError(error);
       throw new RunInputError(
         isGenerated
           ? `run ${run}: the ${document.name} generated from its text file is not valid FHiCL (${reason}); ` +

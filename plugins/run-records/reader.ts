@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
-import { RunInputError, TransientError } from "../../core/errors.ts";
+import { describeError, RunInputError, TransientError } from "../../core/errors.ts";
 import type { ManifestEntry } from "../../core/roles.ts";
 
 /** Size limits of one run. */
@@ -261,7 +261,7 @@ function unreadable(run: number, path: string, error: unknown): RunInputError {
     );
   }
   return new RunInputError(
-    `run ${run}: cannot read ${path}: ${(error as Error).message.split("\n")[0]}`,
+    `run ${run}: cannot read ${path}: ${describeError(error)}`,
     { run, cause: error },
   );
 }

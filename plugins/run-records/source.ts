@@ -4,7 +4,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { ConfigurationError, RunInputError } from "../../core/errors.ts";
+import { ConfigurationError, describeError, RunInputError } from "../../core/errors.ts";
 import type { Logger, PreparedRun, Source, SourceRun } from "../../core/roles.ts";
 import { listRunDirectories } from "./discovery.ts";
 import { readMetadataInfo } from "./metadata_info.ts";
@@ -90,7 +90,7 @@ export class RunRecordsSource implements Source {
         return (await Deno.stat(path)).mtime?.getTime() ?? 0;
       } catch (error) {
         if (error instanceof Deno.errors.NotFound && path !== runDir) return 0;
-        throw new RunInputError(`run ${run}: cannot stat ${path}: ${(error as Error).message.split("\n")[0]}`, {
+        throw new RunInputError(`run ${run}: cannot stat ${path}: ${describeError(error)}`, {
           run,
         });
       }
@@ -152,7 +152,7 @@ export class RunRecordsSource implements Source {
       text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(await Deno.readFile(path));
       this.#settings.validate(text, path);
     } catch (error) {
-      throw new ConfigurationError(`schema ${path} is unusable: ${(error as Error).message.split("\n")[0]}`);
+      throw new ConfigurationError(`schema ${path} is unusable: ${describeError(error)}`);
     }
     this.#schema = { key, text };
     return text;
