@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { ConflictError, describeError, FuzzSkipError, RunInputError, TransientError } from "../errors.ts";
+import { ConflictError, FuzzSkipError, RunInputError, TransientError } from "../errors.ts";
 
 /** Settings of `withAttempts`. */
 export interface AttemptOptions {
@@ -100,6 +100,3 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
-
-/** One line describing an error for logs and failure records. */
-export { describeError };
