@@ -5,9 +5,9 @@
  *
  * @example
  * ```ts
- * import { carbonAvailable, startCarbon } from "../_helpers/carbon.ts";
+ * import { CARBON_HINT, carbonAvailable, startCarbon } from "../_helpers/carbon.ts";
  * import { requirePeer } from "../_helpers/peers.ts";
- * if (!requirePeer("carbon-cache", carbonAvailable(), "apt-get install graphite-carbon python3-whisper")) return;
+ * if (!requirePeer("carbon-cache", carbonAvailable(), CARBON_HINT)) return;
  * await using carbon = await startCarbon();
  * // send "test.metric 42 <ts>" to carbon.port ...
  * const points = await carbon.waitForPoints("test.metric", (p) => p.length > 0);
