@@ -137,12 +137,14 @@ export async function runMigrateStage(env: StageEnv): Promise<StageReport> {
       heldIn: "UconDB",
       select(candidates) {
         // Waiting runs are left out before the batch limit, so that they never hold back the runs after them.
-        const waiting = candidates.filter((run) => awaitsUpdate(env, importState, run));
+        const waiting: number[] = [];
+        const ready: number[] = [];
+        for (const run of candidates) (awaitsUpdate(env, importState, run) ? waiting : ready).push(run);
         if (waiting.length === 0) return Promise.resolve(candidates);
         logger.info(
           `${waiting.length} run(s) wait for their stop-time update before migration: ${describeRuns(waiting)}`,
         );
-        return Promise.resolve(candidates.filter((run) => !awaitsUpdate(env, importState, run)));
+        return Promise.resolve(ready);
       },
       // Zeros, as Python posted for an empty stage.
       onEmpty: () => new StageMeter(env.roles.metrics, "migrate").finish(),
