@@ -19,9 +19,9 @@ import { join } from "node:path";
 import { freePort, hasExecutable } from "./peers.ts";
 
 /** The carbon daemon (Debian graphite-carbon). */
-export const CARBON_CACHE = "/usr/bin/carbon-cache";
+const CARBON_CACHE = "/usr/bin/carbon-cache";
 /** The whisper reader (Debian python3-whisper); run directly, never through the `python3` on PATH. */
-export const WHISPER_FETCH = "/usr/bin/whisper-fetch";
+const WHISPER_FETCH = "/usr/bin/whisper-fetch";
 
 /** Hint for `requirePeer` when carbon is missing. */
 export const CARBON_HINT = "apt-get install -y --no-install-recommends graphite-carbon python3-whisper";
