@@ -1,12 +1,11 @@
 /**
- * Small shared helpers of the §17 parity tests (original-archiver.md §17): editing a site's configuration, reading
- * state files, and capturing what the archiver sends to peers (Carbon plaintext lines, UconDB HTTP requests) when it
+ * Small shared helpers of the §17 parity tests (original-archiver.md §17): editing a site's configuration and
+ * capturing what the archiver sends to peers (Carbon plaintext lines, UconDB HTTP requests) when it
  * runs as a real CLI subprocess; SMTP mails are caught by tests/_helpers/smtp.ts. Sites themselves come from
  * tests/pipeline/_e2e.ts.
  *
  * @module
  */
-import { freePort } from "../_helpers/peers.ts";
 import type { Site } from "../pipeline/_e2e.ts";
 
 /** Replace lines of a site's config.yaml (each pattern must match, so a typo cannot make a test vacuous). */
@@ -17,14 +16,6 @@ export async function editConfig(site: Site, ...edits: [RegExp, string][]): Prom
     text = text.replace(pattern, replacement);
   }
   await Deno.writeTextFile(site.config, text);
-}
-
-/** A work-dir file parsed as JSON (kept here for the parity tests; sites and their files are _e2e.ts's). */
-export { readJson } from "../pipeline/_e2e.ts";
-
-/** A loopback TCP port on which nothing listens (connection refused). */
-export function closedPort(): number {
-  return freePort();
 }
 
 /** A TCP listener that keeps everything it receives (a Carbon plaintext receiver). */

@@ -7,8 +7,9 @@
 import { join } from "node:path";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { checkArchived, cli, makeSite } from "../pipeline/_e2e.ts";
-import { closedPort, editConfig, readJson } from "./_helpers.ts";
+import { checkArchived, cli, makeSite, readJson } from "../pipeline/_e2e.ts";
+import { freePort } from "../_helpers/peers.ts";
+import { editConfig } from "./_helpers.ts";
 import { pathExists } from "../../core/paths.ts";
 
 const has = (out: string, text: string) => assertEquals(out.includes(text), true, `missing ${text}\n${out}`);
@@ -48,7 +49,7 @@ Deno.test("C14 (I): --import-only runs while UconDB is unreachable; migration th
   const site = await makeSite(dir.path, [1, 2]);
   const embedded = /server_url: .*/;
   const original = (await Deno.readTextFile(site.config)).match(embedded)![0];
-  await editConfig(site, [embedded, `server_url: http://127.0.0.1:${closedPort()}/app\n  retries: 0`]);
+  await editConfig(site, [embedded, `server_url: http://127.0.0.1:${freePort()}/app\n  retries: 0`]);
   let result = await cli(site, "--import-only");
   assertEquals(result.code, 0, result.out);
   const state = await readJson(site, "importer_state.json");
@@ -66,7 +67,7 @@ Deno.test("C14 (I): --import-only runs while UconDB is unreachable; migration th
 Deno.test("R8 (I): --report-status with UconDB unreachable reports the other sources, marks UconDB, exits 1", async () => {
   await using dir = await tempDir();
   const site = await makeSite(dir.path, [1, 2]);
-  await editConfig(site, [/server_url: .*/, `server_url: http://127.0.0.1:${closedPort()}/app\n  retries: 0`]);
+  await editConfig(site, [/server_url: .*/, `server_url: http://127.0.0.1:${freePort()}/app\n  retries: 0`]);
   const result = await cli(site, "--report-status");
   assertEquals(result.code, 1, result.out);
   has(result.out, "✗ UconDB query failed: ");

@@ -8,8 +8,8 @@ import { REPO_ROOT } from "../../core/paths.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { requirePeer, tempDir } from "../_helpers/peers.ts";
 import { sshPeer } from "../artdaqdb-bulktools/_env.ts";
-import { cli, makeSite } from "../pipeline/_e2e.ts";
-import { editConfig, readJson } from "./_helpers.ts";
+import { cli, makeSite, readJson } from "../pipeline/_e2e.ts";
+import { editConfig } from "./_helpers.ts";
 
 const HINT = "start it with scripts/test-services.sh and export SSH_HOST SSH_PORT SSH_USER SSH_KEY SSH_KNOWN_HOSTS " +
   "SSH_HOST_PUB (set -a; . /tmp/team/services/env)";

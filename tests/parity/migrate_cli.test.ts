@@ -9,9 +9,9 @@ import { unpackBlob } from "../../core/blob/mod.ts";
 import { startUconDBServer, UconDBClient } from "../../plugins/ucondb/mod.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { cli, makeSite } from "../pipeline/_e2e.ts";
+import { cli, makeSite, readJson } from "../pipeline/_e2e.ts";
 import { metadataText, PROCESS_FHICL, writeRun } from "../run-records/_runs.ts";
-import { captureTcp, editConfig, readJson, recordingProxy } from "./_helpers.ts";
+import { captureTcp, editConfig, recordingProxy } from "./_helpers.ts";
 
 const TIMES = { start: "Mon Jun  2 09:00:00 UTC 2025", stop: "Mon Jun  2 09:30:00 UTC 2025" };
 const encoder = new TextEncoder();

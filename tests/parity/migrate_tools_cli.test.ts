@@ -10,9 +10,9 @@ import { REPO_ROOT } from "../../core/paths.ts";
 import { loadStageState, saveStageState } from "../../core/state/mod.ts";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { checkArchived, cli, inspect, makeSite, type Site } from "../pipeline/_e2e.ts";
+import { checkArchived, cli, inspect, makeSite, readJson, type Site } from "../pipeline/_e2e.ts";
 import { metadataText, PROCESS_FHICL, writeRun } from "../run-records/_runs.ts";
-import { editConfig, readJson } from "./_helpers.ts";
+import { editConfig } from "./_helpers.ts";
 
 const TIMES = { start: "Mon Jun  2 09:00:00 UTC 2025", stop: "Mon Jun  2 09:30:00 UTC 2025" };
 const BIN = join(REPO_ROOT, "tests/bin");

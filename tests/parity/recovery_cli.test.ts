@@ -6,8 +6,7 @@
 import { join } from "node:path";
 import { assertEquals } from "../state/_assert.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { cli, makeSite } from "../pipeline/_e2e.ts";
-import { readJson } from "./_helpers.ts";
+import { cli, makeSite, readJson } from "../pipeline/_e2e.ts";
 
 Deno.test("I7 (P): failure log '5\\n5\\n7\\nfoo\\n' with 7 archived → only 5 attempted, log rewritten empty", async () => {
   await using dir = await tempDir();
