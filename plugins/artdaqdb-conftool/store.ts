@@ -23,6 +23,7 @@ import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, documentFacts, encodeDocument, payloadKey } from "./document.ts";
 import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
+import { groupBy } from "./group.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
@@ -197,14 +198,7 @@ export class ConftoolStore implements Store {
     existing: StoredDocument[],
     timestamp: string,
   ): Promise<void> {
-    const byVersion = new Map<number, StoredDocument[]>();
-    for (const stored of existing) {
-      const n = updateNumber(documentFacts(stored.doc).version, configuration);
-      if (n === null) continue;
-      const list = byVersion.get(n);
-      if (list) list.push(stored);
-      else byVersion.set(n, [stored]);
-    }
+    const byVersion = groupBy(existing, (stored) => updateNumber(documentFacts(stored.doc).version, configuration));
     if (!hasMarker(byVersion.get(0) ?? [])) {
       throw new StoreError(
         `run ${run}: cannot store the stop-time update: the initial archive of ${configuration} is not complete; ` +
@@ -333,15 +327,4 @@ function newestConfiguration(entries: readonly ConfigurationEntry[]): string {
   const keyed = entries.map((entry) => ({ name: entry.name, at: artdaqTimestampToIso(entry.assigned) ?? "" }));
   keyed.sort((a, b) => a.at !== b.at ? (a.at < b.at ? 1 : -1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return keyed[0].name;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = out.get(k);
-    if (list) list.push(item);
-    else out.set(k, [item]);
-  }
-  return out;
 }

@@ -15,6 +15,7 @@
 
 import { JsonObject, type JsonValue, parseOrdered, quoteJsonString, stringifyArtdaq } from "../../../core/json/mod.ts";
 import type { DocumentFacts } from "../document.ts";
+import { groupBy } from "../group.ts";
 import { runOfConfiguration } from "../naming.ts";
 import type { IndexQueries } from "./index_view.ts";
 
@@ -177,14 +178,11 @@ export class CollectionIndex implements IndexQueries {
     const cached = this.#byRun.get(entity);
     if (cached) return cached;
     const entityIds = this.ids("entities.name", entity);
-    const byRun = new Map<number, string[]>();
-    for (const [name, ids] of this.map("configurations.name")) {
+    const names = this.map("configurations.name");
+    const byRun = groupBy(names.keys(), (name) => {
       const run = runOfConfiguration(name);
-      if (run === null || !ids.some((id) => binarySearch(entityIds, id) >= 0)) continue;
-      const list = byRun.get(run);
-      if (list) list.push(name);
-      else byRun.set(run, [name]);
-    }
+      return run !== null && names.get(name)!.some((id) => binarySearch(entityIds, id) >= 0) ? run : null;
+    });
     this.#byRun.set(entity, byRun);
     return byRun;
   }

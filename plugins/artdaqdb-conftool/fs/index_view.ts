@@ -11,6 +11,7 @@
  * @module
  */
 
+import { groupBy } from "../group.ts";
 import { runOfConfiguration } from "../naming.ts";
 import { CollectionIndex } from "./index_file.ts";
 
@@ -133,15 +134,10 @@ class SectionView implements IndexQueries {
       members = new Set(Object.hasOwn(this.#entities, entity) ? this.#entities[entity] : []);
     }
     const map = members ? this.#configurationMap() : null;
-    const byRun = new Map<number, string[]>();
-    for (const name of this.#names) {
+    const byRun = groupBy(this.#names, (name) => {
       const run = runOfConfiguration(name);
-      if (run === null) continue;
-      if (members && !map![name].some((id) => members.has(id))) continue;
-      const list = byRun.get(run);
-      if (list) list.push(name);
-      else byRun.set(run, [name]);
-    }
+      return run !== null && (!members || map![name].some((id) => members.has(id))) ? run : null;
+    });
     this.#byRun.set(entity, byRun);
     return byRun;
   }
