@@ -165,11 +165,6 @@ export class StageState {
     this.failures.delete(run);
   }
 
-  /** Forget that a run is done (e.g. a stop-time update must still be applied). */
-  unmarkDone(run: number): void {
-    this.done.delete(run);
-  }
-
   /** Record (or update) the failure of `run` after `attempts` more attempts. */
   recordFailure(
     run: number,
@@ -191,11 +186,6 @@ export class StageState {
     };
     this.failures.set(run, record);
     return record;
-  }
-
-  /** Drop the failure record of `run` (it was found done elsewhere). */
-  clearFailure(run: number): void {
-    this.failures.delete(run);
   }
 
   /** Failed runs, ascending. */
