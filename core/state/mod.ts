@@ -490,9 +490,7 @@ export function recoveredState(
     lastAttemptedRun: result.lastAttemptedRun,
     done: result.done,
   });
-  for (const run of result.missing) {
-    state.recordFailure(run, `missing after ${recoveryFlag(stage)}`, 0, false, now);
-    state.failures.get(run)!.attempts = 0;
-  }
+  // A fresh state has no earlier record, so each failure counts 0 attempts (none were made).
+  for (const run of result.missing) state.recordFailure(run, `missing after ${recoveryFlag(stage)}`, 0, false, now);
   return state;
 }
