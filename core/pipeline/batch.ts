@@ -10,7 +10,7 @@
 import { describeError } from "../errors.ts";
 import { StageMeter } from "../measure.ts";
 import { redact } from "../redact.ts";
-import { forgetNotified, notifyFailures, stageTitle } from "../notify.ts";
+import { forgetNotified, notificationStage, notifyFailures, stageTitle } from "../notify.ts";
 import type { Logger, Metrics, Notifier } from "../roles.ts";
 import { type FailureRecord, saveStageState, type StageName, type StageState } from "../state/mod.ts";
 import { runPool } from "./pool.ts";
@@ -251,7 +251,7 @@ function recordOutcome(state: StageState, result: BatchResult, run: number, outc
  * out) and forget runs that succeeded since. Never throws: a notifier failure only logs.
  */
 async function notifyBatch(context: BatchContext, result: BatchResult): Promise<void> {
-  const stage = result.stage === "import" ? "import" : "migration";
+  const stage = notificationStage(result.stage);
   const succeeded = [...result.successes, ...result.incomplete];
   if (succeeded.length > 0) await forgetNotified(context.workDir, stage, succeeded, context.logger);
   if (result.failures.length === 0) return;
