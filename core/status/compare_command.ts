@@ -23,6 +23,7 @@ import type { RunSelection } from "../cli/flags.ts";
 import { isRunSelected, parseRunSelection } from "../cli/runs.ts";
 import { importRepoModule } from "../cli/lazy.ts";
 import { chooseConfig } from "../cli/main.ts";
+import { runPool } from "../pipeline/pool.ts";
 import { type CompareOptions, type CompareRoles, compareRun, type RunComparison } from "./compare.ts";
 import { openReadRoles } from "./read_roles.ts";
 import { sortedUnique } from "./ranges.ts";
@@ -163,16 +164,11 @@ export async function compareRuns(
   onResult: (result: RunComparison) => void = () => {},
 ): Promise<RunComparison[]> {
   const results: RunComparison[] = new Array(runs.length);
-  let next = 0;
   let emitted = 0;
-  const worker = async () => {
-    while (next < runs.length) {
-      const index = next++;
-      results[index] = await compareRun(runs[index], roles, options);
-      while (emitted < runs.length && results[emitted]) onResult(results[emitted++]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, Math.max(1, runs.length)) }, worker));
+  await runPool(runs, workers, async (run, index) => {
+    results[index] = await compareRun(run, roles, options);
+    while (emitted < runs.length && results[emitted]) onResult(results[emitted++]);
+  }, () => false);
   return results;
 }
 
