@@ -240,9 +240,8 @@ export class StatusService {
   async blobFile(run: number, path: string): Promise<{ text: string; size: number } | null> {
     const entry = await this.#blob(run);
     const file = entry.files?.find((f) => f.path === path);
-    if (!file) return null;
-    const text = decodeText(file.data);
-    return text === null ? null : { text: redact(text), size: file.data.length };
+    if (!file?.text) return null;
+    return { text: redact(decodeText(file.data)!), size: file.data.length };
   }
 
   #stageHistory(run: number, picture: StatusPicture): RunDetail["history"] {
@@ -281,7 +280,7 @@ export class StatusService {
       size: entry.size,
       ...(entry.adler32 ? { adler32: entry.adler32 } : {}),
       ...(entry.createdAt ? { createdAt: entry.createdAt } : {}),
-      files: (entry.files ?? []).map((f) => ({ path: f.path, size: f.data.length, text: decodeText(f.data) !== null })),
+      files: (entry.files ?? []).map((f) => ({ path: f.path, size: f.data.length, text: f.text })),
       ...(entry.legacy ? { legacy: true } : {}),
       ...(entry.error ? { error: entry.error } : {}),
     };
@@ -371,7 +370,8 @@ interface BlobEntry {
   size?: number;
   adler32?: string;
   createdAt?: string;
-  files?: { path: string; data: Uint8Array }[];
+  /** `text`: whether the file is UTF-8 text, decided once at download rather than on every run page view. */
+  files?: { path: string; data: Uint8Array; text: boolean }[];
   legacy?: boolean;
   error?: string;
 }
@@ -388,7 +388,8 @@ async function loadBlob(sink: StatusRoles["sink"], run: number): Promise<BlobEnt
     };
     try {
       const unpacked = unpackBlob(bytes);
-      return { ...base, files: unpacked.files, legacy: unpacked.legacy };
+      const files = unpacked.files.map((f) => ({ path: f.path, data: f.data, text: decodeText(f.data) !== null }));
+      return { ...base, files, legacy: unpacked.legacy };
     } catch (error) {
       return { ...base, files: [], error: redact(`blob cannot be unpacked: ${describeError(error)}`) };
     }
