@@ -12,6 +12,7 @@
 
 import { StoreError } from "../../core/errors.ts";
 import type { ExportedFile } from "../../core/roles.ts";
+import { sortByPath } from "../artdaqdb-conftool/export.ts";
 
 /**
  * The directory bulkdownloader puts the non-`SystemLayout` documents in: the configuration name without its
@@ -64,5 +65,5 @@ export function canonicalFiles(run: number, configName: string, files: readonly 
     from.set(path, file.path);
     result.push(path === file.path ? file : { path, data: file.data });
   }
-  return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return sortByPath(result);
 }

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { StoreError } from "../../core/errors.ts";
 import type { ExportedFile, PreparedDocument } from "../../core/roles.ts";
+import { sortByPath } from "../artdaqdb-conftool/export.ts";
 import { localThreads, toolArguments, type ToolName } from "./command.ts";
 import { drain, OutputBuffer } from "./output.ts";
 import { MAX_DOWNLOAD_BYTES, type ToolCall, toolFailure, type ToolOutcome, type ToolRunner } from "./runner.ts";
@@ -155,5 +156,5 @@ async function readTree(root: string, call: ToolCall): Promise<ExportedFile[]> {
     }
   };
   await walk("");
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return sortByPath(files);
 }

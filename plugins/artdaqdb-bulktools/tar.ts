@@ -10,6 +10,7 @@
 import { concatBytes } from "../../core/blob/bytes.ts";
 import { StoreError } from "../../core/errors.ts";
 import type { ExportedFile } from "../../core/roles.ts";
+import { sortByPath } from "../artdaqdb-conftool/export.ts";
 
 const BLOCK = 512;
 const encoder = new TextEncoder();
@@ -66,7 +67,7 @@ export function readTar(bytes: Uint8Array, what: string): ExportedFile[] {
   let longName: string | null = null;
   while (offset + BLOCK <= bytes.length) {
     const block = bytes.subarray(offset, offset + BLOCK);
-    if (block.every((byte) => byte === 0)) return sorted(files);
+    if (block.every((byte) => byte === 0)) return sortByPath(files);
     if (!checksumOk(block)) throw new StoreError(`${what}: corrupt tar header at byte ${offset}`);
     const size = octal(block.subarray(124, 136));
     const type = String.fromCharCode(block[156] || 48);
@@ -200,8 +201,4 @@ function padded(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(Math.ceil(data.length / BLOCK) * BLOCK);
   out.set(data);
   return out;
-}
-
-function sorted(files: ExportedFile[]): ExportedFile[] {
-  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }

@@ -180,10 +180,23 @@ export async function exportDocumentRefs(refs: readonly DocumentRef[]): Promise<
 
 const encoder = new TextEncoder();
 
+/**
+ * Sorts files in place by path, comparing UTF-16 code units (the canonical order of an export, core/roles.ts
+ * ExportedRun), and returns them.
+ *
+ * @example
+ * ```ts
+ * sortByPath([{ path: "b.fcl", data }, { path: "RunHistory.fcl", data }]); // RunHistory.fcl, b.fcl
+ * ```
+ */
+export function sortByPath<T extends { path: string }>(files: T[]): T[] {
+  return files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+
 function exportResult(winners: ReadonlyArray<Winner<Uint8Array>>): ExportResult {
   const paths = exportPaths(winners.map((winner) => ({ entity: winner.entity, stored: winner })));
   const files: ExportedFile[] = winners.map((winner, i) => ({ path: paths[i], data: winner.value }));
-  files.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  sortByPath(files);
   return { files, storedAt: exportTime(winners) };
 }
 
