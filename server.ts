@@ -84,10 +84,11 @@ export async function main(args: string[]): Promise<number> {
       onListen: ({ hostname, port }) => logger.info(`Status server listening on http://${hostname}:${port}/`),
     }, app.fetch);
     // Listen first, list afterwards: the page says "starting" meanwhile instead of the port being closed.
-    service.refresh().then(
-      () => service.start(),
-      (error) => logger.error(`first status refresh failed: ${redact(describeError(error))}`),
-    );
+    // The background loop starts whatever the first refresh did: a failed first listing must be retried, not leave
+    // the page saying "starting" for ever.
+    service.refresh()
+      .catch((error) => logger.error(`first status refresh failed: ${redact(describeError(error))}`))
+      .finally(() => service.start());
     const stop = () => server.shutdown();
     Deno.addSignalListener("SIGINT", stop);
     Deno.addSignalListener("SIGTERM", stop);
