@@ -57,19 +57,40 @@ const ESCAPES: Record<number, string> = {
 
 /**
  * One shared string per object key: documents repeat a few keys hundreds of thousands of times, and a model that
- * holds one copy each is smaller and cheaper to keep alive (and to collect). Bounded: cleared when full.
+ * holds one copy each is smaller and cheaper to keep alive (and to collect), and compares by identity. A
+ * direct-mapped cache indexed by the key's length and first, middle and last characters: a hit costs a search for
+ * the closing quote and one comparison in place in the text, no slice and no hashing of a new string (a `Map` of
+ * keys took a fifth of the parse). Keys of up to 64 characters are cached, as copies that do not keep the parsed
+ * text alive.
  */
-const KEYS = new Map<string, string>();
-const KEYS_LIMIT = 4096;
+const KEY_SLOTS = 4096;
+const KEY_CACHE: Array<string | undefined> = new Array(KEY_SLOTS).fill(undefined);
 
-function internKey(key: string): string {
-  const known = KEYS.get(key);
-  if (known !== undefined) return known;
-  if (key.length <= 64) {
-    if (KEYS.size >= KEYS_LIMIT) KEYS.clear();
-    KEYS.set(key, key);
+/** A copy of a slice that does not keep the whole text alive (V8 slices of 13+ characters point into it). */
+function detached(slice: string): string {
+  return slice.length < 13 ? slice : JSON.parse(JSON.stringify(slice));
+}
+
+/** Cache slot of the key text `text[start, end)`: from its length and its first, middle and last characters. */
+function keySlot(text: string, start: number, end: number): number {
+  const n = end - start;
+  return (text.charCodeAt(start) * 31 + text.charCodeAt(start + (n >> 1)) * 7 + text.charCodeAt(end - 1) + n * 131) &
+    (KEY_SLOTS - 1);
+}
+
+/**
+ * The end (closing quote) of a string whose opening quote is at `start - 1`, or `-1` when it holds an escape or a
+ * control character or is unterminated (the exact scan, {@link parseOrdered}'s `escapedString`, then decodes it or
+ * names the error).
+ */
+function plainStringEnd(text: string, start: number): number {
+  const len = text.length;
+  for (let i = start; i < len; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i;
+    if (c === 0x5c || c < 0x20) return -1;
   }
-  return key;
+  return -1;
 }
 
 /**
@@ -84,168 +105,180 @@ function internKey(key: string): string {
  */
 export function parseOrdered(text: string, options: ParseOrderedOptions = {}): JsonValue {
   const source = options.source ?? "<input>";
-  let pos = 0;
   const len = text.length;
+  // One loop with the position in a local variable (helpers that shared it through a closure cost a context slot
+  // access per character). Nesting is kept on an explicit stack so that deep input cannot overflow the JS stack:
+  // the open containers, and for objects the key of the entry being read (null for arrays).
+  const containers: Array<JsonObject | JsonValue[]> = [];
+  const keys: Array<string | null> = [];
+  let pos = 0;
 
-  const fail = (reason: string, at = pos): never => {
+  const fail = (reason: string, at: number): never => {
     throw new JsonSyntaxError(source, locate(text, at), reason);
   };
-
-  const skipSpace = (): void => {
-    while (pos < len) {
-      const c = text.charCodeAt(pos);
-      if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) pos++;
-      else break;
-    }
-  };
-
   const describe = (at: number): string => at >= len ? "end of input" : JSON.stringify(text[at]);
 
-  const parseString = (): string => {
-    // pos is at the opening quote
-    const start = ++pos;
+  /** The string at `at` (its opening quote) with escapes decoded; `pos` is left after it. */
+  const escapedString = (at: number): string => {
+    let p = at + 1;
     let out = "";
-    let chunk = start;
+    let chunk = p;
     for (;;) {
-      if (pos >= len) fail("unterminated string", start - 1);
-      const c = text.charCodeAt(pos);
+      if (p >= len) fail("unterminated string", at);
+      const c = text.charCodeAt(p);
       if (c === 0x22) {
-        out += text.slice(chunk, pos);
-        pos++;
-        return out;
+        pos = p + 1;
+        return out + text.slice(chunk, p);
       }
       if (c === 0x5c) {
-        out += text.slice(chunk, pos);
-        const e = text.charCodeAt(pos + 1);
+        out += text.slice(chunk, p);
+        const e = text.charCodeAt(p + 1);
         if (e === 0x75) {
-          const hex = text.slice(pos + 2, pos + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("bad \\u escape");
+          const hex = text.slice(p + 2, p + 6);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("bad \\u escape", p);
           out += String.fromCharCode(parseInt(hex, 16));
-          pos += 6;
+          p += 6;
         } else {
           const decoded = ESCAPES[e];
-          if (decoded === undefined) fail(`bad escape \\${text[pos + 1] ?? ""}`);
+          if (decoded === undefined) fail(`bad escape \\${text[p + 1] ?? ""}`, p);
           out += decoded;
-          pos += 2;
+          p += 2;
         }
-        chunk = pos;
+        chunk = p;
         continue;
       }
-      if (c < 0x20) fail("control character in string");
-      pos++;
+      if (c < 0x20) fail("control character in string", p);
+      p++;
     }
   };
 
-  const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+  /** The object key whose opening quote is at `pos`; `pos` is left after the `:` that follows it. */
+  const readKey = (): string => {
+    if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`, pos);
+    const start = pos + 1;
+    // A cached key equal to the text up to the next quote is the key (it holds no backslash, so that quote ends it).
+    let end = text.indexOf('"', start);
+    let key: string | undefined;
+    if (end > start) {
+      const slot = keySlot(text, start, end);
+      const cached = KEY_CACHE[slot];
+      if (cached !== undefined && cached.length === end - start && text.startsWith(cached, start)) key = cached;
+      else {
+        end = plainStringEnd(text, start);
+        if (end >= 0) {
+          key = text.slice(start, end);
+          if (end - start <= 64) KEY_CACHE[slot] = key = detached(key);
+        }
+      }
+    }
+    if (key === undefined) key = escapedString(pos);
+    else pos = end + 1;
+    let c = text.charCodeAt(pos);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+    if (c !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`, pos);
+    pos++;
+    return key;
+  };
 
   const parseNumber = (): JsonNumber => {
     const start = pos;
-    if (text.charCodeAt(pos) === 0x2d) pos++;
-    if (text.charCodeAt(pos) === 0x30) pos++;
-    else if (isDigit(text.charCodeAt(pos))) { while (isDigit(text.charCodeAt(pos))) pos++; }
-    else fail(`unexpected ${describe(pos)}`);
-    if (text.charCodeAt(pos) === 0x2e) {
-      pos++;
-      if (!isDigit(text.charCodeAt(pos))) fail("digit expected after '.'");
-      while (isDigit(text.charCodeAt(pos))) pos++;
+    let c = text.charCodeAt(pos);
+    if (c === 0x2d) c = text.charCodeAt(++pos);
+    if (c === 0x30) c = text.charCodeAt(++pos);
+    else if (c >= 0x31 && c <= 0x39) { do c = text.charCodeAt(++pos); while (c >= 0x30 && c <= 0x39); }
+    else fail(`unexpected ${describe(pos)}`, pos);
+    if (c === 0x2e) {
+      c = text.charCodeAt(++pos);
+      if (!(c >= 0x30 && c <= 0x39)) fail("digit expected after '.'", pos);
+      do c = text.charCodeAt(++pos); while (c >= 0x30 && c <= 0x39);
     }
-    const e = text.charCodeAt(pos);
-    if (e === 0x65 || e === 0x45) {
-      pos++;
-      const s = text.charCodeAt(pos);
-      if (s === 0x2b || s === 0x2d) pos++;
-      if (!isDigit(text.charCodeAt(pos))) fail("digit expected in exponent");
-      while (isDigit(text.charCodeAt(pos))) pos++;
+    if (c === 0x65 || c === 0x45) {
+      c = text.charCodeAt(++pos);
+      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++pos);
+      if (!(c >= 0x30 && c <= 0x39)) fail("digit expected in exponent", pos);
+      do c = text.charCodeAt(++pos); while (c >= 0x30 && c <= 0x39);
     }
     return new JsonNumber(text.slice(start, pos));
   };
 
   const literal = (word: string, value: JsonValue): JsonValue => {
-    if (text.startsWith(word, pos)) {
-      pos += word.length;
-      return value;
-    }
-    return fail(`unexpected ${describe(pos)}`);
+    if (!text.startsWith(word, pos)) fail(`unexpected ${describe(pos)}`, pos);
+    pos += word.length;
+    return value;
   };
 
-  // Iterative on an explicit stack so that deeply nested input cannot overflow the JS call stack.
-  type Frame = { container: JsonObject | JsonValue[]; key: string | null };
-  const stack: Frame[] = [];
-
-  const parseValue = (): JsonValue => {
-    for (;;) {
-      skipSpace();
-      const c = text.charCodeAt(pos);
-      let value: JsonValue | undefined;
+  for (;;) {
+    let c = text.charCodeAt(pos);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+    let value: JsonValue;
+    if (c === 0x22) {
+      const end = plainStringEnd(text, pos + 1);
+      if (end >= 0) {
+        value = text.slice(pos + 1, end);
+        pos = end + 1;
+      } else value = escapedString(pos);
+    } else if (c === 0x7b || c === 0x5b) {
+      pos++;
+      let next = text.charCodeAt(pos);
+      while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++pos);
       if (c === 0x7b) {
-        pos++;
-        skipSpace();
-        const obj = new JsonObject();
-        if (text.charCodeAt(pos) === 0x7d) {
+        if (next === 0x7d) {
           pos++;
-          value = obj;
+          value = new JsonObject();
         } else {
-          if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`);
-          const key = internKey(parseString());
-          skipSpace();
-          if (text.charCodeAt(pos) !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`);
-          pos++;
-          if (stack.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-          stack.push({ container: obj, key });
+          const key = readKey();
+          if (containers.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
+          containers.push(new JsonObject());
+          keys.push(key);
           continue;
         }
-      } else if (c === 0x5b) {
+      } else if (next === 0x5d) {
         pos++;
-        skipSpace();
-        const arr: JsonValue[] = [];
-        if (text.charCodeAt(pos) === 0x5d) {
-          pos++;
-          value = arr;
-        } else {
-          if (stack.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-          stack.push({ container: arr, key: null });
-          continue;
-        }
-      } else if (c === 0x22) value = parseString();
-      else if (c === 0x2d || isDigit(c)) value = parseNumber();
-      else if (c === 0x74) value = literal("true", true);
-      else if (c === 0x66) value = literal("false", false);
-      else if (c === 0x6e) value = literal("null", null);
-      else fail(`unexpected ${describe(pos)}`);
-
-      // Attach the finished value to its parent and close every container that ends here.
-      for (;;) {
-        const frame = stack[stack.length - 1];
-        if (frame === undefined) return value as JsonValue;
-        if (frame.key !== null) (frame.container as JsonObject).entries.push([frame.key, value as JsonValue]);
-        else (frame.container as JsonValue[]).push(value as JsonValue);
-        skipSpace();
-        const next = text.charCodeAt(pos);
-        if (next === 0x2c) {
-          pos++;
-          if (frame.key !== null) {
-            skipSpace();
-            if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`);
-            frame.key = internKey(parseString());
-            skipSpace();
-            if (text.charCodeAt(pos) !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`);
-            pos++;
-          }
-          break;
-        }
-        const close = frame.key !== null ? 0x7d : 0x5d;
-        if (next !== close) fail(`expected ',' or '${String.fromCharCode(close)}', found ${describe(pos)}`);
-        pos++;
-        stack.pop();
-        value = frame.container as JsonValue;
+        value = [];
+      } else {
+        if (containers.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
+        containers.push([]);
+        keys.push(null);
+        continue;
       }
-    }
-  };
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) value = parseNumber();
+    else if (c === 0x74) value = literal("true", true);
+    else if (c === 0x66) value = literal("false", false);
+    else if (c === 0x6e) value = literal("null", null);
+    else value = fail(`unexpected ${describe(pos)}`, pos);
 
-  const value = parseValue();
-  if (!options.allowTrailing) {
-    skipSpace();
-    if (pos < len) fail(`unexpected ${describe(pos)} after the JSON value`);
+    // Attach the finished value to its parent and close every container that ends here.
+    for (;;) {
+      const depth = containers.length - 1;
+      if (depth < 0) {
+        if (!options.allowTrailing) {
+          let t = text.charCodeAt(pos);
+          while (t === 0x20 || t === 0x0a || t === 0x0d || t === 0x09) t = text.charCodeAt(++pos);
+          if (pos < len) fail(`unexpected ${describe(pos)} after the JSON value`, pos);
+        }
+        return value;
+      }
+      const container = containers[depth];
+      const key = keys[depth];
+      if (key !== null) (container as JsonObject).entries.push([key, value]);
+      else (container as JsonValue[]).push(value);
+      let next = text.charCodeAt(pos);
+      while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++pos);
+      if (next === 0x2c) {
+        pos++;
+        if (key !== null) {
+          next = text.charCodeAt(pos);
+          while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++pos);
+          keys[depth] = readKey();
+        }
+        break;
+      }
+      const close = key !== null ? 0x7d : 0x5d;
+      if (next !== close) fail(`expected ',' or '${String.fromCharCode(close)}', found ${describe(pos)}`, pos);
+      pos++;
+      containers.pop();
+      keys.pop();
+      value = container as JsonValue;
+    }
   }
-  return value;
 }

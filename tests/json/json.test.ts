@@ -10,6 +10,9 @@ import {
   stringifyArtdaq,
   toPlain,
 } from "../../core/json/mod.ts";
+import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
+import { listFcl } from "../../core/fhicl/fuzz.ts";
+import { realFixturesDir } from "../../core/paths.ts";
 
 Deno.test("parseOrdered keeps key order, duplicate keys and number spellings", () => {
   const doc = parseOrdered('{"b":1,"a":[1.0,-0,2e5,12345678901234567890],"b":{"x":"y"}}') as JsonObject;
@@ -79,4 +82,41 @@ Deno.test("toPlain and fromPlain", () => {
   const ordered = fromPlain({ z: 1, a: [true, 5n] }) as JsonObject;
   assertEquals(ordered.keys(), ["z", "a"]);
   assertEquals(stringifyArtdaq(ordered), '{\n"z" : 1,\n"a" : [\ntrue,\n5\n]\n}');
+});
+
+Deno.test("parseOrdered's key cache: escaped, long, empty and colliding keys read as written", () => {
+  // "ab" is cached first; the same key escaped, a longer key with the same start and a key holding an escaped quote
+  // must not be taken for it.
+  const doc = parseOrdered(
+    '{"ab":1,"a\\u0062":2,"abb":3,"a\\"b":4,"":5,"ab":6,"a_long_key_of_thirty_chars_xx":7,"a_long_key_of_thirty_chars_yy":8}',
+  ) as JsonObject;
+  assertEquals(doc.keys(), [
+    "ab",
+    "ab",
+    "abb",
+    'a"b',
+    "",
+    "ab",
+    "a_long_key_of_thirty_chars_xx",
+    "a_long_key_of_thirty_chars_yy",
+  ]);
+  const again = parseOrdered('{"a_long_key_of_thirty_chars_xx":0}') as JsonObject;
+  assert(again.keys()[0] === doc.keys()[6]);
+  assertThrows(() => parseOrdered('{"ab'), JsonSyntaxError, "unterminated string");
+  assertThrows(() => parseOrdered('{"ab\u0001":1}'), JsonSyntaxError, "control character");
+});
+
+Deno.test("stringifyArtdaq ∘ parseOrdered is the identity on the DB-JSON of every real .fcl", () => {
+  let checked = 0;
+  for (const file of listFcl(realFixturesDir())) {
+    let text: string;
+    try {
+      text = stringifyArtdaq(fhiclToDbJson(Deno.readTextFileSync(file), "doc", { timestamp: "t" }));
+    } catch {
+      continue; // not storable (tests/fhicl covers which)
+    }
+    assertEquals(stringifyArtdaq(parseOrdered(text)), text, file);
+    checked++;
+  }
+  assert(checked >= 600, `only ${checked} documents`);
 });
