@@ -58,24 +58,47 @@ const ESCAPES: Record<number, string> = {
 /**
  * One shared string per object key: documents repeat a few keys hundreds of thousands of times, and a model that
  * holds one copy each is smaller and cheaper to keep alive (and to collect), and compares by identity. A
- * direct-mapped cache indexed by the key's length and first, middle and last characters: a hit costs a search for
- * the closing quote and one comparison in place in the text, no slice and no hashing of a new string (a `Map` of
- * keys took a fifth of the parse). Keys of up to 64 characters are cached, as copies that do not keep the parsed
- * text alive.
+ * two-way cache indexed by the key's length and first, middle and last characters: a hit costs a search for the
+ * closing quote and one comparison in place in the text, no slice and no hashing of a new string (a `Map` of keys
+ * took a fifth of the parse). Keys of up to 64 characters are cached.
  */
-const KEY_SLOTS = 4096;
+const KEY_SLOTS = 8192;
 const KEY_CACHE: Array<string | undefined> = new Array(KEY_SLOTS).fill(undefined);
 
-/** A copy of a slice that does not keep the whole text alive (V8 slices of 13+ characters point into it). */
-function detached(slice: string): string {
-  return slice.length < 13 ? slice : JSON.parse(JSON.stringify(slice));
+/**
+ * The engine's own copy of a key (V8 internalizes property names): it does not keep the parsed text alive (V8
+ * slices of 13+ characters point into it), and it is the very string a literal `"type"` in the code is, so
+ * comparing a key with a literal (`JsonObject.get`) is a pointer comparison.
+ */
+function internalized(slice: string): string {
+  for (const key in { [slice]: 0 }) return key;
+  return slice;
 }
 
 /** Cache slot of the key text `text[start, end)`: from its length and its first, middle and last characters. */
 function keySlot(text: string, start: number, end: number): number {
   const n = end - start;
-  return (text.charCodeAt(start) * 31 + text.charCodeAt(start + (n >> 1)) * 7 + text.charCodeAt(end - 1) + n * 131) &
-    (KEY_SLOTS - 1);
+  const h = Math.imul(text.charCodeAt(start) + (n << 16), 0x9e3779b1) ^
+    Math.imul(text.charCodeAt(start + (n >> 1)), 0x85ebca6b) ^ Math.imul(text.charCodeAt(end - 1), 0xc2b2ae35);
+  return (h ^ (h >>> 15)) & (KEY_SLOTS - 1);
+}
+
+/** The cached key equal to `text[start, end)`, if any (two ways: the key's slot and its neighbour). */
+function cachedKey(text: string, start: number, end: number): string | undefined {
+  const slot = keySlot(text, start, end);
+  const n = end - start;
+  const first = KEY_CACHE[slot];
+  if (first !== undefined && first.length === n && text.startsWith(first, start)) return first;
+  const second = KEY_CACHE[slot ^ 1];
+  if (second !== undefined && second.length === n && text.startsWith(second, start)) return second;
+  return undefined;
+}
+
+/** Caches `key` (the text `text[start, end)`) in its slot; the slot's previous key moves to the neighbour. */
+function cacheKey(text: string, start: number, end: number, key: string): void {
+  const slot = keySlot(text, start, end);
+  KEY_CACHE[slot ^ 1] = KEY_CACHE[slot];
+  KEY_CACHE[slot] = key;
 }
 
 /**
@@ -160,14 +183,12 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
     let end = text.indexOf('"', start);
     let key: string | undefined;
     if (end > start) {
-      const slot = keySlot(text, start, end);
-      const cached = KEY_CACHE[slot];
-      if (cached !== undefined && cached.length === end - start && text.startsWith(cached, start)) key = cached;
-      else {
+      key = cachedKey(text, start, end);
+      if (key === undefined) {
         end = plainStringEnd(text, start);
         if (end >= 0) {
           key = text.slice(start, end);
-          if (end - start <= 64) KEY_CACHE[slot] = key = detached(key);
+          if (end - start <= 64) cacheKey(text, start, end, key = internalized(key));
         }
       }
     }
