@@ -56,6 +56,46 @@ function renderScalar(value: JsonValue, type: string): string {
   }
 }
 
+/**
+ * The fields of one metadata node that the writer reads, each the first entry with its key (as `get` finds it),
+ * read in one pass over the node's entries instead of one lookup per field.
+ */
+class Meta {
+  type = "";
+  comment = "";
+  annotation = "";
+  protection = "";
+  children: JsonValue | undefined = undefined;
+  constructor(meta: JsonObject) {
+    let seen = 0;
+    const entries = meta.entries;
+    for (let i = 0; i < entries.length && seen !== 0x1f; i++) {
+      const [key, value] = entries[i];
+      switch (key) {
+        case "type":
+          if (!(seen & 1)) this.type = text(value);
+          seen |= 1;
+          break;
+        case "comment":
+          if (!(seen & 2)) this.comment = text(value);
+          seen |= 2;
+          break;
+        case "annotation":
+          if (!(seen & 4)) this.annotation = text(value);
+          seen |= 4;
+          break;
+        case "protection":
+          if (!(seen & 8)) this.protection = text(value);
+          seen |= 8;
+          break;
+        case "children":
+          if (!(seen & 16)) this.children = value;
+          seen |= 16;
+      }
+    }
+  }
+}
+
 function renderTable(data: JsonObject, children: JsonValue | undefined): string {
   return "{\n" + renderAtoms(data, children instanceof JsonObject ? children : EMPTY, false) + "\n}";
 }
@@ -63,52 +103,55 @@ function renderTable(data: JsonObject, children: JsonValue | undefined): string 
 function renderSequence(data: JsonValue[], children: JsonValue | undefined): string {
   const metas = children instanceof JsonObject ? children : EMPTY;
   const entries = metas.entries;
-  const parts: string[] = [];
+  let out = "[";
   // Element metadata is keyed "0", "1", … in order: while every earlier entry had its own index as key, entry i
   // keyed "i" is that key's first entry, which is what `get` returns (a lookup per element made long sequences
   // quadratic). Anything else falls back to `get`.
   let aligned = true;
   for (let i = 0; i < data.length; i++) {
-    const name = String(i);
+    const name = i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i);
     const entry = entries[i];
     aligned &&= entry !== undefined && entry[0] === name;
     const meta = aligned ? entry[1] : metas.get(name);
     if (!(meta instanceof JsonObject)) break; // the C++ writer silently drops the rest
-    parts.push(renderElement(data[i], meta));
+    if (i > 0) out += ", ";
+    out += renderElement(data[i], meta);
   }
-  return "[" + parts.join(", ") + "]";
+  return out + "]";
 }
+
+/** Sequence element keys "0", "1", ... made once instead of per element. */
+const INDEX_KEYS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
 /** A sequence element: no comment line; nested sequences keep their `" " + annotation + "\n"`. */
 function renderElement(value: JsonValue, meta: JsonObject): string {
   if (value instanceof JsonObject) return renderTable(value, meta.get("children"));
   if (Array.isArray(value)) {
-    return renderSequence(value, meta.get("children")) + " " + text(meta.get("annotation")) + "\n";
+    const fields = new Meta(meta);
+    return renderSequence(value, fields.children) + " " + fields.annotation + "\n";
   }
   return renderScalar(value, text(meta.get("type")));
 }
 
 function renderAtom(key: string, value: JsonValue, meta: JsonObject, own?: JsonObject): string {
+  const fields = new Meta(meta);
   if (key.startsWith(INCLUDE_KEY_PREFIX)) {
-    return ' \n#include "' + scalarText(value) + '" ' + text(meta.get("annotation")) + "\n";
+    return ' \n#include "' + scalarText(value) + '" ' + fields.annotation + "\n";
   }
-  const protection = text(meta.get("protection"));
-  let out = text(meta.get("comment")) + "\n" + key;
+  const protection = fields.protection;
+  let out = fields.comment + "\n" + key;
   if (protection !== "" && protection !== "@none") out += " " + protection;
   out += ": ";
-  const type = text(meta.get("type"));
-  if (value instanceof JsonObject) return out + renderTable(value, meta.get("children"));
-  if (Array.isArray(value)) {
-    return out + renderSequence(value, meta.get("children")) + " " + text(meta.get("annotation")) + "\n";
-  }
+  if (value instanceof JsonObject) return out + renderTable(value, fields.children);
+  if (Array.isArray(value)) return out + renderSequence(value, fields.children) + " " + fields.annotation + "\n";
   // A later duplicate of a key whose first occurrence was a table: printed as a `string`, with no annotation. A
   // quoted string keeps its own quotes (`own`): the `string` rule would unquote "x,y" into invalid FHiCL.
-  if (type === "table") {
+  if (fields.type === "table") {
     const ownType = text(own?.get("type"));
     const quoted = ownType === "string_doublequoted" || ownType === "string_singlequoted";
     return out + renderScalar(value, quoted ? ownType : "string");
   }
-  return out + renderScalar(value, type) + " " + text(meta.get("annotation")) + "\n";
+  return out + renderScalar(value, fields.type) + " " + fields.annotation + "\n";
 }
 
 /**
