@@ -7,6 +7,10 @@
 
 const CH_LF = 0x0a, CH_DQUOTE = 0x22, CH_HASH = 0x23, CH_SQUOTE = 0x27, CH_SLASH = 0x2f;
 
+/** ASCII characters the comment scanner passes over without a look: all but line feed, quotes, `#` and `/`. */
+const PLAIN = new Uint8Array(128).fill(1);
+for (const c of [CH_LF, CH_DQUOTE, CH_HASH, CH_SQUOTE, CH_SLASH]) PLAIN[c] = 0;
+
 /** The comments of a FHiCL text: line number (1-based) → comment text (marker included, trailing blanks kept). */
 export type CommentMap = Map<number, string>;
 
@@ -27,7 +31,9 @@ export function scanComments(text: string): CommentMap {
   let line = 1;
   let pos = 0;
   while (pos < len) {
-    const c = text.charCodeAt(pos);
+    let c = text.charCodeAt(pos);
+    while (c < 0x80 && PLAIN[c] === 1) c = text.charCodeAt(++pos);
+    if (pos >= len) break;
     if (c === CH_LF) {
       line++;
       pos++;
