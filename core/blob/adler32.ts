@@ -32,6 +32,13 @@ export class Adler32 {
     const length = bytes.length;
     while (i < length) {
       const end = Math.min(i + NMAX, length);
+      // Eight bytes per step: b gains 8·a plus the bytes weighted 8, 7, …, 1 (fewer loop and bound checks).
+      for (const end8 = end - 7; i < end8; i += 8) {
+        const x0 = bytes[i], x1 = bytes[i + 1], x2 = bytes[i + 2], x3 = bytes[i + 3];
+        const x4 = bytes[i + 4], x5 = bytes[i + 5], x6 = bytes[i + 6], x7 = bytes[i + 7];
+        b += 8 * a + 8 * x0 + 7 * x1 + 6 * x2 + 5 * x3 + 4 * x4 + 3 * x5 + 2 * x6 + x7;
+        a += x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7;
+      }
       for (; i < end; i++) {
         a += bytes[i];
         b += a;

@@ -209,4 +209,21 @@ Deno.test("adler32 matches zlib (known vectors, chunked updates, long input)", (
   const sum = new Adler32();
   for (let i = 0; i < data.length; i += 4096) sum.update(data.subarray(i, i + 4096));
   equal(sum.digest(), adler32(data));
+  // Against the definition, byte by byte, for every length around the 8-byte steps and odd chunk sizes.
+  const definition = (bytes: Uint8Array): string => {
+    let a = 1, b = 0;
+    for (const x of bytes) {
+      a = (a + x) % 65521;
+      b = (b + a) % 65521;
+    }
+    return String((b * 65536 + a) >>> 0);
+  };
+  for (let n = 0; n < 40; n++) {
+    const bytes = data.subarray(n, 2 * n + 5);
+    equal(adler32(bytes), definition(bytes), `length ${bytes.length}`);
+    const chunked = new Adler32();
+    for (let i = 0; i < bytes.length; i += n + 1) chunked.update(bytes.subarray(i, i + n + 1));
+    equal(chunked.digest(), definition(bytes), `length ${bytes.length} in chunks of ${n + 1}`);
+  }
+  equal(adler32(data.subarray(5)), definition(data.subarray(5)));
 });
