@@ -24,7 +24,7 @@ const encoder = new TextEncoder();
 export const RESERVED_LINES: readonly string[] = ["#####", "End of Record"];
 const RESERVED_BYTES = RESERVED_LINES.map((line) => encoder.encode(line));
 /** First bytes a line must start with to be (an escaped form of) a reserved line: `\`, `#`, `E`. */
-const CANDIDATE_FIRST = new Set([BACKSLASH, ...RESERVED_BYTES.map((line) => line[0])]);
+const HASH = RESERVED_BYTES[0][0], UPPER_E = RESERVED_BYTES[1][0];
 const ONE_BACKSLASH = new Uint8Array([BACKSLASH]);
 
 /** Number of leading backslashes of the line [start, end) when the rest is a reserved line, else -1. */
@@ -48,17 +48,24 @@ function reservedDepth(bytes: Uint8Array, start: number, end: number): number {
 
 /**
  * Start offsets of the lines of `bytes` that are a reserved line behind at least `minDepth` backslashes. One pass
- * over the newlines (native `indexOf`), looking only at lines whose first byte can start such a line.
+ * over the bytes, looking closer only at lines whose first byte can start such a line (a native `indexOf` per
+ * line cost more than the byte loop: most lines are short).
  */
 function reservedLineStarts(bytes: Uint8Array, minDepth: number): number[] {
   const starts: number[] = [];
-  let start = 0;
-  while (start < bytes.length) {
-    const newline = bytes.indexOf(NEWLINE, start);
-    const end = newline < 0 ? bytes.length : newline;
-    if (CANDIDATE_FIRST.has(bytes[start]) && reservedDepth(bytes, start, end) >= minDepth) starts.push(start);
-    if (newline < 0) break;
-    start = newline + 1;
+  const length = bytes.length;
+  for (let start = 0; start < length;) {
+    const first = bytes[start];
+    if (first === BACKSLASH || first === HASH || first === UPPER_E) {
+      let end = bytes.indexOf(NEWLINE, start);
+      if (end < 0) end = length;
+      if (reservedDepth(bytes, start, end) >= minDepth) starts.push(start);
+      start = end + 1;
+      continue;
+    }
+    let i = start;
+    while (i < length && bytes[i] !== NEWLINE) i++;
+    start = i + 1;
   }
   return starts;
 }

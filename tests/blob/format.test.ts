@@ -148,6 +148,12 @@ Deno.test("escaping: reserved lines get one more backslash, CRLF and partial mat
   const body = text.slice(text.indexOf("f:\n#####\n") + 9, text.indexOf("\nEnd of Record\nRun Number"));
   equal(body, "\\#####\n\\\\#####\n\\End of Record\n#####\r\n ##### \nEnd of Record\r\nx#####\n\\#####");
   equal(td.decode(unpackBlob(te.encode(text)).files[0].data), content);
+  // Lines that only start like a reserved line, empty lines, and a reserved line last without a newline.
+  const near = "\n\n#\nE\n\\\n####\nEnd of Record!\n\\x#####\n\n\\\\End of Record";
+  const packed = td.decode(packBlob(3, "", STORED_AT, [file("f", near)]));
+  const nearBody = packed.slice(packed.indexOf("f:\n#####\n") + 9, packed.indexOf("\nEnd of Record\nRun Number"));
+  equal(nearBody, near.replace(/\\\\End of Record$/, "\\\\\\End of Record"));
+  equal(td.decode(unpackBlob(te.encode(packed)).files[0].data), near);
 });
 
 Deno.test("bytes: UTF-8 is copied exactly (BOM, NFC/NFD kept) and non-UTF-8 bytes survive", () => {
