@@ -6,7 +6,7 @@
  * key), its blob equal to the packed artdaqDB export, and both states with every run done, no failure, nothing in
  * flight.
  *
- * tests/pipeline/crash.test.ts kills at random times for a fixed duration (about 5-15 kills); this test aims each
+ * tests/pipeline/crash.test.ts kills at random times (at least 10 kills); this test aims each
  * kill at a stage and always makes 50.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
