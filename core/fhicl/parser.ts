@@ -293,6 +293,7 @@ class Parser {
     if (!(first < 128 && IS_NAME_START[first])) {
       this.fail(`expected a key, found ${this.describe(pos)}`);
     }
+    let compound = false; // dotted or indexed
     for (;;) {
       while (pos < this.len && text.charCodeAt(pos) < 128 && IS_NAME[text.charCodeAt(pos)]) pos++;
       const c = text.charCodeAt(pos);
@@ -306,8 +307,9 @@ class Parser {
         if (end === pos + 1 || text.charCodeAt(end) !== CH_RBRACKET) this.fail("expected [index] in the key", pos);
         pos = end + 1;
       } else break;
+      compound = true;
     }
-    if (this.snippet && !topLevel && pos - start !== this.nameLength(start)) {
+    if (this.snippet && !topLevel && compound) {
       this.fail("a dotted or indexed key inside a table cannot be stored by artdaq_database", start);
     }
     this.pos = pos;
