@@ -79,6 +79,7 @@ Deno.test("artdaq_database's parser limits are FhiclSyntaxErrors with positions"
   const cases: Array<[string, number, number, string]> = [
     ["a: 1\n@table::x\n", 2, 1, "@table::"],
     ["t: {\n  a.b: 1\n}", 2, 3, "dotted or indexed key inside a table"],
+    ["t: {\n  u: { x: 1 a[0]: 1 }\n}", 2, 13, "dotted or indexed key inside a table"],
     ["a @initial: 1", 1, 3, "unknown binding modifier"],
     ["a: [1,]", 1, 7, "trailing ','"],
   ];
