@@ -23,5 +23,5 @@ export {
   toPlain,
 } from "./model.ts";
 export { JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOrderedOptions } from "./parse.ts";
-export { formatKarmaDouble, quoteJsonString, stringifyArtdaq } from "./stringify.ts";
+export { encodeArtdaq, formatKarmaDouble, quoteJsonString, stringifyArtdaq } from "./stringify.ts";
 export { caretExcerpt, locate, type SourceLocation } from "./location.ts";

@@ -1,10 +1,12 @@
 import { assertEquals, assertOk as assert, assertThrows } from "./_assert.ts";
 import {
+  encodeArtdaq,
   formatKarmaDouble,
   fromPlain,
   JsonNumber,
   JsonObject,
   JsonSyntaxError,
+  type JsonValue,
   parseOrdered,
   quoteJsonString,
   stringifyArtdaq,
@@ -116,6 +118,43 @@ Deno.test("stringifyArtdaq ∘ parseOrdered is the identity on the DB-JSON of ev
       continue; // not storable (tests/fhicl covers which)
     }
     assertEquals(stringifyArtdaq(parseOrdered(text)), text, file);
+    checked++;
+  }
+  assert(checked >= 600, `only ${checked} documents`);
+});
+
+Deno.test("encodeArtdaq is the UTF-8 of stringifyArtdaq: escapes, non-ASCII, lone surrogates, numbers, frozen", () => {
+  const te = new TextEncoder();
+  const same = (value: Parameters<typeof stringifyArtdaq>[0]) =>
+    assertEquals(encodeArtdaq(value), te.encode(stringifyArtdaq(value)), stringifyArtdaq(value));
+  const frozen = Object.freeze(new JsonObject([["type", "number"], ["comment", "é"]]));
+  const doc = new JsonObject()
+    .add("plain", "value").add("quote", 'a"b\\c').add("control", "\u0001\t\n\u007f").add("é key", "ünï ✓ 𝄞")
+    .add("lone", "x\ud800y\udc00").add("a_key_longer_than_sixty_four_characters_to_skip_the_key_cache_xxxxx", "")
+    .add("numbers", [new JsonNumber("12345678901234567890"), 3, -0.5, 2.5e-7, 1e21, true, false])
+    .add("empty", [new JsonObject(), [], {} as JsonValue]).add("frozen", [frozen, frozen]).add(
+      "plain object",
+      { b: ["c"], d: 1 } as unknown as JsonValue,
+    );
+  same(doc);
+  same("top-level ✓");
+  same([]);
+  same({ a: "x".repeat(200_000) + "é" }); // grows the buffer past its first size mid-string
+  assertThrows(() => encodeArtdaq({ a: null } as unknown as Record<string, unknown>), TypeError);
+  same(doc); // the buffer and the caches are reusable after a failed call
+});
+
+Deno.test("encodeArtdaq equals the UTF-8 of stringifyArtdaq on the DB-JSON of every real .fcl", () => {
+  const te = new TextEncoder();
+  let checked = 0;
+  for (const file of listFcl(realFixturesDir())) {
+    let doc: JsonObject;
+    try {
+      doc = fhiclToDbJson(Deno.readTextFileSync(file), "doc", { timestamp: "t" });
+    } catch {
+      continue; // not storable (tests/fhicl covers which)
+    }
+    assertEquals(encodeArtdaq(doc), te.encode(stringifyArtdaq(doc)), file);
     checked++;
   }
   assert(checked >= 600, `only ${checked} documents`);
