@@ -6,7 +6,7 @@
  * @module
  */
 
-import { JsonObject, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
+import { encodeArtdaq, JsonObject, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { EncodedDocument, StoredDocument } from "./backend.ts";
 
 /** The top-level keys of a stored document, in creation order (§3.1). */
@@ -179,8 +179,6 @@ export function payloadKey(doc: JsonObject): string {
     stringifyArtdaq(payload.get("metadata") ?? new JsonObject());
 }
 
-const encoder = new TextEncoder();
-
 /**
  * A stored document as the filesystem provider's `<oid>.json` file holds it (artdaq_database's JsonWriter layout,
  * UTF-8), with its index facts.
@@ -196,7 +194,7 @@ export function encodeDocument(stored: StoredDocument): EncodedDocument {
     collection: stored.collection,
     id: stored.id,
     facts: documentFacts(stored.doc),
-    data: encoder.encode(stringifyArtdaq(stored.doc)),
+    data: encodeArtdaq(stored.doc),
   };
 }
 
