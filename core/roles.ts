@@ -149,8 +149,8 @@ export interface Store {
   exportRun(run: number): Promise<ExportedRun>;
   /**
    * Optional group commit. After `deferCommits(true)`, `putRun` may leave the store's search structures (the
-   * filesystem artdaqDB's `index.json`) in memory: the run is visible to this process at once, but survives a crash
-   * only once `commit()` has resolved. `deferCommits(false)` commits and returns to write-through. Callers record a
+   * filesystem artdaqDB's `index.json`) in memory and its new documents unflushed: the run is visible to this
+   * process at once, but survives a crash only once `commit()` has resolved. `deferCommits(false)` commits and returns to write-through. Callers record a
    * run as stored only after a commit (the pipeline commits before every state save). Stores without it are
    * write-through.
    */

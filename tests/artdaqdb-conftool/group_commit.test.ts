@@ -94,3 +94,20 @@ Deno.test("group commit: close() commits what is pending", async () => {
   await store.close();
   assert.deepEqual(await openStore(dir.path).listRuns(), [400]);
 });
+
+Deno.test("group commit: new documents are flushed by the commit before any index lists them; a document that cannot be flushed stops every later commit", async () => {
+  await using dir = await tempDir();
+  const store = openStore(dir.path);
+  await store.deferCommits(true);
+  await store.putRun(preparedRun(500), "initial");
+  // A written document whose flush fails (here: gone before the commit flushes it).
+  const documents = [...Deno.readDirSync(join(dir.path, "RunHistory"))].filter((entry) => entry.name.endsWith(".json"));
+  assert.ok(documents.length > 0);
+  await Deno.remove(join(dir.path, "RunHistory", documents[0].name));
+  await assert.rejects(store.commit(), (error: Error) => error.name === "StoreError" && /fsync/.test(error.message));
+  assert.deepEqual(await openStore(dir.path).listRuns(), [], "nothing may be listed after a failed flush");
+  await store.putRun(preparedRun(501), "initial");
+  await assert.rejects(store.commit(), /fsync/, "a later commit must not list anything either");
+  assert.equal(await Deno.stat(join(dir.path, "SystemLayout", "index.json")).catch(() => null), null);
+  await assert.rejects(store.close(), /fsync/);
+});
