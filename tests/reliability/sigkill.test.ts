@@ -14,9 +14,13 @@ import { tempDir } from "../_helpers/peers.ts";
 import { checkArchived, cli, cliCommand, linkRuns, makeSite, readState, runRange, type Site } from "./_site.ts";
 
 const KILLS = 50;
-const MAX_INVOCATIONS = 150;
+const MAX_INVOCATIONS = 300;
 
-/** Where a kill is aimed, and the random delay range after the aim point (ms). */
+/**
+ * Where a kill is aimed, and the random delay range after the aim point (ms) at the start. The range of a target
+ * shrinks each time its invocation finished before the kill and grows back (up to this) after a kill, so that the
+ * kills keep landing inside the stage however fast this machine runs it.
+ */
 const AIMS = [
   { target: "any", maxDelayMs: 1000 }, // after spawn: start-up, lock, listing, or whatever runs then
   { target: "import", maxDelayMs: 500 }, // after the first run of the import stage started
@@ -85,10 +89,12 @@ Deno.test("SIGKILL at 50 random moments across start-up, import and migration â†
   const started = performance.now();
   const kills: Kill[] = [];
   let invocations = 0;
+  const range = new Map<Target, number>(AIMS.map((aim) => [aim.target, aim.maxDelayMs]));
   while (kills.length < KILLS && invocations < MAX_INVOCATIONS) {
     const { target, maxDelayMs } = AIMS[invocations++ % AIMS.length];
-    const kill = await invokeAndKill(site, target, maxDelayMs);
+    const kill = await invokeAndKill(site, target, range.get(target)!);
     if (kill) kills.push(kill);
+    range.set(target, kill ? Math.min(maxDelayMs, range.get(target)! * 1.2) : Math.max(10, range.get(target)! * 0.6));
     await arrive(2); // new runs keep arriving, so every stage always has work
   }
   const killSeconds = (performance.now() - started) / 1000;
