@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import { readFile } from "node:fs/promises";
 // @ts-types="@types/ssh2"
-import { Client, type ClientChannel, type ConnectConfig } from "ssh2";
+import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { ConfigurationError, StoreError, TransientError } from "../../core/errors.ts";
 import type { Logger } from "../../core/roles.ts";
 import { type HostKeyDecision, type HostKeyPolicy, knownHostsPolicy, pinnedFingerprint } from "./host_key.ts";
@@ -212,7 +212,9 @@ export class SshConnection {
         serverHostKey: policy.keyTypes as NonNullable<ConnectConfig["algorithms"]>["serverHostKey"],
       };
     }
-    const client = new Client();
+    // Loaded here, not up front: only SSH users pay for the module (~6 MB, BENCHMARKS.md).
+    const ssh2 = await import("ssh2");
+    const client = new ssh2.Client();
     return await new Promise<Client>((resolve, reject) => {
       client.once("ready", () => {
         this.#logger?.debug(`SSH connected to ${this.describe()} (host key ${policy.describe()})`);

@@ -21,7 +21,7 @@ import { definePlugin } from "../../core/registry.ts";
 import type { Logger, Store } from "../../core/roles.ts";
 import type { Backend } from "./backend.ts";
 import { FilesystemBackend } from "./fs/backend.ts";
-import { MongoBackend } from "./mongo/backend.ts";
+import { LazyMongoBackend } from "./mongo/lazy.ts";
 import { ConftoolStore } from "./store.ts";
 import { type Clock, systemClock } from "./timestamp.ts";
 import { parseDatabaseUri } from "./uri.ts";
@@ -90,7 +90,7 @@ export function createBackend(options: Options = defaults, runtime: Runtime = {}
       lockTimeoutMs: runtime.lockTimeoutMs ?? 60_000,
       clock,
     })
-    : new MongoBackend({ uri, clock, env });
+    : new LazyMongoBackend({ uri, clock, env });
 }
 
 /** The plugin: role `store`, name `artdaqdb-conftool`. */

@@ -33,7 +33,6 @@
  *
  * @module
  */
-import nodemailer from "nodemailer";
 import { isAbsolute, resolve } from "node:path";
 import { definePlugin, type Plugin } from "../../core/registry.ts";
 import { ArchiverError, ConfigurationError, describeError } from "../../core/errors.ts";
@@ -88,6 +87,8 @@ export class EmailNotifier implements Notifier {
       return;
     }
     const timeoutMs = o.smtp_timeout_seconds * 1000;
+    // Loaded here, not up front: only invocations that send mail pay for the module.
+    const { default: nodemailer } = await import("nodemailer");
     const transport = nodemailer.createTransport({
       host: o.smtp_host ?? undefined,
       port: o.smtp_port,
