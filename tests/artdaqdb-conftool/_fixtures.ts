@@ -8,6 +8,8 @@
 import { fileURLToPath } from "node:url";
 import { JsonNumber, JsonObject, type JsonValue } from "../../core/json/mod.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
+import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
+import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import type { Clock } from "../../plugins/artdaqdb-conftool/timestamp.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
@@ -130,4 +132,25 @@ export function fileText(files: ReadonlyArray<{ path: string; data: Uint8Array }
   const file = files.find((f) => f.path === path);
   if (!file) throw new Error(`no exported file ${path} among ${files.map((f) => f.path).join(", ")}`);
   return new TextDecoder().decode(file.data);
+}
+
+/** Settings of {@link openFilesystemStore}. */
+export interface FilesystemStoreOptions {
+  /** fsync documents and indexes (default true). */
+  durable?: boolean;
+  clock?: Clock;
+  lockTimeoutMs?: number;
+}
+
+/** A conftool store on a filesystem database at `path`, with a stepping clock unless one is given. */
+export function openFilesystemStore(path: string, options: FilesystemStoreOptions = {}): ConftoolStore {
+  const clock = options.clock ?? steppingClock();
+  const backend = new FilesystemBackend({
+    path,
+    uri: `filesystemdb://${path}`,
+    durable: options.durable ?? true,
+    lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+    clock,
+  });
+  return new ConftoolStore(backend, { clock });
 }

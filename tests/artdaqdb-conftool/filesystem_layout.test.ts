@@ -16,10 +16,10 @@ import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "../../plugins/artdaqdb-conftool/fs/index_file.ts";
 import { indexView } from "../../plugins/artdaqdb-conftool/fs/index_view.ts";
 import { LOCK_FILE } from "../../plugins/artdaqdb-conftool/fs/lock.ts";
-import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import type { Clock } from "../../plugins/artdaqdb-conftool/timestamp.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import {
+  openFilesystemStore,
   preparedRun,
   SBN_SCHEMA,
   SPEC_BOOT,
@@ -41,8 +41,7 @@ const SPEC_TARGET = {
 };
 
 function openStore(path: string, clock: Clock = steppingClock(), lockTimeoutMs = 10_000) {
-  const backend = new FilesystemBackend({ path, uri: `filesystemdb://${path}`, durable: true, lockTimeoutMs, clock });
-  return new ConftoolStore(backend, { clock });
+  return openFilesystemStore(path, { clock, lockTimeoutMs });
 }
 
 Deno.test("filesystemdb: the §3.2 document is written byte for byte", async () => {

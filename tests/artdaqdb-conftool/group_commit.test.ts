@@ -8,27 +8,13 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
-import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { preparedRun, steppingClock } from "./_fixtures.ts";
-
-function openStore(path: string) {
-  const clock = steppingClock();
-  const backend = new FilesystemBackend({
-    path,
-    uri: `filesystemdb://${path}`,
-    durable: true,
-    lockTimeoutMs: 10_000,
-    clock,
-  });
-  return new ConftoolStore(backend, { clock });
-}
+import { openFilesystemStore, preparedRun } from "./_fixtures.ts";
 
 Deno.test("group commit: runs are visible at once, on disk only after commit(), identical to write-through", async () => {
   await using deferred = await tempDir();
   await using direct = await tempDir();
-  const store = openStore(deferred.path);
+  const store = openFilesystemStore(deferred.path);
   await store.deferCommits(true);
   await store.putRun(preparedRun(100), "initial");
   await store.putRun(preparedRun(100), "update");
@@ -37,14 +23,14 @@ Deno.test("group commit: runs are visible at once, on disk only after commit(), 
   assert.equal(await store.hasUpdate(100), true);
   const exported = await store.exportRun(100);
 
-  const reader = openStore(deferred.path);
+  const reader = openFilesystemStore(deferred.path);
   assert.deepEqual(await reader.listRuns(), [], "index.json must not be written before the commit");
 
   await store.commit();
-  assert.deepEqual(await openStore(deferred.path).listRuns(), [100, 101]);
+  assert.deepEqual(await openFilesystemStore(deferred.path).listRuns(), [100, 101]);
 
   // The same puts written through give the same index files and the same export.
-  const plain = openStore(direct.path);
+  const plain = openFilesystemStore(direct.path);
   await plain.putRun(preparedRun(100), "initial");
   await plain.putRun(preparedRun(100), "update");
   await plain.putRun(preparedRun(101), "initial");
@@ -62,42 +48,42 @@ Deno.test("group commit: runs are visible at once, on disk only after commit(), 
 
 Deno.test("group commit: turning it off commits, and later puts are written through", async () => {
   await using dir = await tempDir();
-  const store = openStore(dir.path);
+  const store = openFilesystemStore(dir.path);
   await store.deferCommits(true);
   await store.putRun(preparedRun(200), "initial");
   await store.deferCommits(false);
-  assert.deepEqual(await openStore(dir.path).listRuns(), [200]);
+  assert.deepEqual(await openFilesystemStore(dir.path).listRuns(), [200]);
   await store.putRun(preparedRun(201), "initial");
-  assert.deepEqual(await openStore(dir.path).listRuns(), [200, 201]);
+  assert.deepEqual(await openFilesystemStore(dir.path).listRuns(), [200, 201]);
   await store.close();
 });
 
 Deno.test("group commit: a change written by another process meanwhile is kept, ours re-applied on top", async () => {
   await using dir = await tempDir();
-  const ours = openStore(dir.path);
-  const other = openStore(dir.path);
+  const ours = openFilesystemStore(dir.path);
+  const other = openFilesystemStore(dir.path);
   await ours.deferCommits(true);
   await ours.putRun(preparedRun(300), "initial");
   await other.putRun(preparedRun(301), "initial"); // write-through, rewrites index.json under the lock
   assert.deepEqual(await ours.listRuns(), [300, 301]);
   await ours.commit();
-  assert.deepEqual(await openStore(dir.path).listRuns(), [300, 301]);
+  assert.deepEqual(await openFilesystemStore(dir.path).listRuns(), [300, 301]);
   await ours.close();
   await other.close();
 });
 
 Deno.test("group commit: close() commits what is pending", async () => {
   await using dir = await tempDir();
-  const store = openStore(dir.path);
+  const store = openFilesystemStore(dir.path);
   await store.deferCommits(true);
   await store.putRun(preparedRun(400), "initial");
   await store.close();
-  assert.deepEqual(await openStore(dir.path).listRuns(), [400]);
+  assert.deepEqual(await openFilesystemStore(dir.path).listRuns(), [400]);
 });
 
 Deno.test("group commit: new documents are flushed by the commit before any index lists them; a document that cannot be flushed stops every later commit", async () => {
   await using dir = await tempDir();
-  const store = openStore(dir.path);
+  const store = openFilesystemStore(dir.path);
   await store.deferCommits(true);
   await store.putRun(preparedRun(500), "initial");
   // A written document whose flush fails (here: gone before the commit flushes it).
@@ -105,7 +91,7 @@ Deno.test("group commit: new documents are flushed by the commit before any inde
   assert.ok(documents.length > 0);
   await Deno.remove(join(dir.path, "RunHistory", documents[0].name));
   await assert.rejects(store.commit(), (error: Error) => error.name === "StoreError" && /fsync/.test(error.message));
-  assert.deepEqual(await openStore(dir.path).listRuns(), [], "nothing may be listed after a failed flush");
+  assert.deepEqual(await openFilesystemStore(dir.path).listRuns(), [], "nothing may be listed after a failed flush");
   await store.putRun(preparedRun(501), "initial");
   await assert.rejects(store.commit(), /fsync/, "a later commit must not list anything either");
   assert.equal(await Deno.stat(join(dir.path, "SystemLayout", "index.json")).catch(() => null), null);

@@ -8,22 +8,12 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
 import { CollectionIndex } from "../../plugins/artdaqdb-conftool/fs/index_file.ts";
-import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import { tempDir } from "../_helpers/peers.ts";
-import { preparedRun, steppingClock } from "./_fixtures.ts";
+import { openFilesystemStore, preparedRun } from "./_fixtures.ts";
 
 function openStore(path: string) {
-  const clock = steppingClock();
-  const backend = new FilesystemBackend({
-    path,
-    uri: `filesystemdb://${path}`,
-    durable: false,
-    lockTimeoutMs: 10_000,
-    clock,
-  });
-  return new ConftoolStore(backend, { clock });
+  return openFilesystemStore(path, { durable: false });
 }
 
 /** Overwrites every RunHistory document of the initial version with text that is not JSON. */

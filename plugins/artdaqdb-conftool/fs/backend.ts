@@ -172,8 +172,9 @@ export class FilesystemBackend implements Backend {
     const durable = this.#options.durable;
     await this.#io(`write documents into ${directory}`, async () => {
       if (!this.#writeBehind || !durable) return await writeFilesAtomic(directory, files, durable);
-      const replacing = files.filter((file) => fileExists(join(directory, file.name)));
-      const fresh = files.filter((file) => !replacing.includes(file));
+      const replacing: typeof files = [];
+      const fresh: typeof files = [];
+      for (const file of files) (fileExists(join(directory, file.name)) ? replacing : fresh).push(file);
       await Promise.all([writeFilesAtomic(directory, replacing, true), writeFilesAtomic(directory, fresh, false)]);
       let names = this.#unsynced.get(directory);
       if (!names) this.#unsynced.set(directory, names = new Set());
