@@ -7,7 +7,7 @@
  *
  * ```
  * deno task bench:e2e [--runs N] [--mix small|fixtures|real|large|bigdoc|all] [--workers 2]
- *                     [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
+ *                     [--threads T] [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
  *                     [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]
  * ```
  *
@@ -34,7 +34,7 @@ import { type ArchiverRun, runArchiver } from "./bench_e2e/run.ts";
 import { writeBenchConfig } from "./bench_e2e/config.ts";
 
 const USAGE = `usage: deno task bench:e2e [--runs N] [--mix ${Object.keys(MIXES).join("|")}] [--workers W]
-       [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
+       [--threads T] [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
        [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]`;
 
 /** Parsed options of the benchmark. */
@@ -42,6 +42,7 @@ interface BenchOptions {
   runs: number;
   mix: MixName;
   workers: number;
+  threads: number | null;
   store: string | null;
   sink: string | null;
   baseRun: number;
@@ -61,6 +62,7 @@ function parseOptions(args: string[]): BenchOptions {
       runs: { type: "string", default: "300" },
       mix: { type: "string", default: "small" },
       workers: { type: "string", default: "2" },
+      threads: { type: "string" },
       store: { type: "string" },
       sink: { type: "string" },
       "base-run": { type: "string", default: "100000" },
@@ -90,6 +92,7 @@ function parseOptions(args: string[]): BenchOptions {
     runs: int("runs", values.runs, 1),
     mix: values.mix as MixName,
     workers: int("workers", values.workers, 1),
+    threads: values.threads === undefined ? null : int("threads", values.threads, 0),
     store: values.store ?? null,
     sink: values.sink ?? null,
     baseRun: int("base-run", values["base-run"], 1),
@@ -158,6 +161,7 @@ async function main(args: string[]): Promise<number> {
       recordsDir,
       runs: options.runs,
       workers: options.workers,
+      threads: options.threads,
       store: options.store,
       sink: options.sink,
       verify: options.verify,
@@ -173,6 +177,7 @@ async function main(args: string[]): Promise<number> {
     const result = {
       mix: options.mix,
       workers: options.workers,
+      threads: options.threads,
       runs: built.runs,
       bytes: built.bytes,
       exitCode: run.exitCode,
@@ -234,6 +239,7 @@ async function incrementalBench(
     recordsDir,
     runs: 1,
     workers: options.workers,
+    threads: options.threads,
     store: options.store,
     sink: options.sink,
     verify: options.verify,

@@ -136,9 +136,10 @@ export const SECTIONS: Record<string, SectionSpec> = {
       },
       validate_fhicl: {
         type: "bool",
-        default: true,
+        nullable: true,
+        default: null,
         added: true,
-        doc: "parse the run's own .fcl files before archiving",
+        doc: "parse the run's own .fcl files before archiving; null: unless the native store parses them anyway",
       },
     },
   },
@@ -178,6 +179,15 @@ export const SECTIONS: Record<string, SectionSpec> = {
         max: 256,
         added: true,
         doc: "-t of every tool call; null: 1 on filesystemdb, else half the CPUs",
+      },
+      conversion_threads: {
+        type: "int",
+        nullable: true,
+        default: null,
+        min: 0,
+        max: 64,
+        added: true,
+        doc: "threads converting runs of >= 1 MiB (native store, filesystemdb); 0: none; null: one per CPU, at most 4",
       },
       tools_timeout_seconds: {
         type: "number",

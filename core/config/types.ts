@@ -87,8 +87,12 @@ export interface SourceFilesConfig {
    * incomplete (its stop-time update follows when the stop time appears). Default 86400 (one day).
    */
   incomplete_run_grace_seconds: number;
-  /** New: parse the run's own `.fcl` files before archiving (generated documents are always parsed). Default true. */
-  validate_fhicl: boolean;
+  /**
+   * New: parse the run's own `.fcl` files before archiving (generated documents are always parsed); null → only
+   * when the store does not convert every document itself before writing (the native artdaqdb-conftool store
+   * does, with the same message for a bad file). Default null.
+   */
+  validate_fhicl: boolean | null;
 }
 
 /** Section `artdaq_db` (required): the intermediate configuration database. */
@@ -112,6 +116,11 @@ export interface ArtdaqDbConfig {
   bulkdownloader: string | null;
   /** New: `-t` of every tool call (>= 1); null → 1 on filesystemdb, else half the CPUs. Default null. */
   threads: number | null;
+  /**
+   * New: threads that convert large runs (>= 1 MiB of FHiCL or stored JSON) beside the main thread, native store on
+   * filesystemdb only; 0 → every run on the main thread; null → one per CPU, at most 4. Default null.
+   */
+  conversion_threads: number | null;
   /** New: timeout of one bulk tool invocation, seconds. Default 300 (the Python archiver's fixed value). */
   tools_timeout_seconds: number;
   /** New: SSH port of `remote_host`. Default 22. */

@@ -46,12 +46,28 @@ export interface EncodedBatch {
   documents: readonly EncodedDocument[];
 }
 
+/** A stored document's bytes as read, not parsed: what a reader on another thread is handed. */
+export interface RawDocument {
+  collection: string;
+  /** 24-hex `_id.$oid`. */
+  id: string;
+  /** Where the bytes came from (a file path), for error messages. */
+  source: string;
+  /** The document's JSON text, UTF-8. */
+  data: Uint8Array;
+}
+
 /** A document found by the index but not read yet: `load` reads and parses it (each call afresh). */
 export interface DocumentRef {
   collection: string;
   /** 24-hex `_id.$oid`. */
   id: string;
   load(): Promise<StoredDocument>;
+  /**
+   * Optional: the document's bytes without parsing them (the filesystem provider), so that the export can parse
+   * and render on a pool thread; `parseStoredDocument` of them equals `load()`.
+   */
+  raw?(): Promise<RawDocument>;
 }
 
 /** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */

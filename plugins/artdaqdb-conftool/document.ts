@@ -6,7 +6,8 @@
  * @module
  */
 
-import { encodeArtdaq, JsonObject, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
+import { describeError, StoreError } from "../../core/errors.ts";
+import { encodeArtdaq, JsonObject, type JsonValue, parseOrdered, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { EncodedDocument, StoredDocument } from "./backend.ts";
 
 /** The top-level keys of a stored document, in creation order (§3.1). */
@@ -196,6 +197,30 @@ export function encodeDocument(stored: StoredDocument): EncodedDocument {
     facts: documentFacts(stored.doc),
     data: encodeArtdaq(stored.doc),
   };
+}
+
+/**
+ * Parses a stored document's JSON text as the filesystem provider reads it (trailing text after the object is
+ * tolerated, as artdaq_database's reader does); a text that is not a JSON object is a `StoreError` naming `source`.
+ *
+ * @example
+ * ```ts
+ * const stored = parseStoredDocument(text, { collection: "RunHistory", id, source: path });
+ * documentFacts(stored.doc).version; // "12345/standard"
+ * ```
+ */
+export function parseStoredDocument(
+  text: string,
+  where: { collection: string; id: string; source: string },
+): StoredDocument {
+  let doc;
+  try {
+    doc = parseOrdered(text, { source: where.source, allowTrailing: true });
+  } catch (error) {
+    throw new StoreError(`${where.source} is not a valid document: ${describeError(error)}`);
+  }
+  if (!(doc instanceof JsonObject)) throw new StoreError(`${where.source} is not a JSON object`);
+  return { collection: where.collection, id: where.id, doc };
 }
 
 /** Returns `doc` with `_id` moved to its §3.1 place (MongoDB returns `_id` first). */

@@ -13,9 +13,11 @@
 
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
+import { transferables } from "../../core/offload/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
-import type { DocumentRef, StoredDocument } from "./backend.ts";
-import { type DocumentFacts, documentFacts } from "./document.ts";
+import type { DocumentRef, RawDocument, StoredDocument } from "./backend.ts";
+import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
+import { type Offload, splitBySize, TASKS } from "./offload.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
 /** The files of an export and the time of the newest exported document. */
@@ -57,7 +59,7 @@ export function chooseDocuments(documents: readonly StoredDocument[]): ChosenDoc
 }
 
 /** One (collection, entity) winner of a {@link LoadChoice}, with what was kept of its document. */
-interface Winner<T> {
+export interface Winner<T> {
   collection: string;
   entity: string;
   version: string;
@@ -89,6 +91,16 @@ class LoadChoice<T> {
         });
       }
     }
+  }
+
+  /**
+   * Offers the winner of an earlier choice over a later stretch of the same (collection, id) order: offering the
+   * winners of consecutive stretches in order gives the choice over the whole.
+   */
+  offerWinner(winner: Winner<T>): void {
+    const key = `${winner.collection}\0${winner.entity}`;
+    const current = this.#winners.get(key);
+    if (!current || current.version < winner.version) this.#winners.set(key, winner);
   }
 
   winners(): Winner<T>[] {
@@ -169,16 +181,53 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
  * const { files } = await exportDocumentRefs(await backend.locateConfiguration!("12345/standard"));
  * ```
  */
-export async function exportDocumentRefs(refs: readonly DocumentRef[]): Promise<ExportResult> {
+export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?: Offload): Promise<ExportResult> {
+  const sorted = byCollectionAndId(refs);
+  if (offload && offload.pool.size > 0 && sorted.every((ref) => ref.raw)) {
+    return await exportOffloaded(await Promise.all(sorted.map((ref) => ref.raw!())), offload);
+  }
   const choice = new LoadChoice<Uint8Array>();
-  for (const ref of byCollectionAndId(refs)) {
+  for (const ref of sorted) {
     const { doc } = await ref.load();
     choice.offer(ref.collection, documentFacts(doc), () => encoder.encode(render(doc)));
   }
   return exportResult(choice.winners());
 }
 
+/**
+ * The export of documents read as bytes (in (collection, id) order): split into consecutive stretches of about
+ * equal size, one per pool thread, each chosen and rendered there ({@link renderStretch}), the winners merged in
+ * order. A run smaller than `offload.minBytes` is rendered on this thread (a hand-off costs more than it saves).
+ */
+async function exportOffloaded(raws: RawDocument[], offload: Offload): Promise<ExportResult> {
+  let total = 0;
+  for (const raw of raws) total += raw.data.length;
+  const stretches = total < offload.minBytes ? [renderStretch(raws)] : await Promise.all(
+    splitBySize(raws, offload.pool.size, (raw) => raw.data.length).map((stretch) =>
+      offload.pool.call<Winner<Uint8Array>[]>(TASKS, "renderStretch", [stretch], transferables(stretch))
+    ),
+  );
+  const choice = new LoadChoice<Uint8Array>();
+  for (const winners of stretches) for (const winner of winners) choice.offerWinner(winner);
+  return exportResult(choice.winners());
+}
+
+/**
+ * Parses documents read as bytes (consecutive in (collection, id) order), makes the `load` choice among them and
+ * renders the winners: the export's CPU work, run on a pool thread (plugins/artdaqdb-conftool/tasks.ts).
+ */
+export function renderStretch(raws: readonly RawDocument[]): Winner<Uint8Array>[] {
+  const choice = new LoadChoice<Uint8Array>();
+  for (const raw of raws) {
+    const { doc } = parseStoredDocument(decoder.decode(raw.data), raw);
+    choice.offer(raw.collection, documentFacts(doc), () => encoder.encode(render(doc)));
+  }
+  return choice.winners();
+}
+
 const encoder = new TextEncoder();
+/** Keeps a byte-order mark, as `Deno.readTextFile` (the unthreaded reader) does. */
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Sorts files in place by path, comparing UTF-16 code units (the canonical order of an export, core/roles.ts

@@ -22,6 +22,8 @@ import type { Logger, Store } from "../../core/roles.ts";
 import type { Backend } from "./backend.ts";
 import { FilesystemBackend } from "./fs/backend.ts";
 import { LazyMongoBackend } from "./mongo/lazy.ts";
+import { OffloadPool } from "../../core/offload/mod.ts";
+import { DEFAULT_OFFLOAD_MIN_BYTES } from "./offload.ts";
 import { ConftoolStore } from "./store.ts";
 import { type Clock, systemClock } from "./timestamp.ts";
 import { parseDatabaseUri } from "./uri.ts";
@@ -33,11 +35,21 @@ export type { Backend, StoredDocument } from "./backend.ts";
 export interface Options {
   /** `filesystemdb:///abs/path` or `mongodb://[user:pass@]host[:port]/db`; empty → `ARTDAQ_DATABASE_URI`. */
   database_uri?: string | null;
+  /**
+   * Threads that convert large runs (≥ 1 MiB of FHiCL or stored JSON) beside the main thread; 0 converts every
+   * run on the main thread; null/absent: one per CPU, at most 4.
+   */
+  conversion_threads?: number | null;
   [key: string]: unknown;
 }
 
 /** Defaults of {@link Options}. */
-export const defaults: Options = { database_uri: "" };
+export const defaults: Options = { database_uri: "", conversion_threads: null };
+
+/** `conversion_threads: null`: one thread per CPU, at most 4 (the main thread keeps the I/O). */
+export function defaultConversionThreads(): number {
+  return Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+}
 
 /** Runtime settings that do not come from the configuration file. */
 export interface Runtime {
@@ -65,7 +77,12 @@ export interface Runtime {
  * ```
  */
 export function artdaqdbConftool(options: Options = defaults, runtime: Runtime = {}): Store {
-  return new ConftoolStore(createBackend(options, runtime), { clock: runtime.clock, logger: runtime.logger });
+  const backend = createBackend(options, runtime);
+  const threads = options.conversion_threads ?? defaultConversionThreads();
+  const offload = backend.provider === "filesystem" && threads > 0
+    ? { pool: new OffloadPool(threads), minBytes: DEFAULT_OFFLOAD_MIN_BYTES }
+    : undefined;
+  return new ConftoolStore(backend, { clock: runtime.clock, logger: runtime.logger, offload });
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 
 import { RunInputError } from "../../core/errors.ts";
+import { FhiclSyntaxError } from "../../core/fhicl/errors.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { PreparedDocument, PutKind } from "../../core/roles.ts";
@@ -22,6 +23,8 @@ export interface PlannedDocument {
   name: string;
   /** The FHiCL text as prepared. */
   text: string;
+  /** The run directory's file it was read from (`PreparedDocument.path`), for messages. */
+  path?: string;
   collection: string;
   entity: string;
   /**
@@ -63,8 +66,8 @@ export function planDocuments(
 ): Plan {
   const skipped = prepared.filter((document) => !/\.fcl$/.test(document.name)).map((document) => document.name);
   const documents = prepared.filter((document) => /\.fcl$/.test(document.name));
-  const convert = (name: string, text: string, entity: string): JsonObject =>
-    fhiclToDbJson(text, entity, { timestamp, sourceName: `run ${run}: ${name}` });
+  const convert = (name: string, text: string, entity: string, path?: string): JsonObject =>
+    convertDocument(run, { name, text, entity, path }, timestamp);
 
   const schemaDocument = documents.find((document) => fileStem(document.name) === SCHEMA_ENTITY);
   if (!schemaDocument) {
@@ -78,7 +81,7 @@ export function planDocuments(
 
   const planned: PlannedDocument[] = [];
   const byEntity = new Map<string, string>();
-  const add = (name: string, text: string, collection: string, entity: string) => {
+  const add = (name: string, text: string, collection: string, entity: string, path?: string) => {
     checkEntity(run, name, entity);
     const other = byEntity.get(entity);
     if (other !== undefined) {
@@ -89,11 +92,12 @@ export function planDocuments(
       );
     }
     byEntity.set(entity, name);
-    const dbJson = () => convert(name, text, entity);
+    const dbJson = () => convert(name, text, entity, path);
     let payload: string | undefined;
     planned.push({
       name,
       text,
+      ...(path !== undefined ? { path } : {}),
       collection,
       entity,
       dbJson,
@@ -104,7 +108,7 @@ export function planDocuments(
   };
   for (const document of documents) {
     const placement = placeDocument(document.name, rules);
-    add(document.name, document.text, placement.collection, placement.entity);
+    add(document.name, document.text, placement.collection, placement.entity, document.path);
   }
   if (kind === "initial" && !byEntity.has(HASHES_ENTITY)) {
     add(`${HASHES_ENTITY}.fcl`, hashesText(planned), RUN_HISTORY, HASHES_ENTITY);
@@ -112,6 +116,41 @@ export function planDocuments(
   // The marker last; otherwise keep the prepared order.
   const isMarker = (p: PlannedDocument) => p.collection === SYSTEM_LAYOUT && p.entity === SCHEMA_ENTITY;
   return { documents: [...planned.filter((p) => !isMarker(p)), ...planned.filter(isMarker)], skipped };
+}
+
+/** One document to convert: its file name, text and entity, and the run directory's file it came from. */
+export interface ConvertInput {
+  name: string;
+  text: string;
+  entity: string;
+  path?: string;
+}
+
+/**
+ * The DB-JSON of one prepared FHiCL file (`fhiclToDbJson`): what `PlannedDocument.dbJson` returns, and what the
+ * offloaded import converts on a pool thread. A syntax error is a `RunInputError` naming the run and the file:
+ * for a file of the run directory (`path`) the same one-line message the source's own check gives
+ * (`run 12001: /daq/run_records/12001/EventBuilder1.fcl is not valid FHiCL (EventBuilder1.fcl:3:7: …); fix or
+ * remove the file in the run directory`), so that with the native store the source need not parse the files too.
+ *
+ * @example
+ * ```ts
+ * convertDocument(12345, { name: "boot.fcl", text: "a: 1", entity: "boot" }, "2024-03-04T12:05:01.337-0600");
+ * ```
+ */
+export function convertDocument(run: number, input: ConvertInput, timestamp: string): JsonObject {
+  if (input.path === undefined) {
+    return fhiclToDbJson(input.text, input.entity, { timestamp, sourceName: `run ${run}: ${input.name}` });
+  }
+  try {
+    return fhiclToDbJson(input.text, input.entity, { timestamp, sourceName: input.name });
+  } catch (error) {
+    if (!(error instanceof FhiclSyntaxError)) throw error;
+    throw new RunInputError(
+      `run ${run}: ${input.path} is not valid FHiCL (${error.message}); fix or remove the file in the run directory`,
+      { run, cause: error },
+    );
+  }
 }
 
 function checkEntity(run: number, name: string, entity: string): void {

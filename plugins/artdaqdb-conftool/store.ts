@@ -20,13 +20,16 @@
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
-import { buildStoredDocument, documentFacts, encodeDocument, payloadKey } from "./document.ts";
+import type { EncodedDocument } from "./backend.ts";
+import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
 import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
 import { groupBy } from "./group.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
+import { type Offload, splitBySize, TASKS } from "./offload.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
+import { type EncodeCommon, encodeDocuments, type EncodeItem } from "./tasks.ts";
 import { artdaqTimestampToIso, type Clock, systemClock } from "./timestamp.ts";
 
 /** Settings of {@link ConftoolStore} besides its backend. */
@@ -35,6 +38,11 @@ export interface ConftoolStoreSettings {
   clock?: Clock;
   /** Where warnings go (a run with several configurations, files that are not FHiCL). */
   logger?: Logger;
+  /**
+   * Threads for the conversion of large runs (import and export; plugins/artdaqdb-conftool/offload.ts); closed
+   * with the store. Without it every run converts on the calling thread.
+   */
+  offload?: Offload;
 }
 
 /** What a put has to do for one version. */
@@ -52,12 +60,14 @@ export class ConftoolStore implements Store {
   readonly #backend: Backend;
   readonly #clock: Clock;
   readonly #logger?: Logger;
+  readonly #offload?: Offload;
   #ready: Promise<void> | null = null;
 
   constructor(backend: Backend, settings: ConftoolStoreSettings = {}) {
     this.#backend = backend;
     this.#clock = settings.clock ?? systemClock;
     this.#logger = settings.logger;
+    this.#offload = settings.offload;
   }
 
   async listRuns(): Promise<number[]> {
@@ -142,7 +152,7 @@ export class ConftoolStore implements Store {
       throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
     }
     const { files, storedAt } = this.#backend.locateConfiguration
-      ? await exportDocumentRefs(await this.#backend.locateConfiguration(configuration))
+      ? await exportDocumentRefs(await this.#backend.locateConfiguration(configuration), this.#offload)
       : exportDocuments(await this.#backend.findConfiguration(configuration));
     return { run, configuration, files, storedAt };
   }
@@ -165,8 +175,12 @@ export class ConftoolStore implements Store {
     return `artdaqdb-conftool ${this.#backend.describe()}`;
   }
 
-  close(): Promise<void> {
-    return this.#backend.close();
+  async close(): Promise<void> {
+    try {
+      await this.#backend.close();
+    } finally {
+      await this.#offload?.pool.close();
+    }
   }
 
   async #putInitial(
@@ -253,9 +267,21 @@ export class ConftoolStore implements Store {
       }
     };
     if (this.#backend.upsertEncoded) {
+      const items = ordered.flatMap(([collection, writes]) =>
+        writes.map((write): EncodeItem => ({
+          name: write.planned.name,
+          text: write.planned.text,
+          ...(write.planned.path !== undefined ? { path: write.planned.path } : {}),
+          collection,
+          entity: write.planned.entity,
+          id: write.id,
+        }))
+      );
+      const encoded = await encodeOffloaded(items, { run, configuration, version, timestamp }, this.#offload);
+      let at = 0;
       const batches = ordered.map(([collection, writes]) => ({
         collection,
-        documents: writes.map((write) => encodeDocument(toStored(write))),
+        documents: encoded.slice(at, at += writes.length),
       }));
       await removeStale();
       await this.#backend.upsertEncoded(batches);
@@ -312,6 +338,25 @@ function diffVersion(
     unplanned.push(entityOf(stale[0]));
   }
   return { writes, removals, unplanned };
+}
+
+/**
+ * {@link encodeDocuments} of a put's documents, in order: on the pool's threads (in stretches of about equal size)
+ * when the put's FHiCL text reaches `offload.minBytes`, else here.
+ */
+async function encodeOffloaded(
+  items: EncodeItem[],
+  common: EncodeCommon,
+  offload: Offload | undefined,
+): Promise<EncodedDocument[]> {
+  let total = 0;
+  for (const item of items) total += item.text.length;
+  if (!offload || offload.pool.size === 0 || total < offload.minBytes) return encodeDocuments(items, common);
+  const stretches = splitBySize(items, offload.pool.size, (item) => item.text.length);
+  const encoded = await Promise.all(
+    stretches.map((stretch) => offload.pool.call<EncodedDocument[]>(TASKS, "encodeDocuments", [stretch, common])),
+  );
+  return encoded.flat();
 }
 
 function hasMarker(documents: readonly StoredDocument[]): boolean {

@@ -15,6 +15,8 @@ export interface BenchConfigOptions {
   /** Runs one full-mode invocation must process (batch = `batch_size * 10`). */
   runs: number;
   workers: number;
+  /** `artdaq_db.conversion_threads` (null: the archiver's default, one per CPU, at most 4). */
+  threads: number | null;
   /** artdaqDB URI (`filesystemdb://...`, `mongodb://host/db`), or null for `<dir>/artdaqdb`. */
   store: string | null;
   /** UconDB base URL, or null for the embedded server in `<dir>/ucondb`. */
@@ -56,6 +58,7 @@ artdaq_db:
   fcl_conf_dir: ${quoted(join(REPO_ROOT, "fixtures", "schema"))}
   database_uri: ${store}
   use_tools: false
+  conversion_threads: ${options.threads === null ? "null" : options.threads}
 
 ucon_db:
   server_url: ${sink}

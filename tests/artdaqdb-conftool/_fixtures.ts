@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { JsonNumber, JsonObject, type JsonValue } from "../../core/json/mod.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
 import { FilesystemBackend } from "../../plugins/artdaqdb-conftool/fs/backend.ts";
+import type { Offload } from "../../plugins/artdaqdb-conftool/offload.ts";
 import { ConftoolStore } from "../../plugins/artdaqdb-conftool/store.ts";
 import type { Clock } from "../../plugins/artdaqdb-conftool/timestamp.ts";
 
@@ -140,6 +141,8 @@ export interface FilesystemStoreOptions {
   durable?: boolean;
   clock?: Clock;
   lockTimeoutMs?: number;
+  /** Conversion threads (plugins/artdaqdb-conftool/offload.ts); none by default. */
+  offload?: Offload;
 }
 
 /** A conftool store on a filesystem database at `path`, with a stepping clock unless one is given. */
@@ -152,5 +155,5 @@ export function openFilesystemStore(path: string, options: FilesystemStoreOption
     lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
     clock,
   });
-  return new ConftoolStore(backend, { clock });
+  return new ConftoolStore(backend, { clock, offload: options.offload });
 }

@@ -10,7 +10,6 @@
 
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { JsonObject, parseOrdered } from "../../../core/json/mod.ts";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
 import { pathExists } from "../../../core/paths.ts";
 import type {
@@ -21,9 +20,10 @@ import type {
   EncodedBatch,
   EncodedDocument,
   FindOptions,
+  RawDocument,
   StoredDocument,
 } from "../backend.ts";
-import { encodeDocument } from "../document.ts";
+import { encodeDocument, parseStoredDocument } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
 import type { Clock } from "../timestamp.ts";
@@ -118,6 +118,7 @@ export class FilesystemBackend implements Backend {
         collection: name,
         id,
         load: () => settle(() => this.#readDocument(name, id)),
+        raw: () => settle(() => this.#readRaw(name, id)),
       }))
     );
   }
@@ -434,27 +435,38 @@ export class FilesystemBackend implements Backend {
   }
 
   #readDocument(collection: string, id: string): StoredDocument {
-    const path = join(this.#directory(collection), `${id}.json`);
+    const path = this.#documentPath(collection, id);
     let text: string;
     try {
       text = Deno.readTextFileSync(path);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new StoreError(
-          `${collection}/index.json lists document ${id} but ${path} is missing; rebuild the index with ` +
-            `artdaq_database's rebuild_database_index`,
-        );
-      }
-      throw this.#error(`read ${path}`, error);
+      throw this.#readError(collection, id, path, error);
     }
-    let doc;
+    return parseStoredDocument(text, { collection, id, source: path });
+  }
+
+  /** The file of a document as bytes, for a reader that parses it elsewhere (`DocumentRef.raw`). */
+  #readRaw(collection: string, id: string): RawDocument {
+    const path = this.#documentPath(collection, id);
     try {
-      doc = parseOrdered(text, { source: path, allowTrailing: true });
+      return { collection, id, source: path, data: Deno.readFileSync(path) };
     } catch (error) {
-      throw new StoreError(`${path} is not a valid document: ${describeError(error)}`);
+      throw this.#readError(collection, id, path, error);
     }
-    if (!(doc instanceof JsonObject)) throw new StoreError(`${path} is not a JSON object`);
-    return { collection, id, doc };
+  }
+
+  #documentPath(collection: string, id: string): string {
+    return join(this.#directory(collection), `${id}.json`);
+  }
+
+  #readError(collection: string, id: string, path: string, error: unknown): StoreError {
+    if (error instanceof Deno.errors.NotFound) {
+      return new StoreError(
+        `${collection}/index.json lists document ${id} but ${path} is missing; rebuild the index with ` +
+          `artdaq_database's rebuild_database_index`,
+      );
+    }
+    return this.#error(`read ${path}`, error);
   }
 
   #ioSync<T>(what: string, action: () => T): T {

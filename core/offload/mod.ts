@@ -1,0 +1,219 @@
+/**
+ * CPU work on the machine's other cores: a small pool of persistent worker threads (Deno `Worker`s) that call
+ * exported functions of task modules. The archiver's JavaScript runs on one thread; converting a 12 MB run
+ * (FHiCL → stored documents, stored documents → the exported FHiCL) keeps that thread busy for most of a second,
+ * while the other cores idle. A task that takes text or bytes and returns bytes can run on a pool thread instead:
+ * text is copied into the thread (a memory copy, ~10 ms for 12 MB) and the result's byte buffers are
+ * *transferred* back (no copy).
+ *
+ * - A task is `(module, name, args)`: the thread imports `module` (a URL; once per thread) and calls
+ *   `module[name](...args)`. Arguments cross by structured clone; every `Uint8Array` of the result (top level,
+ *   in arrays, or one object level down) is transferred.
+ * - Calls go to the thread with the fewest calls in work. Threads start on first use and stay (their compiled
+ *   code stays warm) until the pool is closed or has been idle for {@link IDLE_MS}, so a process that forgets to
+ *   close its pool still exits.
+ * - A thrown error comes back as the nearest class this thread knows (`RunInputError`, `StoreError`, …, a
+ *   `FhiclSyntaxError` as a `RunInputError` named `FhiclSyntaxError`) with its message, `run` and `stage`:
+ *   callers handle an offloaded call exactly like a local one.
+ * - A pool of size 0 runs every call on the calling thread (same results; for small inputs, tests and
+ *   debugging).
+ *
+ * Measured (BENCHMARKS.md round 4): copying 12 MB of text in and 30 MB of bytes out costs ~25 ms a run, against
+ * ~700 ms of conversion moved off the main thread.
+ *
+ * @example
+ * ```ts
+ * import { OffloadPool } from "./core/offload/mod.ts";
+ * const pool = new OffloadPool(2);
+ * const sum = await pool.call<number>(new URL("./my_tasks.ts", import.meta.url), "add", [1, 2]);
+ * await pool.close();
+ * ```
+ *
+ * @module
+ */
+import * as errors from "../errors.ts";
+
+/** An error as it crosses the thread boundary. */
+export interface SerializedError {
+  name: string;
+  /** Constructor names from the error's class up to `Error` (`FhiclSyntaxError`, `RunInputError`, ...). */
+  chain: string[];
+  message: string;
+  run?: number;
+  stage?: string;
+}
+
+/** A call's result as the thread posts it. */
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** What the pool posts to a thread. */
+export interface Call {
+  id: number;
+  module: string;
+  name: string;
+  args: unknown[];
+}
+
+/**
+ * How long an idle thread is kept. A Deno worker keeps the process alive while it exists and cannot be
+ * unreferenced, so a pool nobody closes stops its idle threads after this; a pipeline calls far more often.
+ */
+export const IDLE_MS = 1000;
+
+/** Turns any thrown value into plain data that keeps its class chain, message, run and stage. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const archiver = error instanceof errors.ArchiverError ? error : undefined;
+    const chain: string[] = [];
+    for (
+      let proto = Object.getPrototypeOf(error);
+      proto && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
+      chain.push(proto.constructor.name);
+    }
+    return { name: error.name, chain, message: error.message, run: archiver?.run, stage: archiver?.stage };
+  }
+  return { name: "Error", chain: ["Error"], message: String(error) };
+}
+
+const ARCHIVER_ERRORS: Record<string, typeof errors.ArchiverError> = {
+  ArchiverError: errors.ArchiverError,
+  ConfigurationError: errors.ConfigurationError,
+  UsageError: errors.UsageError,
+  RunInputError: errors.RunInputError,
+  NotFoundError: errors.NotFoundError,
+  ConflictError: errors.ConflictError,
+  VerificationError: errors.VerificationError,
+  StoreError: errors.StoreError,
+  SinkError: errors.SinkError,
+  LockHeldError: errors.LockHeldError,
+  StateError: errors.StateError,
+  FuzzSkipError: errors.FuzzSkipError,
+  TransientError: errors.TransientError,
+};
+
+const DENO_ERRORS = Deno.errors as Record<string, (new (message: string) => Error) | undefined>;
+const BUILTIN_ERRORS: Record<string, new (message: string) => Error> = { TypeError, RangeError, SyntaxError, Error };
+
+/** The error thrown on the other thread, as the nearest class of its chain this thread knows. */
+export function reviveError(data: SerializedError): Error {
+  let error: Error | undefined;
+  for (const name of data.chain) {
+    const Archiver = ARCHIVER_ERRORS[name];
+    if (Archiver) error = new Archiver(data.message, { run: data.run, stage: data.stage });
+    else if (DENO_ERRORS[name]) error = new DENO_ERRORS[name]!(data.message);
+    else if (BUILTIN_ERRORS[name]) error = new BUILTIN_ERRORS[name](data.message);
+    if (error) break;
+  }
+  error ??= new Error(data.message);
+  if (error.name !== data.name) error.name = data.name;
+  return error;
+}
+
+/**
+ * The buffers of every `Uint8Array` in `value` (itself, an array's elements, an object's values, and one level
+ * further down), each once: what a reply transfers instead of copying.
+ */
+export function transferables(value: unknown, depth = 3, found = new Set<ArrayBuffer>()): ArrayBuffer[] {
+  if (value instanceof Uint8Array) {
+    if (value.buffer instanceof ArrayBuffer) found.add(value.buffer);
+  } else if (depth > 0 && value !== null && typeof value === "object") {
+    for (const item of Array.isArray(value) ? value : Object.values(value)) transferables(item, depth - 1, found);
+  }
+  return [...found];
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>;
+  idleTimer?: ReturnType<typeof setTimeout>;
+}
+
+/** A pool of worker threads running task functions (see the module doc). */
+export class OffloadPool {
+  readonly size: number;
+  #threads: Thread[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  /** `size` 0 runs every call on the calling thread. */
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 0) throw new RangeError(`offload pool size must be >= 0, not ${size}`);
+    this.size = size;
+  }
+
+  /**
+   * Calls `module[name](...args)` on a pool thread; resolves or rejects as the function does. Buffers in
+   * `transfer` move to the thread instead of being copied (they are unusable here afterwards; on a pool of size
+   * 0 they are left as they are).
+   */
+  async call<T>(module: string | URL, name: string, args: unknown[], transfer: Transferable[] = []): Promise<T> {
+    const specifier = String(module);
+    if (this.size === 0) return await runCall<T>(specifier, name, args);
+    if (this.#closed) throw new Error("the offload pool is closed");
+    const thread = this.#pick();
+    const id = ++this.#nextId;
+    const reply = new Promise<unknown>((resolve, reject) => thread.pending.set(id, { resolve, reject }));
+    clearTimeout(thread.idleTimer);
+    thread.worker.postMessage({ id, module: specifier, name, args } satisfies Call, transfer);
+    return await reply as T;
+  }
+
+  /** Stops the threads; calls in work are rejected. The pool cannot be used afterwards. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const thread of [...this.#threads]) this.#stop(thread, new Error("the offload pool was closed"));
+    return Promise.resolve();
+  }
+
+  #pick(): Thread {
+    if (this.#threads.length < this.size) {
+      return this.#threads.find((thread) => thread.pending.size === 0) ?? this.#start();
+    }
+    return this.#threads.reduce((best, thread) => thread.pending.size < best.pending.size ? thread : best);
+  }
+
+  #start(): Thread {
+    const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.onmessage = (event: MessageEvent<Reply>) => {
+      const reply = event.data;
+      const waiting = thread.pending.get(reply.id);
+      if (!waiting) return;
+      thread.pending.delete(reply.id);
+      if (thread.pending.size === 0) {
+        const timer = setTimeout(() => this.#stop(thread), IDLE_MS);
+        Deno.unrefTimer(timer);
+        thread.idleTimer = timer;
+      }
+      if (reply.ok) waiting.resolve(reply.value);
+      else waiting.reject(reviveError(reply.error));
+    };
+    // A thread that dies (a bug in a task module, an uncloneable result) fails its calls, never the process; the
+    // next call starts a new thread.
+    worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.#stop(thread, new Error(`an offload thread stopped: ${event.message}`));
+    };
+    worker.onmessageerror = () => this.#stop(thread, new Error("an offload thread sent an unreadable reply"));
+    this.#threads.push(thread);
+    return thread;
+  }
+
+  #stop(thread: Thread, error?: Error) {
+    clearTimeout(thread.idleTimer);
+    this.#threads = this.#threads.filter((other) => other !== thread);
+    thread.worker.terminate();
+    for (const waiting of thread.pending.values()) waiting.reject(error ?? new Error("offload thread stopped"));
+    thread.pending.clear();
+  }
+}
+
+/** Runs one call on this thread (the thread's loop, and pools of size 0). */
+export async function runCall<T>(module: string, name: string, args: unknown[]): Promise<T> {
+  const loaded = await import(module);
+  const fn = loaded[name];
+  if (typeof fn !== "function") throw new TypeError(`offload task ${name} is not a function of ${module}`);
+  return await fn(...args) as T;
+}

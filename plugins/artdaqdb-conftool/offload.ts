@@ -1,0 +1,52 @@
+/**
+ * How the conftool store moves its CPU work — converting FHiCL to stored documents on import, parsing and
+ * rendering them on export — onto the threads of an {@link OffloadPool} (core/offload): a run is cut into
+ * consecutive stretches of about equal size, one per thread, and the results are put back together in order, so
+ * the outcome is byte for byte that of the same work on one thread. Runs smaller than `minBytes` stay on the
+ * calling thread.
+ *
+ * @module
+ */
+import type { OffloadPool } from "../../core/offload/mod.ts";
+
+/** The pool and the size from which a run's work goes to it. */
+export interface Offload {
+  pool: OffloadPool;
+  /** Total input bytes (FHiCL text on import, stored JSON on export) from which a run is handed to the pool. */
+  minBytes: number;
+}
+
+/**
+ * Default of `Offload.minBytes`: 1 MiB. A ~70 kB run converts in ~10 ms, less than a thread hand-off and the
+ * second heap it wakes are worth (BENCHMARKS.md round 4); a 12 MB run takes ~700 ms.
+ */
+export const DEFAULT_OFFLOAD_MIN_BYTES = 1 << 20;
+
+/** The task module the pool threads load (plugins/artdaqdb-conftool/tasks.ts). */
+export const TASKS: URL = new URL("./tasks.ts", import.meta.url);
+
+/**
+ * Cuts `items` into at most `parts` consecutive, non-empty stretches of about equal total `size`, in order.
+ *
+ * @example
+ * ```ts
+ * splitBySize([5, 1, 1, 1, 2], 2, (n) => n); // [[5], [1, 1, 1, 2]]
+ * ```
+ */
+export function splitBySize<T>(items: readonly T[], parts: number, size: (item: T) => number): T[][] {
+  let total = 0;
+  for (const item of items) total += size(item);
+  const stretches: T[][] = [];
+  let current: T[] = [];
+  let sum = 0;
+  for (const item of items) {
+    current.push(item);
+    sum += size(item);
+    if (stretches.length < parts - 1 && sum * parts >= total * (stretches.length + 1)) {
+      stretches.push(current);
+      current = [];
+    }
+  }
+  if (current.length > 0) stretches.push(current);
+  return stretches;
+}

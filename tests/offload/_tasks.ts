@@ -1,0 +1,47 @@
+/**
+ * Task functions for the offload pool tests (tests/offload/pool.test.ts), run on pool threads.
+ *
+ * @module
+ */
+import { RunInputError } from "../../core/errors.ts";
+import { parse } from "../../core/fhicl/mod.ts";
+
+/** Sum of numbers. */
+export function add(a: number, b: number): number {
+  return a + b;
+}
+
+/** `count` bytes of `value`, in two views of one buffer and one of its own, plus how many bytes it was given. */
+export function bytes(count: number, value: number, given?: Uint8Array): {
+  halves: Uint8Array[];
+  own: Uint8Array;
+  given: number;
+} {
+  const whole = new Uint8Array(count).fill(value);
+  return {
+    halves: [whole.subarray(0, count / 2), whole.subarray(count / 2)],
+    own: new Uint8Array([value]),
+    given: given?.length ?? -1,
+  };
+}
+
+/** Throws a RunInputError for `run`. */
+export function failRun(run: number): never {
+  throw new RunInputError(`run ${run}: broken on purpose`, { run });
+}
+
+/** Parses FHiCL (throws FhiclSyntaxError for bad text). */
+export function parseFhicl(text: string): number {
+  return parse(text, { filename: "bad.fcl" }).entries.length;
+}
+
+/** Async work, to check that a thread awaits a task's promise. */
+export async function later(value: string): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  return value;
+}
+
+/** Which thread this is: a worker defines `WorkerGlobalScope`, the main thread does not. */
+export function where(): string {
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === "function" ? "worker" : "main";
+}

@@ -1,0 +1,111 @@
+/**
+ * The offload pool (core/offload): calls run on worker threads (or on the calling thread at size 0) with the
+ * same results, byte buffers of results are transferred, errors come back as the archiver's classes with their
+ * message and run, and a closed pool refuses work.
+ */
+import assert from "node:assert/strict";
+import { RunInputError } from "../../core/errors.ts";
+import { OffloadPool, reviveError, serializeError, transferables } from "../../core/offload/mod.ts";
+import { FhiclSyntaxError } from "../../core/fhicl/errors.ts";
+
+const TASKS = new URL("./_tasks.ts", import.meta.url);
+
+Deno.test("offload: calls run on pool threads, or on this thread at size 0, with the same results", async () => {
+  const pool = new OffloadPool(2);
+  const inline = new OffloadPool(0);
+  try {
+    assert.equal(await pool.call(TASKS, "where", []), "worker");
+    assert.equal(await inline.call(TASKS, "where", []), "main");
+    const sums = await Promise.all([1, 2, 3, 4, 5].map((n) => pool.call<number>(TASKS, "add", [n, 10])));
+    assert.deepEqual(sums, [11, 12, 13, 14, 15]);
+    assert.equal(await inline.call(TASKS, "add", [2, 3]), 5);
+    assert.equal(await pool.call(TASKS, "later", ["awaited"]), "awaited");
+  } finally {
+    await pool.close();
+    await inline.close();
+  }
+});
+
+Deno.test("offload: byte buffers cross intact; arguments given in `transfer` move to the thread", async () => {
+  const pool = new OffloadPool(1);
+  try {
+    const given = new Uint8Array(1000).fill(7);
+    const result = await pool.call<{ halves: Uint8Array[]; own: Uint8Array; given: number }>(
+      TASKS,
+      "bytes",
+      [1 << 20, 9, given],
+      [given.buffer],
+    );
+    assert.equal(result.given, 1000);
+    assert.equal(given.length, 0, "a transferred argument is detached here");
+    assert.equal(result.halves[0].length + result.halves[1].length, 1 << 20);
+    assert.ok(result.halves.every((half) => half.every((byte) => byte === 9)));
+    assert.equal(result.halves[0].buffer, result.halves[1].buffer, "two views of one buffer stay one buffer");
+    assert.deepEqual([...result.own], [9]);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("offload: transferables finds each buffer once, down to three levels", () => {
+  const shared = new Uint8Array(8);
+  const deep = new Uint8Array(4);
+  const found = transferables([shared.subarray(0, 4), { a: shared.subarray(4), b: [new Uint8Array(2)] }, {
+    x: { y: { z: deep } },
+  }]);
+  assert.equal(found.length, 2, "the shared buffer once, the nested one; the fourth level is not searched");
+  assert.ok(found.includes(shared.buffer as ArrayBuffer));
+});
+
+Deno.test("offload: errors come back as the archiver's classes with message and run", async () => {
+  const pool = new OffloadPool(1);
+  try {
+    await assert.rejects(pool.call(TASKS, "failRun", [42]), (error) => {
+      assert.ok(error instanceof RunInputError);
+      assert.equal(error.message, "run 42: broken on purpose");
+      assert.equal(error.run, 42);
+      return true;
+    });
+    await assert.rejects(pool.call(TASKS, "parseFhicl", ["a: [1,\n"]), (error) => {
+      assert.ok(error instanceof RunInputError, "a FhiclSyntaxError comes back as the RunInputError it is");
+      assert.equal(error.name, "FhiclSyntaxError");
+      assert.match(error.message, /^bad\.fcl:\d+:\d+: /);
+      return true;
+    });
+    await assert.rejects(pool.call(TASKS, "missing", []), (error) => {
+      assert.ok(error instanceof TypeError);
+      assert.match(error.message, /offload task missing is not a function/);
+      return true;
+    });
+    assert.equal(await pool.call(TASKS, "add", [1, 1]), 2, "the thread goes on after a failed call");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("offload: serializeError/reviveError keep class, name, message, run and stage", () => {
+  let syntax: unknown;
+  try {
+    throw new FhiclSyntaxError("x.fcl", "a: [", 4, "unexpected end");
+  } catch (error) {
+    syntax = error;
+  }
+  const revived = reviveError(serializeError(syntax));
+  assert.ok(revived instanceof RunInputError);
+  assert.equal(revived.name, "FhiclSyntaxError");
+  assert.equal(revived.message, (syntax as Error).message);
+  const denoError = reviveError(serializeError(new Deno.errors.NotFound("gone")));
+  assert.ok(denoError instanceof Deno.errors.NotFound);
+  const plain = reviveError(serializeError("a string"));
+  assert.equal(plain.message, "a string");
+  const staged = reviveError(serializeError(new RunInputError("m", { run: 3, stage: "import" })));
+  assert.equal((staged as RunInputError).stage, "import");
+});
+
+Deno.test("offload: a closed pool refuses calls", async () => {
+  const pool = new OffloadPool(1);
+  assert.equal(await pool.call(TASKS, "add", [1, 2]), 3);
+  await pool.close();
+  await assert.rejects(pool.call(TASKS, "add", [1, 2]), /the offload pool is closed/);
+  assert.throws(() => new OffloadPool(-1), RangeError);
+});
