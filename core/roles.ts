@@ -41,6 +41,11 @@ export interface ManifestEntry {
 export interface PreparedDocument {
   name: string;
   text: string;
+  /**
+   * The file the text was read from, for messages, when it is a file of the run directory as is; absent for a
+   * document the source generated (a converted text file, RunHistory.fcl) or supplied (schema.fcl).
+   */
+  path?: string;
 }
 
 /** Everything the import stage needs to archive one run, made by `Source.prepare`. */

@@ -69,6 +69,10 @@ export function roleChoice(config: ArchiverConfig, role: "source" | "store" | "s
         ref: override ?? "run-records",
         options: {
           ...config.source_files,
+          // The native store converts every document (a syntax error names the file and changes nothing) before
+          // it writes, so by default the run's files are not parsed twice; the bulk tools and other stores get
+          // the source's check.
+          validate_fhicl: config.source_files.validate_fhicl ?? roleChoice(config, "store").ref !== "artdaqdb-conftool",
           fcl_conf_dir: config.artdaq_db.fcl_conf_dir,
           fhiclize_generate: config.fhiclize_generate,
         },

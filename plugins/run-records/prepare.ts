@@ -49,8 +49,9 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
   for (const file of files) {
     const mapped = documentFor(file.path, file.text, enabled);
     if (mapped === null) continue;
-    documents.push(mapped.document);
     if (mapped.generated) generated.add(mapped.document.name);
+    else if (options.runDir) mapped.document.path = join(options.runDir, file.path);
+    documents.push(mapped.document);
   }
   if (metadata && enabled.has("RunHistory")) {
     documents.push({ name: "RunHistory.fcl", text: generateRunHistory(metadata.text, run) });

@@ -68,6 +68,7 @@ Deno.test("default choice: conftool store, ucondb sink, run-records source, no-o
   assert.equal(source.fcl_conf_dir, "/data/conf");
   assert.equal((source.fhiclize_generate as string[]).length, 9);
   assert.equal(source.from_defaults, true, "plugin defaults are merged under the section");
+  assert.equal(source.validate_fhicl, false, "the native store parses every document itself: not parsed twice");
   assert.equal(made[1].options.database_uri, "filesystemdb:///data/db");
   assert.equal(made[2].options.folder_name, "f");
   await roles.close();
@@ -92,6 +93,7 @@ Deno.test("use_tools, carbon, email and slack pick their plugins; every call is 
     "email",
     "slack",
   ]);
+  assert.equal(made.find((m) => m.name === "run-records")!.options.validate_fhicl, true, "the bulk tools need it");
   assert.equal(made.find((m) => m.name === "email")!.options.smtp_host, "m");
   assert.equal(made.find((m) => m.name === "slack")!.options.channel, "#c");
   assert.deepEqual(await roles.store.listRuns(), [1, 2]);
@@ -108,10 +110,24 @@ Deno.test("the plugins section overrides a role with a module path relative to t
       `listRuns: async () => [o.database_uri], close: async () => {} }) };\n`,
   );
   const { config } = await load(dir.path, `${MINIMAL}plugins:\n  store: ./my-store.ts\n`);
-  const roles = await createRoles(config, fakeRegistry([], []), context(dir.path));
+  const made: Made[] = [];
+  const roles = await createRoles(config, fakeRegistry(made, []), context(dir.path));
   assert.equal(roles.store.kind, "site");
+  assert.equal(made.find((m) => m.name === "run-records")!.options.validate_fhicl, true, "another store: checked");
   assert.deepEqual(await roles.store.listRuns(), ["filesystemdb:///data/db"]);
   await roles.close();
+});
+
+Deno.test("source_files.validate_fhicl set explicitly is passed as is", async () => {
+  await using dir = await tempDir();
+  for (const value of [true, false]) {
+    const yaml = MINIMAL.replace("source_files:\n", `source_files:\n  validate_fhicl: ${value}\n`);
+    const { config } = await load(dir.path, yaml);
+    const made: Made[] = [];
+    const roles = await createRoles(config, fakeRegistry(made, []), context(dir.path));
+    assert.equal(made[0].options.validate_fhicl, value);
+    await roles.close();
+  }
 });
 
 Deno.test("a failing plugin closes what was already created", async () => {
