@@ -1,13 +1,13 @@
 /**
  * Guarantee: killing the archiver with SIGKILL at any moment loses and duplicates nothing. The CLI (a real
- * subprocess on filesystemdb + the embedded UconDB server) is killed 50 times while runs keep arriving; the kill
- * moments are spread over start-up (configuration, lock, listing), the import stage and the migration stage,
- * each at a random delay. Then a normal rerun must leave every run archived exactly once (one UconDB version per
+ * subprocess on filesystemdb + the embedded UconDB server) is killed at least 50 times (at least 10 in each stage)
+ * while runs keep arriving; the kill moments are spread over start-up (configuration, lock, listing), the import
+ * stage and the migration stage, each at a random delay. Then a normal rerun must leave every run archived exactly once (one UconDB version per
  * key), its blob equal to the packed artdaqDB export, and both states with every run done, no failure, nothing in
  * flight.
  *
  * tests/pipeline/crash.test.ts kills at random times (at least 10 kills); this test aims each
- * kill at a stage and always makes 50.
+ * kill at a stage and makes at least 50.
  */
 import { deepStrictEqual as assertEquals, ok } from "node:assert/strict";
 import { tempDir } from "../_helpers/peers.ts";
@@ -74,7 +74,7 @@ async function invokeAndKill(site: Site, target: Target, maxDelayMs: number): Pr
   return kill;
 }
 
-Deno.test("SIGKILL at 50 random moments across start-up, import and migration → every run archived once, verified", async () => {
+Deno.test("SIGKILL at 50+ random moments across start-up, import and migration → every run archived once, verified", async () => {
   await using dir = await tempDir();
   const site = await makeSite(dir.path, [], { parallel_workers: 2, batch_size: 1000, run_process_retries: 2 });
   let next = 60000;
@@ -90,17 +90,22 @@ Deno.test("SIGKILL at 50 random moments across start-up, import and migration �
   const kills: Kill[] = [];
   let invocations = 0;
   const range = new Map<Target, number>(AIMS.map((aim) => [aim.target, aim.maxDelayMs]));
-  while (kills.length < KILLS && invocations < MAX_INVOCATIONS) {
+  const byPhase = (phase: Phase) => kills.filter((k) => k.phase === phase).length;
+  const enough = () => kills.length >= KILLS && byPhase("import") >= 10 && byPhase("migrate") >= 10;
+  while (!enough() && invocations < MAX_INVOCATIONS) {
     const { target, maxDelayMs } = AIMS[invocations++ % AIMS.length];
     const kill = await invokeAndKill(site, target, range.get(target)!);
     if (kill) kills.push(kill);
-    range.set(target, kill ? Math.min(maxDelayMs, range.get(target)! * 1.2) : Math.max(10, range.get(target)! * 0.6));
+    // A kill aimed at a stage that landed after it (the stage finished first) counts as a miss for that aim.
+    const onTarget = kill !== null && (target === "any" || kill.phase === target);
+    range.set(
+      target,
+      onTarget ? Math.min(maxDelayMs, range.get(target)! * 1.2) : Math.max(10, range.get(target)! * 0.6),
+    );
     await arrive(2); // new runs keep arriving, so every stage always has work
   }
   const killSeconds = (performance.now() - started) / 1000;
-  assertEquals(kills.length, KILLS, `only ${kills.length} kills in ${invocations} invocations`);
-  const byPhase = (phase: Phase) => kills.filter((k) => k.phase === phase).length;
-  ok(byPhase("import") >= 10 && byPhase("migrate") >= 10, JSON.stringify(kills));
+  ok(enough(), `only ${kills.length} kills in ${invocations} invocations: ${JSON.stringify(kills)}`);
 
   const rerunStarted = performance.now();
   let final = await cli(site);
