@@ -43,8 +43,12 @@ Deno.test("crash: SIGKILL at random moments, then a rerun archives every run exa
       new Promise<false>((resolve) => setTimeout(() => resolve(false), delay)),
     ]);
     if (!exited) {
-      child.kill("SIGKILL");
-      kills++;
+      try {
+        child.kill("SIGKILL");
+        kills++;
+      } catch {
+        // It exited between the timer and the kill (before `child.status` resolved): it finished on its own.
+      }
     }
     const status = await child.status;
     if (exited && status.code === 0) {
