@@ -6,8 +6,8 @@
  * by `DENORT_BIN`). Where that download is impossible (an offline machine) this task fails with a message that
  * says so and exits 1; it never substitutes something that only looks like a binary.
  *
- * Modules that cli.ts loads lazily (the pipeline, the plugins, the subcommands) are passed with `--include`,
- * because `deno compile` only embeds what it can see statically.
+ * Modules that cli.ts loads lazily (the pipeline, the plugins, the subcommands, the conversion threads) are passed
+ * with `--include`, because `deno compile` only embeds what it can see statically.
  *
  * @example
  * ```sh
@@ -21,7 +21,14 @@ import { join } from "node:path";
 import { pathExists, REPO_ROOT } from "../core/paths.ts";
 import { SUBCOMMANDS } from "../core/cli/options.ts";
 
-const LAZY_MODULES = ["core/pipeline/mod.ts", "plugins/mod.ts", ...Object.values(SUBCOMMANDS).map((s) => s.module)];
+const LAZY_MODULES = [
+  "core/pipeline/mod.ts",
+  "plugins/mod.ts",
+  // Loaded by the conversion threads (core/offload): the thread's entry and the conftool store's task module.
+  "core/offload/worker.ts",
+  "plugins/artdaqdb-conftool/tasks.ts",
+  ...Object.values(SUBCOMMANDS).map((s) => s.module),
+];
 const DOWNLOAD_FAILURE = /denort|dl\.deno\.land|error sending request|dns error|failed to lookup address/i;
 
 /** Build the binary; returns the exit code. */
