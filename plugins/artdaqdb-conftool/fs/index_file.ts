@@ -35,21 +35,47 @@ const MAP_KEYS = [
 /** Name of one of the index maps. */
 export type IndexMapName = typeof MAP_KEYS[number];
 
-/** The parsed index of one collection. */
+/**
+ * The parsed index of one collection.
+ *
+ * Additions are deferred: `add` appends to a per-list pending set, and a list is merged (sorted, de-duplicated) the
+ * first time it is read. Inserting each id into its sorted lists at once cost a splice of the whole `ouid` and
+ * entity lists per document: 0.56 ms per document, 14 ms per 25-document run, in an index of 100,000 runs
+ * (BENCHMARKS.md round 4); a merge costs that once per read, and an import reads only small per-run lists until
+ * the group commit writes the file.
+ */
 export class CollectionIndex implements IndexQueries {
-  /** Every document id, sorted. */
-  readonly ouid: string[];
+  #ouid: string[];
   /** The maps in file order (known ones first when created here). */
-  readonly maps: Map<string, Map<string, string[]>>;
+  readonly #maps: Map<string, Map<string, string[]>>;
   /** Unknown top-level entries, kept for the round trip. */
   readonly #extra: Array<[string, JsonValue]>;
   readonly #byRun = new Map<string, Map<number, string[]>>();
+  /** Ids added to `ouid` since it was last merged. */
+  #pendingOuid: string[] = [];
+  /** Values added to map lists since they were last merged: map name → value → added items. */
+  readonly #pending = new Map<string, Map<string, string[]>>();
 
   private constructor(ouid: string[], maps: Map<string, Map<string, string[]>>, extra: Array<[string, JsonValue]>) {
-    this.ouid = ouid;
-    this.maps = maps;
+    this.#ouid = ouid;
+    this.#maps = maps;
     this.#extra = extra;
     for (const key of MAP_KEYS) if (!maps.has(key)) maps.set(key, new Map());
+  }
+
+  /** Every document id, sorted. */
+  get ouid(): string[] {
+    if (this.#pendingOuid.length > 0) {
+      this.#ouid = mergeSorted(this.#ouid, this.#pendingOuid);
+      this.#pendingOuid = [];
+    }
+    return this.#ouid;
+  }
+
+  /** The maps in file order, every list merged. */
+  get maps(): Map<string, Map<string, string[]>> {
+    for (const name of [...this.#pending.keys()]) this.#mergeMap(name);
+    return this.#maps;
   }
 
   /** An index with no documents. */
@@ -107,14 +133,23 @@ export class CollectionIndex implements IndexQueries {
     return `{\n${parts.join(",\n")}\n}`;
   }
 
-  /** The map `name`. */
+  /** The map `name`, every list merged. */
   map(name: IndexMapName): Map<string, string[]> {
-    return this.maps.get(name)!;
+    this.#mergeMap(name);
+    return this.#maps.get(name)!;
   }
 
-  /** Ids listed under `value` in map `name` (sorted; empty when absent). */
+  /** Ids listed under `value` in map `name` (sorted; empty when absent). Merges only that list. */
   ids(name: IndexMapName, value: string): readonly string[] {
-    return this.map(name).get(value) ?? [];
+    const pending = this.#pending.get(name);
+    const added = pending?.get(value);
+    const map = this.#maps.get(name)!;
+    if (added) {
+      map.set(value, mergeSorted(map.get(value) ?? [], added));
+      pending!.delete(value);
+      if (pending!.size === 0) this.#pending.delete(name);
+    }
+    return map.get(value) ?? [];
   }
 
   /** Ids of the documents of `configuration`. */
@@ -134,7 +169,7 @@ export class CollectionIndex implements IndexQueries {
 
   /** Adds one document's entries (`addDocument` of the C++ provider). Idempotent. */
   add(facts: DocumentFacts): void {
-    insertSorted(this.ouid, facts.id);
+    this.#pendingOuid.push(facts.id);
     this.#addTo("version", facts.version, facts.id);
     for (const configuration of facts.configurations) {
       this.#addTo("configurations.name", configuration.name, facts.id);
@@ -152,8 +187,9 @@ export class CollectionIndex implements IndexQueries {
    * incomplete writes.
    */
   remove(id: string): void {
-    const at = binarySearch(this.ouid, id);
-    if (at >= 0) this.ouid.splice(at, 1);
+    const ouid = this.ouid;
+    const at = binarySearch(ouid, id);
+    if (at >= 0) ouid.splice(at, 1);
     for (const key of MAP_KEYS) {
       if (key === "configurations.assigned") continue;
       const map = this.map(key);
@@ -189,16 +225,64 @@ export class CollectionIndex implements IndexQueries {
 
   /** The newest `configurations.assigned` timestamp of `configuration` ("" when none). */
   latestAssigned(configuration: string): string {
-    const list = this.map("configurations.assigned").get(configuration);
+    const list = this.ids("configurations.assigned", configuration);
     return list && list.length > 0 ? list[list.length - 1] : "";
   }
 
   #addTo(name: IndexMapName, value: string, id: string): void {
-    const map = this.map(name);
-    const list = map.get(value);
-    if (list) insertSorted(list, id);
-    else map.set(value, [id]);
+    const map = this.#maps.get(name)!;
+    if (!map.has(value)) {
+      map.set(value, [id]); // a new name keeps its place: appended, as the C++ provider appends it
+      return;
+    }
+    let pending = this.#pending.get(name);
+    if (!pending) this.#pending.set(name, pending = new Map());
+    const added = pending.get(value);
+    if (added) added.push(id);
+    else pending.set(value, [id]);
   }
+
+  #mergeMap(name: string): void {
+    const pending = this.#pending.get(name);
+    if (!pending) return;
+    const map = this.#maps.get(name)!;
+    for (const [value, added] of pending) map.set(value, mergeSorted(map.get(value) ?? [], added));
+    this.#pending.delete(name);
+  }
+}
+
+/**
+ * `sorted` (sorted, unique) with `added` (any order, duplicates allowed) merged in: sorted, unique. Returns `sorted`
+ * itself when nothing is new. Each new item's place is found by binary search and the list is copied once, so a
+ * commit that adds a few hundred ids to a list of 200,000 compares a few thousand strings, not 200,000.
+ */
+function mergeSorted(sorted: string[], added: string[]): string[] {
+  if (added.length === 1) {
+    const at = binarySearch(sorted, added[0]);
+    if (at < 0) sorted.splice(-(at + 1), 0, added[0]);
+    return sorted;
+  }
+  added.sort(compare);
+  const items: string[] = [];
+  const places: number[] = [];
+  for (let j = 0; j < added.length; j++) {
+    if (j > 0 && added[j] === added[j - 1]) continue;
+    const at = binarySearch(sorted, added[j]);
+    if (at >= 0) continue;
+    items.push(added[j]);
+    places.push(-(at + 1));
+  }
+  if (items.length === 0) return sorted;
+  const merged = new Array<string>(sorted.length + items.length);
+  let from = 0;
+  let out = 0;
+  for (let k = 0; k < items.length; k++) {
+    for (let i = from; i < places[k]; i++) merged[out++] = sorted[i];
+    from = places[k];
+    merged[out++] = items[k];
+  }
+  for (let i = from; i < sorted.length; i++) merged[out++] = sorted[i];
+  return merged;
 }
 
 /** A JSON string literal; ids and timestamps (nearly everything here) need no escaping. */
@@ -246,9 +330,4 @@ function binarySearch(list: readonly string[], value: string): number {
     else high = mid - 1;
   }
   return -(low + 1);
-}
-
-function insertSorted(list: string[], value: string): void {
-  const at = binarySearch(list, value);
-  if (at < 0) list.splice(-(at + 1), 0, value);
 }
