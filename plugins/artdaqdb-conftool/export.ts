@@ -174,7 +174,8 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
 /**
  * {@link exportDocuments} reading one document at a time: each is read, rendered if it wins, and dropped, so one
  * document's model is alive instead of the whole run's (a 12 MB run: ~30 MB of JSON, several hundred MB of
- * models).
+ * models). With `offload` and refs that can be read as bytes (the filesystem provider), the documents are read as
+ * bytes and parsed and rendered on the pool's threads, in stretches (one model per thread alive at a time).
  *
  * @example
  * ```ts

@@ -17,12 +17,12 @@
  * @module
  */
 
+import { OffloadPool } from "../../core/offload/mod.ts";
 import { definePlugin } from "../../core/registry.ts";
 import type { Logger, Store } from "../../core/roles.ts";
 import type { Backend } from "./backend.ts";
 import { FilesystemBackend } from "./fs/backend.ts";
 import { LazyMongoBackend } from "./mongo/lazy.ts";
-import { OffloadPool } from "../../core/offload/mod.ts";
 import { DEFAULT_OFFLOAD_MIN_BYTES } from "./offload.ts";
 import { ConftoolStore } from "./store.ts";
 import { type Clock, systemClock } from "./timestamp.ts";

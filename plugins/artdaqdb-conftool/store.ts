@@ -19,8 +19,7 @@
 
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
-import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
-import type { EncodedDocument } from "./backend.ts";
+import type { Backend, ConfigurationEntry, EncodedDocument, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
 import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
