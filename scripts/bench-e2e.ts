@@ -11,6 +11,9 @@
  *                     [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]
  * ```
  *
+ * The archiver runs with the `archive` task's V8 flags (core/cli/v8_flags.ts); `--v8-flags=FLAGS` replaces them
+ * (`--v8-flags=` runs it with V8's defaults).
+ *
  * Credentials never go on the command line: for a MongoDB store or a real UconDB put them in the environment
  * (`BENCH_STORE_URI`, `BENCH_SINK_URL`, `UCONDB_USER`, `UCONDB_PASSWORD`); the generated configuration refers to
  * them as `${VAR}` and the child process expands them.

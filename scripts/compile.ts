@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { pathExists, REPO_ROOT } from "../core/paths.ts";
 import { SUBCOMMANDS } from "../core/cli/options.ts";
+import { ARCHIVER_V8_FLAGS } from "../core/cli/v8_flags.ts";
 
 const LAZY_MODULES = [
   "core/pipeline/mod.ts",
@@ -37,7 +38,16 @@ export async function compile(output: string): Promise<number> {
   for (const module of LAZY_MODULES) {
     if (await pathExists(join(REPO_ROOT, module))) includes.push("--include", module);
   }
-  const args = ["compile", "-A", "--no-prompt", ...includes, "--output", output, "cli.ts"];
+  const args = [
+    "compile",
+    "-A",
+    "--no-prompt",
+    `--v8-flags=${ARCHIVER_V8_FLAGS}`,
+    ...includes,
+    "--output",
+    output,
+    "cli.ts",
+  ];
   console.error(`deno ${args.join(" ")}`);
   const child = new Deno.Command(Deno.execPath(), { args, cwd: REPO_ROOT, stdout: "inherit", stderr: "piped" })
     .spawn();

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { ARCHIVER_V8_FLAGS } from "../../core/cli/v8_flags.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
 import type { RunSummary } from "../../core/pipeline/summary.ts";
 
@@ -59,8 +60,9 @@ async function tail(stream: ReadableStream<Uint8Array>, limit: number): Promise<
 }
 
 /**
- * Runs the archiver CLI on `config` with `extraArgs`; `cpuProfDir` adds V8 CPU profiling, `v8Flags` is passed to
- * `deno run --v8-flags=` (to try heap settings such as `--max-semi-space-size=2`).
+ * Runs the archiver CLI on `config` with `extraArgs` as the `archive` task does (with {@link ARCHIVER_V8_FLAGS});
+ * `cpuProfDir` adds V8 CPU profiling; `v8Flags` replaces the task's V8 flags (to try other heap settings; `""`
+ * runs with V8's defaults).
  */
 export async function runArchiver(
   config: string,
@@ -68,7 +70,8 @@ export async function runArchiver(
   options: { cpuProfDir: string | null; v8Flags?: string | null },
 ): Promise<ArchiverRun> {
   const profile = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  if (options.v8Flags) profile.push(`--v8-flags=${options.v8Flags}`);
+  const v8Flags = options.v8Flags ?? ARCHIVER_V8_FLAGS;
+  if (v8Flags) profile.push(`--v8-flags=${v8Flags}`);
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
