@@ -74,3 +74,23 @@ Deno.test("index: lazily merged lists equal eagerly kept ones, whatever the orde
   assert.ok(!index.has(more.id));
   assert.equal(index.toText(), eager.toText());
 });
+
+Deno.test("index: toBytes writes exactly the UTF-8 of toText (escapes, non-ASCII names, extra keys, empty maps)", () => {
+  const text = `{"ouid":["b","a\\"q"], "version":{"v\\\\1":["a\\"q"],"vé":["b"]},"configurations.name":{}, ` +
+    `"entities.name":{"ü\\u0001":["b"]},"aliases.active.name":{}, "runs.name":{"12":["b"]},` +
+    `"configurations.assigned":{}, "extra":{"k":[1,2.50,"x"]} }`;
+  const index = CollectionIndex.parse(text);
+  const decoder = new TextDecoder();
+  assert.equal(decoder.decode(index.toBytes()), index.toText());
+  assert.deepEqual(index.toBytes(), new TextEncoder().encode(index.toText()));
+  assert.deepEqual(
+    CollectionIndex.parse(EMPTY_INDEX_TEXT).toBytes(),
+    new TextEncoder().encode(
+      CollectionIndex.parse(EMPTY_INDEX_TEXT).toText(),
+    ),
+  );
+  // The buffer is reused and grows: a much larger index written after a small one is still exact.
+  for (let i = 0; i < 5000; i++) index.add(facts(i.toString(16).padStart(24, "0"), i, "boot", "2024-03-04"));
+  assert.equal(decoder.decode(index.toBytes()), index.toText());
+  assert.ok(index.toBytes().length > 1 << 16);
+});

@@ -421,7 +421,7 @@ export class FilesystemBackend implements Backend {
       try {
         await writeFilesAtomic(
           directory,
-          [{ name: INDEX_FILE, data: new TextEncoder().encode(index.toText()) }],
+          [{ name: INDEX_FILE, data: index.toBytes() }],
           this.#options.durable,
         );
       } catch (error) {
