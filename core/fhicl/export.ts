@@ -58,7 +58,8 @@ function renderScalar(value: JsonValue, type: string): string {
 
 /**
  * The fields of one metadata node that the writer reads, each the first entry with its key (as `get` finds it),
- * read in one pass over the node's entries instead of one lookup per field.
+ * read in one pass over the node's entries instead of one lookup per field: walking backwards, the first entry
+ * of a key is the one assigned last.
  */
 class Meta {
   type = "";
@@ -67,31 +68,14 @@ class Meta {
   protection = "";
   children: JsonValue | undefined = undefined;
   constructor(meta: JsonObject) {
-    let seen = 0;
     const entries = meta.entries;
-    for (let i = 0; i < entries.length && seen !== 0x1f; i++) {
+    for (let i = entries.length - 1; i >= 0; i--) {
       const [key, value] = entries[i];
-      switch (key) {
-        case "type":
-          if (!(seen & 1)) this.type = text(value);
-          seen |= 1;
-          break;
-        case "comment":
-          if (!(seen & 2)) this.comment = text(value);
-          seen |= 2;
-          break;
-        case "annotation":
-          if (!(seen & 4)) this.annotation = text(value);
-          seen |= 4;
-          break;
-        case "protection":
-          if (!(seen & 8)) this.protection = text(value);
-          seen |= 8;
-          break;
-        case "children":
-          if (!(seen & 16)) this.children = value;
-          seen |= 16;
-      }
+      if (key === "type") this.type = text(value);
+      else if (key === "comment") this.comment = text(value);
+      else if (key === "annotation") this.annotation = text(value);
+      else if (key === "protection") this.protection = text(value);
+      else if (key === "children") this.children = value;
     }
   }
 }

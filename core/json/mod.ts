@@ -23,5 +23,12 @@ export {
   toPlain,
 } from "./model.ts";
 export { JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOrderedOptions } from "./parse.ts";
-export { encodeArtdaq, formatKarmaDouble, quoteJsonString, stringifyArtdaq } from "./stringify.ts";
+export {
+  type ArtdaqBytesWriter,
+  encodeArtdaq,
+  encodeArtdaqWith,
+  formatKarmaDouble,
+  quoteJsonString,
+  stringifyArtdaq,
+} from "./stringify.ts";
 export { caretExcerpt, locate, type SourceLocation } from "./location.ts";

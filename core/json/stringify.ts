@@ -197,14 +197,47 @@ function writeOther(value: JsonValue): string {
  * ```
  */
 export function encodeArtdaq(value: JsonValue | Record<string, unknown> | unknown[]): Uint8Array {
-  out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
+  return encodeArtdaqWith((writer) => writer.value(value as JsonValue));
+}
+
+/** The writer of {@link encodeArtdaq}, for a JsonWriter layout assembled by hand (the filesystem `index.json`). */
+export interface ArtdaqBytesWriter {
+  /** Text written as it is (UTF-8): the layout's punctuation. */
+  raw(text: string): void;
+  /** A JSON string, quoted and escaped as {@link stringifyArtdaq} writes it. */
+  string(value: string): void;
+  /** A value in the JsonWriter layout. */
+  value(value: JsonValue): void;
+}
+
+const WRITER: ArtdaqBytesWriter = { raw: putText, string: putString, value: put };
+
+/**
+ * Runs `write` (synchronously) with the writer of {@link encodeArtdaq} and returns the bytes it wrote: a copy, or,
+ * with `scratch`, a view of `scratch.buffer` (grown as needed and kept there for the next call; valid until then),
+ * so that a large text rewritten often costs no new memory.
+ *
+ * @example
+ * ```ts
+ * encodeArtdaqWith((w) => { w.raw("["); w.string("a"); w.raw("]"); }); // the bytes of '["a"]'
+ * ```
+ */
+export function encodeArtdaqWith(
+  write: (writer: ArtdaqBytesWriter) => void,
+  scratch?: { buffer: Uint8Array<ArrayBuffer> },
+): Uint8Array {
+  // A scratch buffer is the caller's own (never the shared one, which the next document overwrites).
+  if (scratch) out = scratch.buffer.length > 0 ? scratch.buffer : new Uint8Array(1 << 16);
+  else out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
   at = 0;
   try {
-    put(value as JsonValue);
-    return out.slice(0, at);
+    write(WRITER);
+    if (!scratch) return out.slice(0, at);
+    scratch.buffer = out;
+    return out.subarray(0, at);
   } finally {
     // Keep a moderate buffer for the next document; let a huge one go.
-    BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
+    if (!scratch) BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
     out = BUFFER;
   }
 }

@@ -58,7 +58,7 @@ export interface Call {
  * How long an idle thread is kept. A Deno worker keeps the process alive while it exists and cannot be
  * unreferenced, so a pool nobody closes stops its idle threads after this; a pipeline calls far more often.
  */
-export const IDLE_MS = 1000;
+const IDLE_MS = 1000;
 
 /** Turns any thrown value into plain data that keeps its class chain, message, run and stage. */
 export function serializeError(error: unknown): SerializedError {

@@ -13,11 +13,10 @@
 
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
-import { transferables } from "../../core/offload/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 import type { DocumentRef, RawDocument, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
-import { type Offload, splitBySize, TASKS } from "./offload.ts";
+import { inStretches, type Offload } from "./offload.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
 /** The files of an export and the time of the newest exported document. */
@@ -196,18 +195,11 @@ export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?:
 }
 
 /**
- * The export of documents read as bytes (in (collection, id) order): split into consecutive stretches of about
- * equal size, one per pool thread, each chosen and rendered there ({@link renderStretch}), the winners merged in
- * order. A run smaller than `offload.minBytes` is rendered on this thread (a hand-off costs more than it saves).
+ * The export of documents read as bytes (in (collection, id) order): chosen and rendered in stretches
+ * ({@link renderStretch}; on the pool's threads for a large run, see `inStretches`), the winners merged in order.
  */
 async function exportOffloaded(raws: RawDocument[], offload: Offload): Promise<ExportResult> {
-  let total = 0;
-  for (const raw of raws) total += raw.data.length;
-  const stretches = total < offload.minBytes ? [renderStretch(raws)] : await Promise.all(
-    splitBySize(raws, offload.pool.size, (raw) => raw.data.length).map((stretch) =>
-      offload.pool.call<Winner<Uint8Array>[]>(TASKS, "renderStretch", [stretch], transferables(stretch))
-    ),
-  );
+  const stretches = await inStretches(offload, raws, (raw) => raw.data.length, renderStretch, [], true);
   const choice = new LoadChoice<Uint8Array>();
   for (const winners of stretches) for (const winner of winners) choice.offerWinner(winner);
   return exportResult(choice.winners());

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { OffloadPool } from "../../core/offload/mod.ts";
+import { type OffloadPool, transferables } from "../../core/offload/mod.ts";
 
 /** The pool and the size from which a run's work goes to it. */
 export interface Offload {
@@ -23,7 +23,38 @@ export interface Offload {
 export const DEFAULT_OFFLOAD_MIN_BYTES = 1 << 20;
 
 /** The task module the pool threads load (plugins/artdaqdb-conftool/tasks.ts). */
-export const TASKS: URL = new URL("./tasks.ts", import.meta.url);
+const TASKS: URL = new URL("./tasks.ts", import.meta.url);
+
+/**
+ * `task(items, ...extra)`, run here when `items` total less than `offload.minBytes` (or there is no pool), else as
+ * `task(stretch, ...extra)` on the pool's threads, one call per stretch of about equal size: the results, one per
+ * call, in order. `task` must be exported under its own name by plugins/artdaqdb-conftool/tasks.ts (the threads
+ * look it up by name); with `transfer`, the byte buffers of the arguments move to the threads instead of being
+ * copied.
+ *
+ * @example
+ * ```ts
+ * const [encoded] = await inStretches(undefined, items, (item) => item.text.length, encodeDocuments, [common]);
+ * ```
+ */
+export async function inStretches<T, E extends unknown[], R>(
+  offload: Offload | undefined,
+  items: readonly T[],
+  size: (item: T) => number,
+  task: (stretch: readonly T[], ...extra: E) => R,
+  extra: E,
+  transfer = false,
+): Promise<R[]> {
+  let total = 0;
+  for (const item of items) total += size(item);
+  if (!offload || offload.pool.size === 0 || total < offload.minBytes) return [task(items, ...extra)];
+  return await Promise.all(
+    splitBySize(items, offload.pool.size, size).map((stretch) => {
+      const args = [stretch, ...extra];
+      return offload.pool.call<R>(TASKS, task.name, args, transfer ? transferables(args) : []);
+    }),
+  );
+}
 
 /**
  * Cuts `items` into at most `parts` consecutive, non-empty stretches of about equal total `size`, in order.

@@ -19,13 +19,13 @@
 
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
-import type { Backend, ConfigurationEntry, EncodedDocument, StoredDocument } from "./backend.ts";
+import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
 import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
 import { groupBy } from "./group.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
-import { type Offload, splitBySize, TASKS } from "./offload.ts";
+import { inStretches, type Offload } from "./offload.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
 import { type EncodeCommon, encodeDocuments, type EncodeItem } from "./tasks.ts";
@@ -276,7 +276,9 @@ export class ConftoolStore implements Store {
           id: write.id,
         }))
       );
-      const encoded = await encodeOffloaded(items, { run, configuration, version, timestamp }, this.#offload);
+      const common: EncodeCommon = { run, configuration, version, timestamp };
+      const encoded = (await inStretches(this.#offload, items, (item) => item.text.length, encodeDocuments, [common]))
+        .flat();
       let at = 0;
       const batches = ordered.map(([collection, writes]) => ({
         collection,
@@ -337,25 +339,6 @@ function diffVersion(
     unplanned.push(entityOf(stale[0]));
   }
   return { writes, removals, unplanned };
-}
-
-/**
- * {@link encodeDocuments} of a put's documents, in order: on the pool's threads (in stretches of about equal size)
- * when the put's FHiCL text reaches `offload.minBytes`, else here.
- */
-async function encodeOffloaded(
-  items: EncodeItem[],
-  common: EncodeCommon,
-  offload: Offload | undefined,
-): Promise<EncodedDocument[]> {
-  let total = 0;
-  for (const item of items) total += item.text.length;
-  if (!offload || offload.pool.size === 0 || total < offload.minBytes) return encodeDocuments(items, common);
-  const stretches = splitBySize(items, offload.pool.size, (item) => item.text.length);
-  const encoded = await Promise.all(
-    stretches.map((stretch) => offload.pool.call<EncodedDocument[]>(TASKS, "encodeDocuments", [stretch, common])),
-  );
-  return encoded.flat();
 }
 
 function hasMarker(documents: readonly StoredDocument[]): boolean {

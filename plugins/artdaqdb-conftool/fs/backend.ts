@@ -12,6 +12,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
 import { pathExists } from "../../../core/paths.ts";
+import { syncDirectory } from "../../../core/state/atomic.ts";
 import type {
   Backend,
   ConfigurationEntry,
@@ -28,7 +29,6 @@ import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
 import type { Clock } from "../timestamp.ts";
 import { writeFilesAtomic } from "./atomic.ts";
-import { syncDirectory } from "../../../core/state/atomic.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "./index_file.ts";
 import { type IndexQueries, indexView } from "./index_view.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
@@ -503,7 +503,7 @@ function settle<T>(work: () => T): Promise<T> {
   }
 }
 
-/** Identity of a file's current content: inode, size and nanosecond mtime; null when absent. */
+/** Whether anything exists at `path` (a document file the write-behind must replace durably). */
 function fileExists(path: string): boolean {
   try {
     Deno.lstatSync(path);
@@ -513,6 +513,7 @@ function fileExists(path: string): boolean {
   }
 }
 
+/** Identity of a file's current content: inode, size and nanosecond mtime; null when absent. */
 function fileStamp(path: string): string | null {
   try {
     const info = statSync(path, { bigint: true });

@@ -13,7 +13,15 @@
  * @module
  */
 
-import { JsonObject, type JsonValue, parseOrdered, quoteJsonString, stringifyArtdaq } from "../../../core/json/mod.ts";
+import {
+  type ArtdaqBytesWriter,
+  encodeArtdaqWith,
+  JsonObject,
+  type JsonValue,
+  parseOrdered,
+  quoteJsonString,
+  stringifyArtdaq,
+} from "../../../core/json/mod.ts";
 import type { DocumentFacts } from "../document.ts";
 import { groupBy } from "../group.ts";
 import { runOfConfiguration } from "../naming.ts";
@@ -55,8 +63,8 @@ export class CollectionIndex implements IndexQueries {
   #pendingOuid: string[] = [];
   /** Values added to map lists since they were last merged: map name → value → added items. */
   readonly #pending = new Map<string, Map<string, string[]>>();
-  /** The buffer of {@link toBytes}. */
-  #out?: ByteWriter;
+  /** The buffer {@link toBytes} writes into, kept for the next commit. */
+  readonly #scratch: { buffer: Uint8Array<ArrayBuffer> } = { buffer: new Uint8Array(0) };
 
   private constructor(ouid: string[], maps: Map<string, Map<string, string[]>>, extra: Array<[string, JsonValue]>) {
     this.#ouid = ouid;
@@ -142,36 +150,35 @@ export class CollectionIndex implements IndexQueries {
    * with the number of runs (BENCHMARKS.md round 4).
    */
   toBytes(): Uint8Array {
-    const out = this.#out ??= new ByteWriter();
-    out.reset();
-    out.ascii('{\n"ouid" : ');
-    writeList(out, this.ouid);
-    for (const [key, map] of this.maps) {
-      out.ascii(",\n");
-      out.text(quote(key));
-      if (map.size === 0) {
-        out.ascii(" : {\n\n}");
-        continue;
+    return encodeArtdaqWith((out) => {
+      out.raw('{\n"ouid" : ');
+      writeList(out, this.ouid);
+      for (const [key, map] of this.maps) {
+        out.raw(",\n");
+        out.string(key);
+        if (map.size === 0) {
+          out.raw(" : {\n\n}");
+          continue;
+        }
+        out.raw(" : {\n");
+        let first = true;
+        for (const [name, items] of map) {
+          if (!first) out.raw(",\n");
+          first = false;
+          out.string(name);
+          out.raw(" : ");
+          writeList(out, items);
+        }
+        out.raw("\n}");
       }
-      out.ascii(" : {\n");
-      let first = true;
-      for (const [name, items] of map) {
-        if (!first) out.ascii(",\n");
-        first = false;
-        writeQuoted(out, name);
-        out.ascii(" : ");
-        writeList(out, items);
+      for (const [key, value] of this.#extra) {
+        out.raw(",\n");
+        out.string(key);
+        out.raw(" : ");
+        out.value(value);
       }
-      out.ascii("\n}");
-    }
-    for (const [key, value] of this.#extra) {
-      out.ascii(",\n");
-      out.text(quote(key));
-      out.ascii(" : ");
-      out.text(stringifyArtdaq(value));
-    }
-    out.ascii("\n}");
-    return out.bytes();
+      out.raw("\n}");
+    }, this.#scratch);
   }
 
   /** The map `name`, every list merged. */
@@ -334,72 +341,18 @@ function quote(text: string): string {
 // deno-lint-ignore no-control-regex -- control characters are exactly what must be escaped
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
-const encoder = new TextEncoder();
-
-/** A growing byte buffer, reused from one {@link CollectionIndex.toBytes} to the next. */
-class ByteWriter {
-  buf = new Uint8Array(1 << 16);
-  pos = 0;
-
-  reset(): void {
-    this.pos = 0;
-  }
-
-  /** Makes room for `n` more bytes. */
-  room(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
-    grown.set(this.buf.subarray(0, this.pos));
-    this.buf = grown;
-  }
-
-  /** Text known to be ASCII (the layout's punctuation). */
-  ascii(text: string): void {
-    this.room(text.length);
-    for (let i = 0; i < text.length; i++) this.buf[this.pos++] = text.charCodeAt(i);
-  }
-
-  /** Any text, as UTF-8 (as `TextEncoder` encodes it). */
-  text(text: string): void {
-    this.room(text.length * 3);
-    this.pos += encoder.encodeInto(text, this.buf.subarray(this.pos)).written;
-  }
-
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
-/** `quote(item)` into `out`: printable ASCII without `"` or `\` (ids, timestamps) byte by byte, anything else by `quote`. */
-function writeQuoted(out: ByteWriter, item: string): void {
-  out.room(item.length + 2);
-  const buf = out.buf;
-  let at = out.pos;
-  buf[at++] = 34;
-  for (let i = 0; i < item.length; i++) {
-    const c = item.charCodeAt(i);
-    if (c < 0x20 || c > 0x7f || c === 34 || c === 92) {
-      out.text(quote(item));
-      return;
-    }
-    buf[at++] = c;
-  }
-  buf[at++] = 34;
-  out.pos = at;
-}
-
 /** `list(items)` into `out`. */
-function writeList(out: ByteWriter, items: readonly string[]): void {
+function writeList(out: ArtdaqBytesWriter, items: readonly string[]): void {
   if (items.length === 0) {
-    out.ascii("[\n\n]");
+    out.raw("[\n\n]");
     return;
   }
-  out.ascii("[\n");
+  out.raw("[\n");
   for (let i = 0; i < items.length; i++) {
-    if (i > 0) out.ascii(",\n");
-    writeQuoted(out, items[i]);
+    if (i > 0) out.raw(",\n");
+    out.string(items[i]);
   }
-  out.ascii("\n]");
+  out.raw("\n]");
 }
 
 function list(items: readonly string[]): string {
