@@ -63,9 +63,8 @@ function reservedLineStarts(bytes: Uint8Array, minDepth: number): number[] {
       start = end + 1;
       continue;
     }
-    let i = start;
-    while (i < length && bytes[i] !== NEWLINE) i++;
-    start = i + 1;
+    const end = bytes.indexOf(NEWLINE, start);
+    start = end < 0 ? length : end + 1;
   }
   return starts;
 }

@@ -143,9 +143,8 @@ const INDEX_KEYS: readonly string[] = Array.from({ length: 256 }, (_, i) => Stri
 function plainLeaf(type: string): JsonObject {
   let leaf = PLAIN_LEAVES.get(type);
   if (leaf === undefined) {
-    const entries: Array<[string, JsonValue]> = [["type", type], ["comment", ""], ["annotation", ""]];
-    entries.forEach((entry) => Object.freeze(entry));
-    leaf = Object.freeze(new JsonObject(Object.freeze(entries) as Array<[string, JsonValue]>));
+    const flat: JsonValue[] = ["type", type, "comment", "", "annotation", ""];
+    leaf = Object.freeze(new JsonObject({ flat: Object.freeze(flat) as JsonValue[] }));
     PLAIN_LEAVES.set(type, leaf);
   }
   return leaf;
@@ -220,8 +219,8 @@ class Builder {
     } else if (prolog === null) {
       this.prologKeys.set(entry.key, (this.prologKeys.get(entry.key) ?? 0) + 1);
     }
-    data.entries.push([entry.key, this.data]);
-    meta.entries.push([entry.key, node]);
+    data.flat.push(entry.key, this.data);
+    meta.flat.push(entry.key, node);
   }
 
   /** Metadata node of one binding or sequence element; its data value is left in `this.data`. */
@@ -238,36 +237,35 @@ class Builder {
       this.data = rawData(value);
       if (comment === "" && this.annotation === "" && protection === undefined) return plainLeaf(type);
       return protection === undefined
-        ? new JsonObject([["type", type], ["comment", comment], ["annotation", this.annotation]])
-        : new JsonObject([["type", type], ["comment", comment], ["annotation", this.annotation], [
-          "protection",
-          protection,
-        ]]);
+        ? new JsonObject({ flat: ["type", type, "comment", comment, "annotation", this.annotation] })
+        : new JsonObject({
+          flat: ["type", type, "comment", comment, "annotation", this.annotation, "protection", protection],
+        });
     }
     if (value.kind === "table") {
-      const meta = new JsonObject([["type", "table"], ["comment", comment]]);
-      if (protection !== undefined) meta.entries.push(["protection", protection]);
+      const meta = new JsonObject({ flat: ["type", "table", "comment", comment] });
+      if (protection !== undefined) meta.flat.push("protection", protection);
       const data = new JsonObject();
       const children = new JsonObject();
       const entries = value.entries;
       // Repeated keys inside a table are rare; a Set finds them without a quadratic scan of large tables.
       const seen = entries.length > 8 ? new Set<string>() : null;
       for (let i = 0; i < entries.length; i++) this.member(entries[i], data, children, protection, seen);
-      meta.entries.push(["children", children]);
+      meta.flat.push("children", children);
       this.data = data;
       return meta;
     }
-    const meta = new JsonObject([["type", "sequence"], ["comment", comment], ["annotation", this.annotation]]);
-    if (protection !== undefined) meta.entries.push(["protection", protection]);
+    const meta = new JsonObject({ flat: ["type", "sequence", "comment", comment, "annotation", this.annotation] });
+    if (protection !== undefined) meta.flat.push("protection", protection);
     const data: JsonValue[] = [];
     const children = new JsonObject();
     const items = value.items;
     for (let i = 0; i < items.length; i++) {
       const itemMeta = this.node(null, items[i], protection);
       data.push(this.data);
-      children.entries.push([i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i), itemMeta]);
+      children.flat.push(i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i), itemMeta);
     }
-    meta.entries.push(["children", children]);
+    meta.flat.push("children", children);
     this.data = data;
     return meta;
   }
@@ -285,10 +283,10 @@ class Builder {
     const repeated = seen === null ? data.indexOf(entry.key) >= 0 : seen.has(entry.key);
     if (!repeated) {
       seen?.add(entry.key);
-      data.entries.push([entry.key, this.data]);
-      meta.entries.push([entry.key, node]);
+      data.flat.push(entry.key, this.data);
+      meta.flat.push(entry.key, node);
     } else {
-      data.entries[data.indexOf(entry.key)][1] = this.data;
+      data.flat[2 * data.indexOf(entry.key) + 1] = this.data;
       meta.set(entry.key, node);
     }
   }

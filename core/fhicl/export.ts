@@ -68,9 +68,10 @@ class Meta {
   protection = "";
   children: JsonValue | undefined = undefined;
   constructor(meta: JsonObject) {
-    const entries = meta.entries;
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, value] = entries[i];
+    const flat = meta.flat;
+    for (let j = flat.length - 2; j >= 0; j -= 2) {
+      const key = flat[j];
+      const value = flat[j + 1];
       if (key === "type") this.type = text(value);
       else if (key === "comment") this.comment = text(value);
       else if (key === "annotation") this.annotation = text(value);
@@ -86,7 +87,7 @@ function renderTable(data: JsonObject, children: JsonValue | undefined): string 
 
 function renderSequence(data: JsonValue[], children: JsonValue | undefined): string {
   const metas = children instanceof JsonObject ? children : EMPTY;
-  const entries = metas.entries;
+  const flat = metas.flat;
   let out = "[";
   // Element metadata is keyed "0", "1", … in order: while every earlier entry had its own index as key, entry i
   // keyed "i" is that key's first entry, which is what `get` returns (a lookup per element made long sequences
@@ -94,9 +95,8 @@ function renderSequence(data: JsonValue[], children: JsonValue | undefined): str
   let aligned = true;
   for (let i = 0; i < data.length; i++) {
     const name = i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i);
-    const entry = entries[i];
-    aligned &&= entry !== undefined && entry[0] === name;
-    const meta = aligned ? entry[1] : metas.get(name);
+    aligned &&= 2 * i < flat.length && flat[2 * i] === name;
+    const meta = aligned ? flat[2 * i + 1] : metas.get(name);
     if (!(meta instanceof JsonObject)) break; // the C++ writer silently drops the rest
     if (i > 0) out += ", ";
     out += renderElement(data[i], meta);
@@ -155,9 +155,7 @@ function metaFor(first: JsonValue | undefined, own: JsonValue | undefined, value
 /** Metadata entries with `key`, in order (small tables are scanned; large ones use the prebuilt index). */
 function metasWithKey(metas: JsonObject, key: string, index: Map<string, JsonValue[]> | null): JsonValue[] {
   if (index !== null) return index.get(key) ?? [];
-  const out: JsonValue[] = [];
-  for (const [k, meta] of metas.entries) if (k === key) out.push(meta);
-  return out;
+  return metas.getAll(key);
 }
 
 function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
@@ -165,20 +163,24 @@ function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): st
   let index: Map<string, JsonValue[]> | null = null;
   if (metas.size > 16) {
     index = new Map();
-    for (const [k, meta] of metas.entries) {
+    const flat = metas.flat;
+    for (let j = 0; j < flat.length; j += 2) {
+      const k = flat[j] as string;
+      const meta = flat[j + 1];
       const list = index.get(k);
       if (list === undefined) index.set(k, [meta]);
       else list.push(meta);
     }
   }
-  const entries = data.entries;
+  const flat = data.flat;
   let occurrences: Map<string, number> | null = null;
   let out = "";
-  for (let i = 0; i < entries.length; i++) {
-    const [key, value] = entries[i];
+  for (let i = 0; 2 * i < flat.length; i++) {
+    const key = flat[2 * i] as string;
+    const value = flat[2 * i + 1];
     let occurrence = 0;
     if (occurrences !== null) occurrence = occurrences.get(key) ?? 0;
-    else if (entries.length <= 16) { for (let j = 0; j < i; j++) occurrence += entries[j][0] === key ? 1 : 0; }
+    else if (flat.length <= 32) { for (let j = 0; j < 2 * i; j += 2) occurrence += flat[j] === key ? 1 : 0; }
     else occurrences = new Map();
     occurrences?.set(key, occurrence + 1);
     let meta: JsonValue | undefined;

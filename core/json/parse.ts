@@ -280,7 +280,7 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
       }
       const container = containers[depth];
       const key = keys[depth];
-      if (key !== null) (container as JsonObject).entries.push([key, value]);
+      if (key !== null) (container as JsonObject).flat.push(key, value);
       else (container as JsonValue[]).push(value);
       let next = text.charCodeAt(pos);
       while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++pos);

@@ -156,11 +156,11 @@ function keyText(key: string): string {
 }
 
 function writeObject(value: JsonObject): string {
-  const entries = value.entries;
-  if (entries.length === 0) return "{\n\n}";
-  let out = "{\n" + keyText(entries[0][0]) + write(entries[0][1]);
-  for (let i = 1; i < entries.length; i++) {
-    out += ",\n" + keyText(entries[i][0]) + write(entries[i][1]);
+  const flat = value.flat;
+  if (flat.length === 0) return "{\n\n}";
+  let out = "{\n" + keyText(flat[0] as string) + write(flat[1]);
+  for (let j = 2; j < flat.length; j += 2) {
+    out += ",\n" + keyText(flat[j] as string) + write(flat[j + 1]);
   }
   return out + "\n}";
 }
@@ -361,18 +361,18 @@ function put(value: JsonValue): void {
 }
 
 function putObject(value: JsonObject): void {
-  const entries = value.entries;
-  if (entries.length === 0) {
+  const flat = value.flat;
+  if (flat.length === 0) {
     putText("{\n\n}");
     return;
   }
   putPair(0x7b, 0x0a);
-  putKey(entries[0][0]);
-  put(entries[0][1]);
-  for (let i = 1; i < entries.length; i++) {
+  putKey(flat[0] as string);
+  put(flat[1]);
+  for (let j = 2; j < flat.length; j += 2) {
     putPair(0x2c, 0x0a);
-    putKey(entries[i][0]);
-    put(entries[i][1]);
+    putKey(flat[j] as string);
+    put(flat[j + 1]);
   }
   putPair(0x0a, 0x7d);
 }

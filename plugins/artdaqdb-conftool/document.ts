@@ -228,9 +228,9 @@ export function inArtdaqOrder(doc: JsonObject): JsonObject {
   const idIndex = doc.indexOf("_id");
   const after = doc.indexOf("bookkeeping");
   if (idIndex !== 0 || after < 0) return doc;
-  const entries = doc.entries.slice(1);
-  entries.splice(after, 0, doc.entries[0]);
-  return new JsonObject(entries);
+  const flat = doc.flat.slice(2);
+  flat.splice(2 * after, 0, doc.flat[0], doc.flat[1]);
+  return new JsonObject({ flat });
 }
 
 function asObject(value: JsonValue | undefined, what: string): JsonObject {

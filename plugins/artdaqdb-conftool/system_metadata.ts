@@ -54,7 +54,7 @@ export function systemMetadataFileText(document: JsonObject, id: string): string
 
 function compact(value: unknown): string {
   if (value instanceof JsonObject) {
-    return "{" + value.entries.map(([key, inner]) => `${JSON.stringify(key)}:${compact(inner)}`).join(",") + "}";
+    return "{" + value.entries().map(([key, inner]) => `${JSON.stringify(key)}:${compact(inner)}`).join(",") + "}";
   }
   return JSON.stringify(value);
 }

@@ -118,7 +118,7 @@ export const DUPLICATE_KEY_SETTINGS = {
 export function fields(value: JsonValue, path = "$"): string[] {
   if (value instanceof JsonObject) {
     if (value.size === 0) return [`${path} = {}`];
-    return value.entries.flatMap(([key, inner]) => fields(inner, `${path}.${key}`));
+    return value.entries().flatMap(([key, inner]) => fields(inner, `${path}.${key}`));
   }
   if (Array.isArray(value)) {
     if (value.length === 0) return [`${path} = []`];

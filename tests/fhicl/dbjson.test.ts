@@ -65,7 +65,7 @@ Deno.test("data, types, comments, annotations, duplicates and prolog overrides",
       '{"type":"string_singlequoted","comment":"# same line","annotation":""}',
     )),
   );
-  assertEquals(part(main, "n", "children").entries.map(([, m]) => (m as JsonObject).get("type")), [
+  assertEquals(part(main, "n", "children").entries().map(([, m]) => (m as JsonObject).get("type")), [
     "nil",
     "string_unquoted",
     "string_unquoted",

@@ -108,11 +108,11 @@ export class CollectionIndex implements IndexQueries {
     let ouid: string[] = [];
     const maps = new Map<string, Map<string, string[]>>();
     const extra: Array<[string, JsonValue]> = [];
-    for (const [key, value] of root.entries) {
+    for (const [key, value] of root) {
       if (key === "ouid") ouid = sortedUnique(stringList(value, source, key));
       else if (value instanceof JsonObject && (MAP_KEYS as readonly string[]).includes(key)) {
         const map = new Map<string, string[]>();
-        for (const [name, list] of value.entries) {
+        for (const [name, list] of value) {
           const merged = map.get(name);
           const items = stringList(list, source, `${key}.${name}`);
           map.set(name, merged ? sortedUnique([...merged, ...items]) : sortedUnique(items));

@@ -54,7 +54,7 @@ export function toBson(value: JsonValue): unknown {
   if (value instanceof JsonObject) {
     const oid = objectIdOf(value);
     if (oid) return oid;
-    const pairs = value.entries.map(([key, inner]) => [key, toBson(inner)] as [string, unknown]);
+    const pairs = value.entries().map(([key, inner]) => [key, toBson(inner)] as [string, unknown]);
     const idAt = pairs.findIndex(([key]) => key === "_id");
     if (idAt > 0) pairs.unshift(...pairs.splice(idAt, 1));
     return new OrderedBsonDocument(pairs);
@@ -145,8 +145,8 @@ function readDocument(bytes: Uint8Array, view: DataView, start: number, isArray:
 }
 
 function objectIdOf(value: JsonObject): ObjectId | null {
-  if (value.size !== 1 || value.entries[0][0] !== "$oid") return null;
-  const hexText = value.entries[0][1];
+  if (value.size !== 1 || value.keyAt(0) !== "$oid") return null;
+  const hexText = value.valueAt(0);
   return typeof hexText === "string" && /^[0-9a-f]{24}$/i.test(hexText) ? new ObjectId(hexText) : null;
 }
 
