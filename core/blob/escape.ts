@@ -63,8 +63,9 @@ function reservedLineStarts(bytes: Uint8Array, minDepth: number): number[] {
       start = end + 1;
       continue;
     }
-    const end = bytes.indexOf(NEWLINE, start);
-    start = end < 0 ? length : end + 1;
+    let i = start;
+    while (i < length && bytes[i] !== NEWLINE) i++;
+    start = i + 1;
   }
   return starts;
 }

@@ -252,8 +252,6 @@ let at = 0;
 
 /** Bytes of frozen objects, computed once (see `FROZEN_TEXT`). */
 const FROZEN_BYTES = new WeakMap<JsonObject, Uint8Array>();
-/** Bytes of {@link keyText}, one per key (bounded like `KEY_TEXT`). */
-const KEY_BYTES = new Map<string, Uint8Array>();
 
 function reserve(bytes: number): void {
   if (at + bytes <= out.length) return;
@@ -310,15 +308,23 @@ function putString(value: string): void {
 }
 
 function putKey(key: string): void {
-  let bytes = KEY_BYTES.get(key);
-  if (bytes === undefined) {
-    bytes = utf8.encode(keyText(key));
-    if (key.length <= 64) {
-      if (KEY_BYTES.size >= KEY_TEXT_LIMIT) KEY_BYTES.clear();
-      KEY_BYTES.set(key, bytes);
+  const length = key.length;
+  reserve(length + 5);
+  const start = at;
+  out[at++] = 0x22;
+  for (let i = 0; i < length; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) {
+      at = start;
+      putText(keyText(key));
+      return;
     }
+    out[at++] = c;
   }
-  putBytes(bytes);
+  out[at++] = 0x22;
+  out[at++] = 0x20;
+  out[at++] = 0x3a;
+  out[at++] = 0x20;
 }
 
 function put(value: JsonValue): void {

@@ -129,7 +129,10 @@ Deno.test("encodeArtdaq is the UTF-8 of stringifyArtdaq: escapes, non-ASCII, lon
     assertEquals(encodeArtdaq(value), te.encode(stringifyArtdaq(value)), stringifyArtdaq(value));
   const frozen = Object.freeze(new JsonObject([["type", "number"], ["comment", "é"]]));
   const doc = new JsonObject()
-    .add("plain", "value").add("quote", 'a"b\\c').add("control", "\u0001\t\n\u007f").add("é key", "ünï ✓ 𝄞")
+    .add("plain", "value").add("quote", 'a"b\\c').add("control", "\u0001\t\n\u007f").add("é key", "ünï ✓ 𝄞").add(
+      'q"\\k\u0001',
+      1,
+    )
     .add("lone", "x\ud800y\udc00").add("a_key_longer_than_sixty_four_characters_to_skip_the_key_cache_xxxxx", "")
     .add("numbers", [new JsonNumber("12345678901234567890"), 3, -0.5, 2.5e-7, 1e21, true, false])
     .add("empty", [new JsonObject(), [], {} as JsonValue]).add("frozen", [frozen, frozen]).add(
