@@ -29,6 +29,7 @@ export {
   encodeArtdaqWith,
   formatKarmaDouble,
   quoteJsonString,
+  streamArtdaqWith,
   stringifyArtdaq,
 } from "./stringify.ts";
 export { caretExcerpt, locate, type SourceLocation } from "./location.ts";

@@ -213,33 +213,59 @@ export interface ArtdaqBytesWriter {
 const WRITER: ArtdaqBytesWriter = { raw: putText, string: putString, value: put };
 
 /**
- * Runs `write` (synchronously) with the writer of {@link encodeArtdaq} and returns the bytes it wrote: a copy, or,
- * with `scratch`, a view of `scratch.buffer` (grown as needed and kept there for the next call; valid until then),
- * so that a large text rewritten often costs no new memory.
+ * Runs `write` (synchronously) with the writer of {@link encodeArtdaq} and returns a copy of the bytes it wrote.
  *
  * @example
  * ```ts
  * encodeArtdaqWith((w) => { w.raw("["); w.string("a"); w.raw("]"); }); // the bytes of '["a"]'
  * ```
  */
-export function encodeArtdaqWith(
-  write: (writer: ArtdaqBytesWriter) => void,
-  scratch?: { buffer: Uint8Array<ArrayBuffer> },
-): Uint8Array {
-  // A scratch buffer is the caller's own (never the shared one, which the next document overwrites).
-  if (scratch) out = scratch.buffer.length > 0 ? scratch.buffer : new Uint8Array(1 << 16);
-  else out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
+export function encodeArtdaqWith(write: (writer: ArtdaqBytesWriter) => void): Uint8Array {
+  out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
   at = 0;
   try {
     write(WRITER);
-    if (!scratch) return out.slice(0, at);
-    scratch.buffer = out;
-    return out.subarray(0, at);
+    return out.slice(0, at);
   } finally {
-    // Keep a moderate buffer for the next document; let a huge one go.
-    if (!scratch) BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
+    release();
+  }
+}
+
+/**
+ * {@link encodeArtdaqWith} without holding the whole text: the bytes go to `sink` in chunks of about `chunkBytes`
+ * (the last one smaller) as they are written. A chunk is a view of a buffer that is reused as soon as `sink`
+ * returns, so `sink` must consume it at once (a synchronous file write). A large text written often (the `index.json`
+ * of a big collection at every group commit) costs one chunk of memory instead of its whole size.
+ *
+ * @example
+ * ```ts
+ * const file = Deno.openSync("/tmp/x.json", { write: true, create: true });
+ * streamArtdaqWith((w) => w.value(doc), (chunk) => file.writeSync(chunk)); // (write until done in real code)
+ * ```
+ */
+export function streamArtdaqWith(
+  write: (writer: ArtdaqBytesWriter) => void,
+  sink: (chunk: Uint8Array) => void,
+  chunkBytes = 1 << 20,
+): void {
+  const base = BUFFER.length >= chunkBytes ? BUFFER : new Uint8Array(chunkBytes);
+  out = base.subarray(0, chunkBytes);
+  at = 0;
+  flush = sink;
+  try {
+    write(WRITER);
+    if (at > 0) sink(out.subarray(0, at));
+  } finally {
+    flush = null;
+    if (base.length <= KEPT_BUFFER) BUFFER = base;
     out = BUFFER;
   }
+}
+
+/** Keeps a moderate buffer for the next document; lets a huge one go. */
+function release(): void {
+  BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
+  out = BUFFER;
 }
 
 const utf8 = new TextEncoder();
@@ -249,12 +275,22 @@ let BUFFER = new Uint8Array(0);
 /** The buffer being written and the write position (module state: writing is synchronous, never re-entered). */
 let out = BUFFER;
 let at = 0;
+/** Where full buffers go while streaming ({@link streamArtdaqWith}); null: the buffer grows instead. */
+let flush: ((chunk: Uint8Array) => void) | null = null;
+/** Number of flushes so far (a frozen object's bytes are cached only when it was written in one piece). */
+let flushes = 0;
 
 /** Bytes of frozen objects, computed once (see `FROZEN_TEXT`). */
 const FROZEN_BYTES = new WeakMap<JsonObject, Uint8Array>();
 
 function reserve(bytes: number): void {
   if (at + bytes <= out.length) return;
+  if (flush !== null && at > 0) {
+    flush(out.subarray(0, at));
+    flushes++;
+    at = 0;
+    if (bytes <= out.length) return;
+  }
   let size = out.length * 2;
   while (size < at + bytes) size *= 2;
   const grown = new Uint8Array(size);
@@ -335,8 +371,9 @@ function put(value: JsonValue): void {
       if (bytes !== undefined) putBytes(bytes);
       else {
         const start = at;
+        const before = flushes;
         putObject(value);
-        FROZEN_BYTES.set(value, out.slice(start, at));
+        if (flushes === before) FROZEN_BYTES.set(value, out.slice(start, at));
       }
     } else putObject(value);
   } else if (Array.isArray(value)) {

@@ -75,22 +75,37 @@ Deno.test("index: lazily merged lists equal eagerly kept ones, whatever the orde
   assert.equal(index.toText(), eager.toText());
 });
 
-Deno.test("index: toBytes writes exactly the UTF-8 of toText (escapes, non-ASCII names, extra keys, empty maps)", () => {
+/** The bytes `writeTo` streams, in chunks of `chunkBytes`. */
+function written(index: CollectionIndex, chunkBytes?: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  index.writeTo((chunk) => chunks.push(chunk.slice()), chunkBytes);
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+Deno.test("index: writeTo streams exactly the UTF-8 of toText (escapes, non-ASCII names, extra keys, empty maps)", () => {
   const text = `{"ouid":["b","a\\"q"], "version":{"v\\\\1":["a\\"q"],"vé":["b"]},"configurations.name":{}, ` +
     `"entities.name":{"ü\\u0001":["b"]},"aliases.active.name":{}, "runs.name":{"12":["b"]},` +
     `"configurations.assigned":{}, "extra":{"k":[1,2.50,"x"]} }`;
   const index = CollectionIndex.parse(text);
-  const decoder = new TextDecoder();
-  assert.equal(decoder.decode(index.toBytes()), index.toText());
-  assert.deepEqual(index.toBytes(), new TextEncoder().encode(index.toText()));
-  assert.deepEqual(
-    CollectionIndex.parse(EMPTY_INDEX_TEXT).toBytes(),
-    new TextEncoder().encode(
-      CollectionIndex.parse(EMPTY_INDEX_TEXT).toText(),
-    ),
-  );
-  // The buffer is reused and grows: a much larger index written after a small one is still exact.
+  const utf8 = new TextEncoder();
+  assert.deepEqual(written(index), utf8.encode(index.toText()));
+  const empty = CollectionIndex.parse(EMPTY_INDEX_TEXT);
+  assert.deepEqual(written(empty), utf8.encode(empty.toText()));
+  // A large index in small chunks: every chunk boundary (inside strings, keys, escapes) is exact, and no chunk is
+  // much larger than asked for.
   for (let i = 0; i < 5000; i++) index.add(facts(i.toString(16).padStart(24, "0"), i, "boot", "2024-03-04"));
-  assert.equal(decoder.decode(index.toBytes()), index.toText());
-  assert.ok(index.toBytes().length > 1 << 16);
+  const expected = utf8.encode(index.toText());
+  assert.ok(expected.length > 1 << 16);
+  for (const chunkBytes of [64, 1000, 1 << 16, 1 << 20]) {
+    let largest = 0;
+    index.writeTo((chunk) => largest = Math.max(largest, chunk.length), chunkBytes);
+    assert.ok(largest <= chunkBytes, `chunks of ${chunkBytes}: one of ${largest}`);
+    assert.deepEqual(written(index, chunkBytes), expected, `chunks of ${chunkBytes}`);
+  }
 });

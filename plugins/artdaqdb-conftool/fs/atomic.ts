@@ -17,7 +17,11 @@ import { syncDirectory } from "../../../core/state/atomic.ts";
 export interface FileWrite {
   /** File name inside the directory. */
   name: string;
-  data: Uint8Array;
+  /**
+   * The content, or a function that writes it in pieces: it calls `write` synchronously with each piece in order
+   * (a piece may be reused once `write` returns).
+   */
+  data: Uint8Array | ((write: (piece: Uint8Array) => void) => void);
 }
 
 let counter = 0;
@@ -43,8 +47,12 @@ export async function writeFilesAtomic(directory: string, files: readonly FileWr
     files.forEach((file, i) => {
       const handle = Deno.openSync(temporaries[i], { write: true, createNew: true, mode: 0o644 });
       handles.push(handle);
-      let written = 0;
-      while (written < file.data.length) written += handle.writeSync(file.data.subarray(written));
+      const write = (piece: Uint8Array) => {
+        let written = 0;
+        while (written < piece.length) written += handle.writeSync(piece.subarray(written));
+      };
+      if (typeof file.data === "function") file.data(write);
+      else write(file.data);
     });
     if (durable) await Promise.all(handles.map((handle) => handle.syncData()));
     for (const handle of handles.splice(0)) handle.close();

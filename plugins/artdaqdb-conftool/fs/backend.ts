@@ -421,7 +421,7 @@ export class FilesystemBackend implements Backend {
       try {
         await writeFilesAtomic(
           directory,
-          [{ name: INDEX_FILE, data: index.toBytes() }],
+          [{ name: INDEX_FILE, data: (write) => index.writeTo(write) }],
           this.#options.durable,
         );
       } catch (error) {

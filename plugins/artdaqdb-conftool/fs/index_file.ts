@@ -15,11 +15,11 @@
 
 import {
   type ArtdaqBytesWriter,
-  encodeArtdaqWith,
   JsonObject,
   type JsonValue,
   parseOrdered,
   quoteJsonString,
+  streamArtdaqWith,
   stringifyArtdaq,
 } from "../../../core/json/mod.ts";
 import type { DocumentFacts } from "../document.ts";
@@ -63,8 +63,6 @@ export class CollectionIndex implements IndexQueries {
   #pendingOuid: string[] = [];
   /** Values added to map lists since they were last merged: map name → value → added items. */
   readonly #pending = new Map<string, Map<string, string[]>>();
-  /** The buffer {@link toBytes} writes into, kept for the next commit. */
-  readonly #scratch: { buffer: Uint8Array<ArrayBuffer> } = { buffer: new Uint8Array(0) };
 
   private constructor(ouid: string[], maps: Map<string, Map<string, string[]>>, extra: Array<[string, JsonValue]>) {
     this.#ouid = ouid;
@@ -144,41 +142,45 @@ export class CollectionIndex implements IndexQueries {
   }
 
   /**
-   * {@link toText} as UTF-8, written straight into a buffer this index keeps and reuses (the result is valid until
-   * the next call). The index of a large collection is rewritten at every group commit (~1/s): building its text
-   * left two copies of it (12 MB at 3,000 runs) in the JavaScript heap per commit, garbage that made the heap grow
-   * with the number of runs (BENCHMARKS.md round 4).
+   * {@link toText} as UTF-8, handed to `sink` in chunks of about `chunkBytes` as it is written (each chunk is
+   * reused once `sink` returns: write it at once). The index of a large collection is rewritten at every group
+   * commit (~1/s) and grows with every run (25 MB at 6,000 runs of 25 documents): built whole, as text or bytes, it
+   * cost memory in proportion to the number of runs; streamed, one chunk (BENCHMARKS.md round 5).
    */
-  toBytes(): Uint8Array {
-    return encodeArtdaqWith((out) => {
-      out.raw('{\n"ouid" : ');
-      writeList(out, this.ouid);
-      for (const [key, map] of this.maps) {
-        out.raw(",\n");
-        out.string(key);
-        if (map.size === 0) {
-          out.raw(" : {\n\n}");
-          continue;
+  writeTo(sink: (chunk: Uint8Array) => void, chunkBytes?: number): void {
+    streamArtdaqWith(
+      (out) => {
+        out.raw('{\n"ouid" : ');
+        writeList(out, this.ouid);
+        for (const [key, map] of this.maps) {
+          out.raw(",\n");
+          out.string(key);
+          if (map.size === 0) {
+            out.raw(" : {\n\n}");
+            continue;
+          }
+          out.raw(" : {\n");
+          let first = true;
+          for (const [name, items] of map) {
+            if (!first) out.raw(",\n");
+            first = false;
+            out.string(name);
+            out.raw(" : ");
+            writeList(out, items);
+          }
+          out.raw("\n}");
         }
-        out.raw(" : {\n");
-        let first = true;
-        for (const [name, items] of map) {
-          if (!first) out.raw(",\n");
-          first = false;
-          out.string(name);
+        for (const [key, value] of this.#extra) {
+          out.raw(",\n");
+          out.string(key);
           out.raw(" : ");
-          writeList(out, items);
+          out.value(value);
         }
         out.raw("\n}");
-      }
-      for (const [key, value] of this.#extra) {
-        out.raw(",\n");
-        out.string(key);
-        out.raw(" : ");
-        out.value(value);
-      }
-      out.raw("\n}");
-    }, this.#scratch);
+      },
+      sink,
+      chunkBytes,
+    );
   }
 
   /** The map `name`, every list merged. */
