@@ -32,8 +32,8 @@ export interface DocumentIdentity {
 export function documentId(identity: DocumentIdentity): string {
   return createHash("sha256")
     .update(`${identity.collection}\0${identity.configuration}\0${identity.version}\0${identity.entity}`)
-    .digest("hex")
-    .slice(0, 24);
+    .digest()
+    .toString("hex", 0, 12); // a string of its own: a slice of the 64-digit text would keep all of it alive
 }
 
 /**
