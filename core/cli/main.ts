@@ -18,6 +18,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { loadConfig } from "../config/mod.ts";
 import type { ArchiverConfig } from "../config/types.ts";
 import { ArchiverError, ConfigurationError, describeError, LockHeldError, UsageError } from "../errors.ts";
+import { HeapGovernor } from "../heap.ts";
 import { type ArchiverLogger, createLogger, levelFromConfig } from "../log/mod.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { redact } from "../redact.ts";
@@ -139,8 +140,25 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
         "core/pipeline/mod.ts",
         "the archive modes are",
       );
-      const code = await pipeline.runArchiver({ config, flags, roles, logger: log, shutdown, lock: lock ?? undefined });
-      return finish(log, shutdown, code);
+      const governor = HeapGovernor.start();
+      try {
+        const code = await pipeline.runArchiver({
+          config,
+          flags,
+          roles,
+          logger: log,
+          shutdown,
+          lock: lock ?? undefined,
+        });
+        return finish(log, shutdown, code);
+      } finally {
+        governor.stop();
+        log.debug(
+          governor.active
+            ? `Heap governor: ${governor.collections} full collections, ${Math.round(governor.collectMs)} ms`
+            : "Heap governor inactive (V8 runs without --expose-gc)",
+        );
+      }
     }
     return finish(log, shutdown, 0);
   } catch (error) {

@@ -1,0 +1,105 @@
+/**
+ * A bound on the main thread's JavaScript heap: V8 lets the old generation grow to 3–4× what is alive before it
+ * collects (on a host with much memory), so an archiver holding ~35 MB of collection indexes after 6,000 runs
+ * reached a peak RSS of 260–300 MB although nothing leaked. The governor checks the heap a few times a second and
+ * runs a full collection once it has grown by `slack` beyond what the last collection left alive; V8's own
+ * collections still happen as before.
+ *
+ * Only the thread that starts it is governed: the conversion threads (core/offload) keep V8's sizing, which their
+ * speed depends on (BENCHMARKS.md round 4: V8 flags that bound every isolate slow them by 30–60 %). The full
+ * collection needs `gc`, which V8 exposes with `--expose-gc` (in `ARCHIVER_V8_FLAGS`); without it the governor does
+ * nothing.
+ *
+ * Measured (BENCHMARKS.md round 5): 6,000 runs of ~70 kB, peak RSS 267 → 194 MB at the same CPU (31 collections,
+ * 0.9 s in 80 s).
+ *
+ * @example
+ * ```ts
+ * const governor = HeapGovernor.start();
+ * try { await work(); } finally { governor.stop(); }
+ * ```
+ *
+ * @module
+ */
+import { getHeapStatistics } from "node:v8";
+
+/** Least growth (bytes) above the last live size that triggers a collection. */
+export const MIN_HEAP_SLACK = 32 * 2 ** 20;
+
+/** How the governor reads and collects the heap (V8's by default; tests give their own). */
+export interface HeapAccess {
+  /** Bytes of heap in use, garbage not yet collected included. */
+  used(): number;
+  /** A full, synchronous collection. */
+  collect(): void;
+}
+
+/** Options of {@link HeapGovernor}. */
+export interface HeapGovernorOptions {
+  /** Least growth beyond the live heap that triggers a collection; the slack is also at least half the live heap. */
+  minSlackBytes?: number;
+  /** Milliseconds between checks (default 200). */
+  intervalMs?: number;
+  access?: HeapAccess;
+}
+
+/** The V8 access of this thread, or null when `gc` is not exposed. */
+function v8Access(): HeapAccess | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc !== "function") return null;
+  return { used: () => getHeapStatistics().used_heap_size, collect: () => gc() };
+}
+
+/** Runs a full collection when the heap has grown by the slack beyond the live size (see the module doc). */
+export class HeapGovernor {
+  readonly #access: HeapAccess | null;
+  readonly #minSlack: number;
+  #live: number;
+  #timer: ReturnType<typeof setInterval> | null = null;
+  /** Collections run so far. */
+  collections = 0;
+  /** Milliseconds spent in them. */
+  collectMs = 0;
+
+  constructor(options: HeapGovernorOptions = {}) {
+    this.#access = options.access ?? v8Access();
+    this.#minSlack = options.minSlackBytes ?? MIN_HEAP_SLACK;
+    this.#live = this.#access?.used() ?? 0;
+  }
+
+  /** A governor checking every `intervalMs` (its timer does not keep the process alive). */
+  static start(options: HeapGovernorOptions = {}): HeapGovernor {
+    const governor = new HeapGovernor(options);
+    if (governor.active) {
+      const timer = setInterval(() => governor.check(), options.intervalMs ?? 200);
+      Deno.unrefTimer(timer);
+      governor.#timer = timer;
+    }
+    return governor;
+  }
+
+  /** Whether it can collect (`gc` is exposed or an access was given). */
+  get active(): boolean {
+    return this.#access !== null;
+  }
+
+  /** One check: collects when the heap has outgrown the slack; returns whether it did. */
+  check(): boolean {
+    const access = this.#access;
+    if (access === null) return false;
+    const slack = Math.max(this.#minSlack, this.#live / 2);
+    if (access.used() <= this.#live + slack) return false;
+    const started = performance.now();
+    access.collect();
+    this.collectMs += performance.now() - started;
+    this.collections++;
+    this.#live = access.used();
+    return true;
+  }
+
+  /** Stops the checks. */
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+}
