@@ -1,6 +1,7 @@
 /**
  * One batch of a stage: mark the runs in flight, process them `parallel_workers` at a time with retries, record
- * every outcome in the state (saved at most once a second while running, and at the end), advance the contiguous
+ * every outcome in the state (saved at most once a second while running, less often when saving is slow; and at
+ * the end), advance the contiguous
  * and attempted markers, post the stage metrics, and notify about failures. A notifier failure is logged and
  * never aborts the stage or loses state (§16.1-5). On a shutdown request no further run is started; runs in work
  * finish and are recorded; runs not started stay candidates (neither failed nor attempted).
@@ -52,36 +53,65 @@ export interface BatchResult {
   durationMs: number;
 }
 
-/** Saves at most once per interval, one save at a time (writes are chained, never concurrent). */
-class ThrottledSaver {
+/** Saving takes at most 1/`SAVE_COST_FACTOR` of a batch's time (see {@link ThrottledSaver}). */
+export const SAVE_COST_FACTOR = 10;
+
+/**
+ * Saves at most once per interval, one save at a time (writes are chained, never concurrent). The interval is
+ * `intervalMs`, or {@link SAVE_COST_FACTOR} times the duration of the last save when that is longer: a save includes
+ * the store's group commit, which rewrites each changed collection index whole (artdaq_database's format), so its
+ * cost grows with the database (RunHistory's index.json: 50 MB at 12,000 runs); saving once a second would spend
+ * most of the time rewriting it. Runs recorded in an unsaved state are redone after a crash (idempotently).
+ */
+export class ThrottledSaver {
   #state: StageState;
   #chain: Promise<void> = Promise.resolve();
-  #last = 0;
+  #last: number;
   #pending = false;
-  #intervalMs: number;
+  readonly #intervalMs: number;
+  /** The interval in effect (see the class doc). */
+  #currentMs: number;
   #error: unknown = null;
   #commit: () => Promise<void>;
+  readonly #save: (state: StageState) => Promise<void>;
+  readonly #now: () => number;
 
   /** `commit` runs before every save: the state never records a run the store could still lose. */
-  constructor(state: StageState, intervalMs: number, commit: () => Promise<void>) {
+  constructor(
+    state: StageState,
+    intervalMs: number,
+    commit: () => Promise<void>,
+    options: { save?: (state: StageState) => Promise<void>; now?: () => number } = {},
+  ) {
     this.#state = state;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = this.#currentMs = intervalMs;
     this.#commit = commit;
+    this.#save = options.save ?? saveStageState;
+    this.#now = options.now ?? (() => performance.now());
+    this.#last = this.#now();
   }
 
-  #save(): Promise<void> {
-    return this.#commit().then(() => saveStageState(this.#state));
+  /** Milliseconds that must pass between two saves started by `poke`. */
+  get intervalMs(): number {
+    return this.#currentMs;
+  }
+
+  async #commitAndSave(): Promise<void> {
+    const started = this.#now();
+    await this.#commit();
+    await this.#save(this.#state);
+    this.#currentMs = Math.max(this.#intervalMs, SAVE_COST_FACTOR * (this.#now() - started));
   }
 
   /** Save soon (coalesced). */
   poke(): void {
     if (this.#pending) return;
-    if (performance.now() - this.#last < this.#intervalMs) return;
+    if (this.#now() - this.#last < this.#currentMs) return;
     this.#pending = true;
     this.#chain = this.#chain.then(async () => {
       this.#pending = false;
-      this.#last = performance.now();
-      await this.#save().catch((error) => {
+      this.#last = this.#now();
+      await this.#commitAndSave().catch((error) => {
         this.#error ??= error;
       });
     });
@@ -89,7 +119,7 @@ class ThrottledSaver {
 
   /** Save now, after any save in progress; rethrows a failed save. */
   async flush(): Promise<void> {
-    this.#chain = this.#chain.then(() => this.#save());
+    this.#chain = this.#chain.then(() => this.#commitAndSave());
     await this.#chain;
     if (this.#error) throw this.#error;
   }
