@@ -117,8 +117,10 @@ class FileLock implements HeldLock {
       const text = Deno.readTextFileSync(this.path).trim();
       if (text !== String(Deno.pid)) return text === "" ? "emptied" : `now names PID ${text}`;
       return null;
-    } catch {
-      return "removed";
+    } catch (error) {
+      // Only a missing file is a removal; another failure (too many open files, a transient I/O error) says
+      // nothing about the lock, which the next check looks at again.
+      return error instanceof Deno.errors.NotFound ? "removed" : null;
     }
   }
 

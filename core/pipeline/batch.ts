@@ -56,12 +56,17 @@ export interface BatchResult {
 /** Saving takes at most 1/`SAVE_COST_FACTOR` of a batch's time (see {@link ThrottledSaver}). */
 export const SAVE_COST_FACTOR = 10;
 
+/** Longest interval between two saves while runs finish: the work a crash can make the next invocation redo. */
+export const MAX_SAVE_INTERVAL_MS = 15_000;
+
 /**
  * Saves at most once per interval, one save at a time (writes are chained, never concurrent). The interval is
- * `intervalMs`, or {@link SAVE_COST_FACTOR} times the duration of the last save when that is longer: a save includes
- * the store's group commit, which rewrites each changed collection index whole (artdaq_database's format), so its
- * cost grows with the database (RunHistory's index.json: 50 MB at 12,000 runs); saving once a second would spend
- * most of the time rewriting it. Runs recorded in an unsaved state are redone after a crash (idempotently).
+ * `intervalMs`, or {@link SAVE_COST_FACTOR} times the duration of the last save when that is longer, at most
+ * {@link MAX_SAVE_INTERVAL_MS}. A save includes the store's group commit, which rewrites each changed collection
+ * index whole (artdaq_database's format), so its cost grows with the database (RunHistory's index.json: 50 MB at
+ * 12,000 runs); saving once a second would spend most of the time rewriting it. The cap bounds the work a crash makes
+ * the next invocation redo (runs recorded in an unsaved state are redone, idempotently) and a feedback: more runs
+ * between saves, more written files for the commit to flush.
  */
 export class ThrottledSaver {
   #state: StageState;
@@ -100,7 +105,8 @@ export class ThrottledSaver {
     const started = this.#now();
     await this.#commit();
     await this.#save(this.#state);
-    this.#currentMs = Math.max(this.#intervalMs, SAVE_COST_FACTOR * (this.#now() - started));
+    const cost = SAVE_COST_FACTOR * (this.#now() - started);
+    this.#currentMs = Math.max(this.#intervalMs, Math.min(MAX_SAVE_INTERVAL_MS, cost));
   }
 
   /** Save soon (coalesced). */

@@ -97,3 +97,29 @@ Deno.test("group commit: new documents are flushed by the commit before any inde
   assert.equal(await Deno.stat(join(dir.path, "SystemLayout", "index.json")).catch(() => null), null);
   await assert.rejects(store.close(), /fsync/);
 });
+
+Deno.test("group commit: flushing hundreds of written documents at once stays within a small open-file limit", async () => {
+  // All at once, the commit's fsyncs opened every document written since the last commit together: 12,000 small
+  // runs in one invocation failed with "Too many open files". A child with `ulimit -n 256` writes 60 runs (hundreds
+  // of documents) before one commit.
+  await using dir = await tempDir();
+  const fixtures = new URL("./_fixtures.ts", import.meta.url).href;
+  const code = `
+    import { openFilesystemStore, preparedRun } from ${JSON.stringify(fixtures)};
+    const store = openFilesystemStore(${JSON.stringify(dir.path)});
+    await store.deferCommits(true);
+    for (let run = 1; run <= 60; run++) await store.putRun(preparedRun(run), "initial");
+    await store.commit();
+    console.log((await store.listRuns()).length);
+    await store.close();
+  `;
+  const out = await new Deno.Command("sh", {
+    args: ["-c", 'ulimit -n 256 && exec "$0" eval "$1"', Deno.execPath(), code],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "60");
+  assert.deepEqual((await openFilesystemStore(dir.path).listRuns()).length, 60);
+});

@@ -3,7 +3,7 @@
  * interval, and an interval that grows with the cost of a save (a store whose index rewrite takes long).
  */
 import assert from "node:assert/strict";
-import { SAVE_COST_FACTOR, ThrottledSaver } from "../../core/pipeline/batch.ts";
+import { MAX_SAVE_INTERVAL_MS, SAVE_COST_FACTOR, ThrottledSaver } from "../../core/pipeline/batch.ts";
 import type { StageState } from "../../core/state/mod.ts";
 
 /** A saver on a fake clock whose commit takes `commitMs` of it; records the order of commits and saves. */
@@ -55,4 +55,10 @@ Deno.test("saver: a slow save (a large index) spaces the saves to SAVE_COST_FACT
   saver.poke();
   await new Promise((resolve) => setTimeout(resolve, 0));
   assert.equal(events.filter((e) => e.startsWith("save")).length, 1);
+});
+
+Deno.test("saver: the interval never exceeds MAX_SAVE_INTERVAL_MS, however slow a save", async () => {
+  const { saver } = harness(60_000);
+  await saver.flush();
+  assert.equal(saver.intervalMs, MAX_SAVE_INTERVAL_MS);
 });

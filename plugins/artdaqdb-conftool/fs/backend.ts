@@ -28,10 +28,17 @@ import { encodeDocument, parseStoredDocument } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
 import type { Clock } from "../timestamp.ts";
+import { runPool } from "../../../core/pipeline/pool.ts";
 import { writeFilesAtomic } from "./atomic.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "./index_file.ts";
 import { type IndexQueries, indexView } from "./index_view.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
+
+/**
+ * Files fsynced at once by a group commit. All at once, a commit after many runs opened tens of thousands of files
+ * together and failed with "Too many open files" (12,000 small runs in one invocation).
+ */
+const SYNC_CONCURRENCY = 64;
 
 /** Settings of the filesystem backend. */
 export interface FilesystemBackendOptions {
@@ -184,22 +191,21 @@ export class FilesystemBackend implements Backend {
   }
 
   /**
-   * fsyncs the documents written without it (write-behind) and their directories, all in parallel. A failed fsync
-   * may have lost data that a later fsync would not report, so it fails every later commit of this backend: nothing
-   * written since is ever listed, and the next invocation rewrites those runs.
+   * fsyncs the documents written without it (write-behind), {@link SYNC_CONCURRENCY} at a time, and then their
+   * directories. A failed fsync may have lost data that a later fsync would not report, so it fails every later
+   * commit of this backend: nothing written since is ever listed, and the next invocation rewrites those runs.
    */
   async #syncWritten(): Promise<void> {
     if (this.#syncFailure) throw this.#syncFailure;
     const written = [...this.#unsynced];
     this.#unsynced.clear();
+    const files = written.flatMap(([directory, names]) => [...names].map((name) => join(directory, name)));
     try {
-      await Promise.all(written.map(async ([directory, names]) => {
-        await Promise.all([...names].map(async (name) => {
-          using file = await Deno.open(join(directory, name), { read: true });
-          await file.syncData();
-        }));
-        await syncDirectory(directory);
-      }));
+      await runPool(files, SYNC_CONCURRENCY, async (path) => {
+        using file = await Deno.open(path, { read: true });
+        await file.syncData();
+      }, () => false);
+      await Promise.all(written.map(([directory]) => syncDirectory(directory)));
     } catch (error) {
       this.#syncFailure = this.#error("flush written documents to disk (fsync)", error);
       throw this.#syncFailure;
