@@ -326,38 +326,34 @@ function putPair(first: number, second: number): void {
 }
 
 function putString(value: string): void {
+  putQuoted(value, 0);
+}
+
+/** An object key and its `" : "`. */
+function putKey(key: string): void {
+  putQuoted(key, 3);
+}
+
+/**
+ * `value` as a JSON string, then `" : "` when `after` is 3: ASCII without escapes is copied as it is, anything else
+ * takes the exact quoting, then UTF-8.
+ */
+function putQuoted(value: string, after: 0 | 3): void {
   const length = value.length;
-  reserve(length + 2);
+  reserve(length + 2 + after);
   const start = at;
   out[at++] = 0x22;
   for (let i = 0; i < length; i++) {
     const c = value.charCodeAt(i);
     if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) {
-      // Needs an escape or is not ASCII: the exact quoting, then UTF-8.
       at = start;
-      putText(quoteJsonString(value));
+      putText(after === 0 ? quoteJsonString(value) : keyText(value));
       return;
     }
     out[at++] = c;
   }
   out[at++] = 0x22;
-}
-
-function putKey(key: string): void {
-  const length = key.length;
-  reserve(length + 5);
-  const start = at;
-  out[at++] = 0x22;
-  for (let i = 0; i < length; i++) {
-    const c = key.charCodeAt(i);
-    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) {
-      at = start;
-      putText(keyText(key));
-      return;
-    }
-    out[at++] = c;
-  }
-  out[at++] = 0x22;
+  if (after === 0) return;
   out[at++] = 0x20;
   out[at++] = 0x3a;
   out[at++] = 0x20;
