@@ -51,7 +51,8 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 
 /** Run `fn` up to `attempts` times. Never throws: the result says what happened. */
 export async function withAttempts<T>(fn: () => Promise<T>, options: AttemptOptions): Promise<AttemptResult<T>> {
-  let lastError: unknown = new TransientError("no attempt was made (run_process_retries is negative)");
+  // Made only when needed: an error's stack trace costs more than a small run's bookkeeping.
+  let lastError: unknown = null;
   for (let attempt = 1; attempt <= options.attempts; attempt++) {
     options.onAttempt?.(attempt, options.attempts);
     try {
@@ -68,6 +69,7 @@ export async function withAttempts<T>(fn: () => Promise<T>, options: AttemptOpti
       if (!(await sleep(delay, options.signal))) return { ok: false, error, attempts: attempt, permanent: false };
     }
   }
+  if (options.attempts < 1) lastError = new TransientError("no attempt was made (run_process_retries is negative)");
   return { ok: false, error: lastError, attempts: Math.max(0, options.attempts), permanent: false };
 }
 

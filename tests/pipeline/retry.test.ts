@@ -51,6 +51,28 @@ Deno.test("attempts: transient errors retried, input errors not, timeouts become
     random: Math.random,
   });
   assertEquals(!slow.ok && slow.error instanceof TransientError, true);
+
+  // No attempt at all (negative run_process_retries): a transient error that says so; the last error otherwise.
+  const none = await withAttempts(() => Promise.resolve(1), {
+    attempts: 0,
+    baseDelayMs: 0,
+    maxDelayMs: 0,
+    timeoutMs: 0,
+    random: Math.random,
+  });
+  assertEquals(
+    !none.ok && none.error instanceof TransientError && /no attempt was made/.test(none.error.message),
+    true,
+  );
+  const down = new StoreError("still down");
+  const last = await withAttempts(() => Promise.reject(down), {
+    attempts: 2,
+    baseDelayMs: 0,
+    maxDelayMs: 0,
+    timeoutMs: 0,
+    random: Math.random,
+  });
+  assertEquals(!last.ok && last.error === down, true);
 });
 
 Deno.test("a shutdown during the backoff sleep stops further attempts", async () => {
