@@ -26,7 +26,6 @@ export { JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOrderedOptions
 export {
   type ArtdaqBytesWriter,
   encodeArtdaq,
-  encodeArtdaqWith,
   formatKarmaDouble,
   quoteJsonString,
   streamArtdaqWith,

@@ -197,7 +197,16 @@ function writeOther(value: JsonValue): string {
  * ```
  */
 export function encodeArtdaq(value: JsonValue | Record<string, unknown> | unknown[]): Uint8Array {
-  return encodeArtdaqWith((writer) => writer.value(value as JsonValue));
+  out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
+  at = 0;
+  try {
+    put(value as JsonValue);
+    return out.slice(0, at);
+  } finally {
+    // Keep a moderate buffer for the next document; let a huge one go.
+    BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
+    out = BUFFER;
+  }
 }
 
 /** The writer of {@link encodeArtdaq}, for a JsonWriter layout assembled by hand (the filesystem `index.json`). */
@@ -213,29 +222,11 @@ export interface ArtdaqBytesWriter {
 const WRITER: ArtdaqBytesWriter = { raw: putText, string: putString, value: put };
 
 /**
- * Runs `write` (synchronously) with the writer of {@link encodeArtdaq} and returns a copy of the bytes it wrote.
- *
- * @example
- * ```ts
- * encodeArtdaqWith((w) => { w.raw("["); w.string("a"); w.raw("]"); }); // the bytes of '["a"]'
- * ```
- */
-export function encodeArtdaqWith(write: (writer: ArtdaqBytesWriter) => void): Uint8Array {
-  out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
-  at = 0;
-  try {
-    write(WRITER);
-    return out.slice(0, at);
-  } finally {
-    release();
-  }
-}
-
-/**
- * {@link encodeArtdaqWith} without holding the whole text: the bytes go to `sink` in chunks of about `chunkBytes`
- * (the last one smaller) as they are written. A chunk is a view of a buffer that is reused as soon as `sink`
- * returns, so `sink` must consume it at once (a synchronous file write). A large text written often (the `index.json`
- * of a big collection at every group commit) costs one chunk of memory instead of its whole size.
+ * Runs `write` (synchronously) with the writer of {@link encodeArtdaq}, without holding the whole text: the bytes
+ * go to `sink` in chunks of about `chunkBytes` (the last one smaller) as they are written. A chunk is a view of a
+ * buffer that is reused as soon as `sink` returns, so `sink` must consume it at once (a synchronous file write). A
+ * large text written often (the `index.json` of a big collection at every group commit) costs one chunk of memory
+ * instead of its whole size.
  *
  * @example
  * ```ts
@@ -260,12 +251,6 @@ export function streamArtdaqWith(
     if (base.length <= KEPT_BUFFER) BUFFER = base;
     out = BUFFER;
   }
-}
-
-/** Keeps a moderate buffer for the next document; lets a huge one go. */
-function release(): void {
-  BUFFER = out.length <= KEPT_BUFFER ? out : new Uint8Array(0);
-  out = BUFFER;
 }
 
 const utf8 = new TextEncoder();

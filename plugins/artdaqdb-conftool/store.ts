@@ -20,7 +20,7 @@
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
-import { buildStoredDocument, documentFacts, payloadKey } from "./document.ts";
+import { documentFacts, payloadKey } from "./document.ts";
 import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
 import { groupBy } from "./group.ts";
@@ -28,7 +28,7 @@ import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
 import { inStretches, type Offload } from "./offload.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
-import { type EncodeCommon, encodeDocuments, type EncodeItem } from "./tasks.ts";
+import { type EncodeCommon, encodeDocuments, type EncodeItem, storedDocument } from "./tasks.ts";
 import { artdaqTimestampToIso, type Clock, systemClock } from "./timestamp.ts";
 
 /** Settings of {@link ConftoolStore} besides its backend. */
@@ -243,18 +243,14 @@ export class ConftoolStore implements Store {
    * model lives only while it is rendered: the run costs its bytes, not its models (~10× more).
    */
   async #apply(run: number, configuration: string, version: string, diff: VersionDiff, timestamp: string) {
-    const toStored = (write: { planned: PlannedDocument; id: string }): StoredDocument => ({
+    const common: EncodeCommon = { run, configuration, version, timestamp };
+    const itemOf = (write: { planned: PlannedDocument; id: string }): EncodeItem => ({
+      name: write.planned.name,
+      text: write.planned.text,
+      ...(write.planned.path !== undefined ? { path: write.planned.path } : {}),
       collection: write.planned.collection,
+      entity: write.planned.entity,
       id: write.id,
-      doc: buildStoredDocument(write.planned.dbJson(), {
-        collection: write.planned.collection,
-        configuration,
-        version,
-        entity: write.planned.entity,
-        run: String(run),
-        id: write.id,
-        timestamp,
-      }),
     });
     const byCollection = groupBy(diff.writes, (write) => write.planned.collection);
     const others = [...byCollection].filter(([collection]) => collection !== SYSTEM_LAYOUT);
@@ -266,17 +262,7 @@ export class ConftoolStore implements Store {
       }
     };
     if (this.#backend.upsertEncoded) {
-      const items = ordered.flatMap(([collection, writes]) =>
-        writes.map((write): EncodeItem => ({
-          name: write.planned.name,
-          text: write.planned.text,
-          ...(write.planned.path !== undefined ? { path: write.planned.path } : {}),
-          collection,
-          entity: write.planned.entity,
-          id: write.id,
-        }))
-      );
-      const common: EncodeCommon = { run, configuration, version, timestamp };
+      const items = ordered.flatMap(([, writes]) => writes.map(itemOf));
       const encoded = (await inStretches(this.#offload, items, (item) => item.text.length, encodeDocuments, [common]))
         .flat();
       let at = 0;
@@ -288,7 +274,10 @@ export class ConftoolStore implements Store {
       await this.#backend.upsertEncoded(batches);
       return;
     }
-    const batches = ordered.map(([collection, writes]) => ({ collection, documents: writes.map(toStored) }));
+    const batches = ordered.map(([collection, writes]) => ({
+      collection,
+      documents: writes.map((write) => storedDocument(itemOf(write), common)),
+    }));
     await removeStale();
     if (this.#backend.upsertAll) return await this.#backend.upsertAll(batches);
     const last = layout ? batches.pop()! : undefined;

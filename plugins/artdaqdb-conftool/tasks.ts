@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { EncodedDocument } from "./backend.ts";
+import type { EncodedDocument, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, encodeDocument } from "./document.ts";
 import { convertDocument } from "./plan.ts";
 
@@ -48,19 +48,26 @@ export interface EncodeCommon {
  * ```
  */
 export function encodeDocuments(items: readonly EncodeItem[], common: EncodeCommon): EncodedDocument[] {
-  return items.map((item) =>
-    encodeDocument({
+  return items.map((item) => encodeDocument(storedDocument(item, common)));
+}
+
+/**
+ * The stored document of one item: its FHiCL converted to DB-JSON (a syntax error is a `RunInputError` naming run
+ * and file) and wrapped with the put's bookkeeping. What {@link encodeDocuments} encodes, and what the store hands a
+ * backend that takes models.
+ */
+export function storedDocument(item: EncodeItem, common: EncodeCommon): StoredDocument {
+  return {
+    collection: item.collection,
+    id: item.id,
+    doc: buildStoredDocument(convertDocument(common.run, item, common.timestamp), {
       collection: item.collection,
+      configuration: common.configuration,
+      version: common.version,
+      entity: item.entity,
+      run: String(common.run),
       id: item.id,
-      doc: buildStoredDocument(convertDocument(common.run, item, common.timestamp), {
-        collection: item.collection,
-        configuration: common.configuration,
-        version: common.version,
-        entity: item.entity,
-        run: String(common.run),
-        id: item.id,
-        timestamp: common.timestamp,
-      }),
-    })
-  );
+      timestamp: common.timestamp,
+    }),
+  };
 }

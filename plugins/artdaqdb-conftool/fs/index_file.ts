@@ -18,9 +18,7 @@ import {
   JsonObject,
   type JsonValue,
   parseOrdered,
-  quoteJsonString,
   streamArtdaqWith,
-  stringifyArtdaq,
 } from "../../../core/json/mod.ts";
 import type { DocumentFacts } from "../document.ts";
 import { groupBy } from "../group.ts";
@@ -121,31 +119,20 @@ export class CollectionIndex implements IndexQueries {
     return new CollectionIndex(ouid, maps, extra);
   }
 
-  /**
-   * The index in the JsonWriter layout (no final newline), as the C++ provider rewrites it. Written by hand
-   * rather than through a generic model: the index is rewritten on every store and holds one entry per document
-   * of the collection, so this is the hot path of a large database.
-   */
+  /** The index in the JsonWriter layout (no final newline), as the C++ provider rewrites it: {@link writeTo}'s text. */
   toText(): string {
-    const parts: string[] = [`"ouid" : ${list(this.ouid)}`];
-    for (const [key, map] of this.maps) {
-      if (map.size === 0) {
-        parts.push(`${quote(key)} : {\n\n}`);
-        continue;
-      }
-      const entries: string[] = [];
-      for (const [name, items] of map) entries.push(`${quote(name)} : ${list(items)}`);
-      parts.push(`${quote(key)} : {\n${entries.join(",\n")}\n}`);
-    }
-    for (const [key, value] of this.#extra) parts.push(`${quote(key)} : ${stringifyArtdaq(value)}`);
-    return `{\n${parts.join(",\n")}\n}`;
+    const decoder = new TextDecoder();
+    let text = "";
+    this.writeTo((chunk) => text += decoder.decode(chunk, { stream: true }));
+    return text + decoder.decode();
   }
 
   /**
-   * {@link toText} as UTF-8, handed to `sink` in chunks of about `chunkBytes` as it is written (each chunk is
-   * reused once `sink` returns: write it at once). The index of a large collection is rewritten at every group
-   * commit (~1/s) and grows with every run (25 MB at 6,000 runs of 25 documents): built whole, as text or bytes, it
-   * cost memory in proportion to the number of runs; streamed, one chunk (BENCHMARKS.md round 5).
+   * The index's bytes, handed to `sink` in chunks of about `chunkBytes` as they are written (each chunk is reused
+   * once `sink` returns: write it at once). Written by hand rather than through a generic model, and streamed: the
+   * index is rewritten at every group commit and grows with every run (25 MB at 6,000 runs of 25 documents); built
+   * whole, as text or bytes, it cost memory in proportion to the number of runs; streamed, one chunk (BENCHMARKS.md
+   * round 5).
    */
   writeTo(sink: (chunk: Uint8Array) => void, chunkBytes?: number): void {
     streamArtdaqWith(
@@ -335,15 +322,7 @@ function mergeSorted(sorted: string[], added: string[]): string[] {
   return merged;
 }
 
-/** A JSON string literal; ids and timestamps (nearly everything here) need no escaping. */
-function quote(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? quoteJsonString(text) : `"${text}"`;
-}
-
-// deno-lint-ignore no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
-
-/** `list(items)` into `out`. */
+/** A list of strings in the JsonWriter layout. */
 function writeList(out: ArtdaqBytesWriter, items: readonly string[]): void {
   if (items.length === 0) {
     out.raw("[\n\n]");
@@ -355,13 +334,6 @@ function writeList(out: ArtdaqBytesWriter, items: readonly string[]): void {
     out.string(items[i]);
   }
   out.raw("\n]");
-}
-
-function list(items: readonly string[]): string {
-  if (items.length === 0) return "[\n\n]";
-  // Native joins and one escape check per list: the lists hold ids and timestamps, which never need escaping.
-  if (NEEDS_ESCAPE.test(items.join(""))) return "[\n" + items.map(quote).join(",\n") + "\n]";
-  return '[\n"' + items.join('",\n"') + '"\n]';
 }
 
 function stringList(value: JsonValue, source: string, where: string): string[] {
