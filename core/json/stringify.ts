@@ -217,9 +217,19 @@ export interface ArtdaqBytesWriter {
   string(value: string): void;
   /** A value in the JsonWriter layout. */
   value(value: JsonValue): void;
+  /** Bytes copied as they are (a stretch of an earlier text in this layout). */
+  bytes(bytes: Uint8Array): void;
+  /** Number of bytes written so far (flushed or not): the offset the next byte will have. */
+  position(): number;
 }
 
-const WRITER: ArtdaqBytesWriter = { raw: putText, string: putString, value: put };
+const WRITER: ArtdaqBytesWriter = {
+  raw: putText,
+  string: putString,
+  value: put,
+  bytes: putBytes,
+  position: () => flushed + at,
+};
 
 /**
  * Runs `write` (synchronously) with the writer of {@link encodeArtdaq}, without holding the whole text: the bytes
@@ -242,6 +252,7 @@ export function streamArtdaqWith(
   const base = BUFFER.length >= chunkBytes ? BUFFER : new Uint8Array(chunkBytes);
   out = base.subarray(0, chunkBytes);
   at = 0;
+  flushed = 0;
   flush = sink;
   try {
     write(WRITER);
@@ -264,6 +275,8 @@ let at = 0;
 let flush: ((chunk: Uint8Array) => void) | null = null;
 /** Number of flushes so far (a frozen object's bytes are cached only when it was written in one piece). */
 let flushes = 0;
+/** Bytes handed to `flush` so far by the current {@link streamArtdaqWith}. */
+let flushed = 0;
 
 /** Bytes of frozen objects, computed once (see `FROZEN_TEXT`). */
 const FROZEN_BYTES = new WeakMap<JsonObject, Uint8Array>();
@@ -273,6 +286,7 @@ function reserve(bytes: number): void {
   if (flush !== null && at > 0) {
     flush(out.subarray(0, at));
     flushes++;
+    flushed += at;
     at = 0;
     if (bytes <= out.length) return;
   }

@@ -1,9 +1,11 @@
 /**
  * The filesystem provider (`filesystemdb://`, artdaq-database.md §4): one directory per collection, one
  * `<oid>.json` file per document in the JsonWriter layout, and a per-collection `index.json` that is the only
- * search path. On top of the C++ behaviour: atomic writes, a lock around every `index.json` update, and an
- * in-memory cache of parsed indexes that is reused only while the file is unchanged (same inode, size and
- * nanosecond mtime), so repeated questions about a large database do not re-parse it.
+ * search path. On top of the C++ behaviour: atomic writes, a lock around every `index.json` update, and indexes
+ * that are never held whole: a query reads the lists it needs from the file through a catalogue of where they lie
+ * (reused only while the file is unchanged: same inode, size and nanosecond mtime), and a commit streams the old
+ * file into the new one with its additions merged (fs/index_stream.ts). Memory therefore does not grow with the
+ * size of the database.
  *
  * @module
  */
@@ -24,14 +26,14 @@ import type {
   RawDocument,
   StoredDocument,
 } from "../backend.ts";
-import { encodeDocument, parseStoredDocument } from "../document.ts";
+import { type DocumentFacts, encodeDocument, parseStoredDocument } from "../document.ts";
 import { randomOid } from "../ids.ts";
 import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from "../system_metadata.ts";
 import type { Clock } from "../timestamp.ts";
 import { runPool } from "../../../core/pipeline/pool.ts";
 import { writeFilesAtomic } from "./atomic.ts";
-import { CollectionIndex, EMPTY_INDEX_TEXT } from "./index_file.ts";
-import { type IndexQueries, indexView } from "./index_view.ts";
+import { CollectionIndex, EMPTY_INDEX_TEXT, type IndexQueries } from "./index_file.ts";
+import { IndexAdditions, IndexCatalog, NotStreamable, parseIndexText, PendingView } from "./index_stream.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
 
 /**
@@ -58,20 +60,23 @@ const INDEX_FILE = "index.json";
 /** Cache stamp of an index that does not exist on disk yet (write-behind changes of a new collection). */
 const ABSENT = "absent";
 
-/** One deferred change of a collection's index (re-applied whenever the index is re-read). */
-type IndexChange = (index: CollectionIndex) => void;
+/** One change of a collection's index. */
+type IndexChange = { add: readonly DocumentFacts[] } | { remove: readonly string[] };
 
 interface CachedIndex {
   stamp: string;
-  /** The full, order-keeping index (needed to rewrite it). */
-  exact?: CollectionIndex;
-  /** The query view (enough to answer questions; cheaper to read). */
-  view?: IndexQueries;
+  /**
+   * The committed index: its catalogue when the file is in the streamed layout, else (the compact template of a
+   * new collection, a file edited by hand, no file yet) the full model.
+   */
+  base: IndexCatalog | CollectionIndex;
+  /** Queries over `base` with the pending additions `added` on top (made when first asked). */
+  view?: { added: IndexAdditions; view: PendingView };
 }
 
 /** Index changes that will be written together. */
 interface IndexBatch {
-  changes: Array<(index: CollectionIndex) => void>;
+  changes: IndexChange[];
   done: Promise<void>;
 }
 
@@ -84,8 +89,8 @@ export class FilesystemBackend implements Backend {
   readonly #batches = new Map<string, IndexBatch>();
   /** Write-behind mode (group commit): index changes wait in memory for `commit()`. */
   #writeBehind = false;
-  /** Index changes not yet written, per collection, in order. */
-  readonly #pending = new Map<string, IndexChange[]>();
+  /** Index additions not yet written, per collection. */
+  readonly #pending = new Map<string, IndexAdditions>();
   /** A commit (or removal) in progress: deferrals wait for it, so no change slips into a write out of order. */
   #exclusive: Promise<void> | null = null;
   /** Write-behind: document files written but not yet fsynced, by directory (see `#writeDocuments`). */
@@ -216,27 +221,19 @@ export class FilesystemBackend implements Backend {
   async #publish(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     // Facts only (small), so that a deferred change does not keep whole documents alive until the commit.
     const facts = documents.map((encoded) => encoded.facts);
-    const change: IndexChange = (index) => {
-      for (const fact of facts) index.add(fact);
-    };
-    if (!this.#writeBehind) return await this.#updateIndex(collection, change);
+    if (!this.#writeBehind) return await this.#updateIndex(collection, { add: facts });
     while (this.#exclusive) await this.#exclusive.catch(() => {});
     // The documents and the index entry become durable with the next commit().
-    this.#exact(collection);
-    const cached = this.#cache.get(collection)!;
-    change(cached.exact!);
-    const pending = this.#pending.get(collection);
-    if (pending) pending.push(change);
-    else this.#pending.set(collection, [change]);
+    let pending = this.#pending.get(collection);
+    if (!pending) this.#pending.set(collection, pending = new IndexAdditions());
+    for (const fact of facts) pending.add(fact);
   }
 
   async remove(collection: string, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     // Index first: a crash afterwards leaves unlisted files, which no reader ever opens. Deferred changes are
     // committed before, so the removal is never written ahead of them.
-    const change: IndexChange = (index) => {
-      for (const id of ids) index.remove(id);
-    };
+    const change: IndexChange = { remove: ids };
     if (this.#writeBehind || this.#pending.size > 0) {
       await this.#exclusively(async () => {
         await this.#commitPending([]);
@@ -285,7 +282,7 @@ export class FilesystemBackend implements Backend {
     try {
       await this.commit();
     } finally {
-      this.#cache.clear();
+      for (const collection of [...this.#cache.keys()]) this.#forget(collection);
     }
   }
 
@@ -313,15 +310,14 @@ export class FilesystemBackend implements Backend {
   }
 
   async #commitCollection(collection: string): Promise<void> {
-    const changes = this.#pending.get(collection);
-    if (!changes) return;
+    const added = this.#pending.get(collection);
+    if (!added) return;
     this.#pending.delete(collection);
     try {
-      await this.#updateIndex(collection, (index) => {
-        for (const change of changes) change(index);
-      });
+      await this.#updateIndex(collection, { add: added.facts });
     } catch (error) {
-      this.#pending.set(collection, [...changes, ...(this.#pending.get(collection) ?? [])]);
+      for (const fact of this.#pending.get(collection)?.facts ?? []) added.add(fact);
+      this.#pending.set(collection, added);
       throw error;
     }
   }
@@ -343,47 +339,44 @@ export class FilesystemBackend implements Backend {
     return names.sort();
   }
 
-  /** The query view of an index, from the cache while the file is unchanged. A missing index reads as empty. */
+  /** Queries of a collection's index: the committed index with this backend's pending additions on top. */
   #view(collection: string): IndexQueries {
-    if (this.#pending.has(collection)) return this.#exact(collection);
-    const path = join(this.#directory(collection), INDEX_FILE);
-    const stamp = fileStamp(path);
-    if (stamp === null) return CollectionIndex.empty();
-    const cached = this.#cache.get(collection);
-    if (cached?.stamp === stamp) {
-      const known = cached.exact ?? cached.view;
-      if (known) return known;
-    }
-    const view = this.#parse(path, indexView);
-    this.#cache.set(collection, view instanceof CollectionIndex ? { stamp, exact: view } : { stamp, view });
-    return view;
+    const base = this.#base(collection);
+    const added = this.#pending.get(collection);
+    if (!added) return base;
+    const cached = this.#cache.get(collection)!;
+    if (cached.view?.added !== added) cached.view = { added, view: new PendingView(base, added) };
+    return cached.view.view;
   }
 
-  /** The full index (to be changed and rewritten), from the cache while the file is unchanged. */
-  #exact(collection: string): CollectionIndex {
+  /**
+   * The committed index of a collection, from the cache while the file is unchanged: its catalogue (one streaming
+   * pass over the file), or the full model when the file is not in the streamed layout. A missing index is empty.
+   */
+  #base(collection: string): IndexCatalog | CollectionIndex {
     const path = join(this.#directory(collection), INDEX_FILE);
     const stamp = fileStamp(path) ?? ABSENT;
     const cached = this.#cache.get(collection);
-    if (cached?.stamp === stamp && cached.exact) return cached.exact;
-    const exact = stamp === ABSENT
+    if (cached?.stamp === stamp) return cached.base;
+    const base = stamp === ABSENT
       ? CollectionIndex.empty()
-      : this.#parse(path, (text, source) => CollectionIndex.parse(text, source));
-    // Re-read (another process rewrote the file): our deferred changes still apply on top of it.
-    for (const change of this.#pending.get(collection) ?? []) change(exact);
-    this.#cache.set(collection, { stamp, exact });
-    return exact;
+      : (this.#ioSync(`read ${path}`, () => IndexCatalog.open(path)) ??
+        this.#parse(path));
+    this.#forget(collection);
+    this.#cache.set(collection, { stamp, base });
+    return base;
   }
 
-  #parse<T>(path: string, parse: (text: string, source: string) => T): T {
-    const text = this.#ioSync(`read ${path}`, () => Deno.readTextFileSync(path));
-    try {
-      return parse(text, path);
-    } catch (error) {
-      throw new StoreError(
-        `${path} is corrupt (${describeError(error)}); rebuild it with artdaq_database's rebuild_database_index, ` +
-          `or restore it from a backup`,
-      );
-    }
+  /** Drops a collection's cached index (closing its file). */
+  #forget(collection: string): void {
+    const cached = this.#cache.get(collection);
+    if (cached?.base instanceof IndexCatalog) cached.base.close();
+    this.#cache.delete(collection);
+  }
+
+  /** The full model of the index at `path`. */
+  #parse(path: string): CollectionIndex {
+    return parseIndexText(this.#ioSync(`read ${path}`, () => Deno.readTextFileSync(path)), path);
   }
 
   /**
@@ -392,7 +385,7 @@ export class FilesystemBackend implements Backend {
    * rewrite of `index.json` instead of queueing one each (the rewrite costs time in proportion to the index).
    * Every caller's promise settles once the write holding its change is done.
    */
-  #updateIndex(collection: string, change: (index: CollectionIndex) => void): Promise<void> {
+  #updateIndex(collection: string, change: IndexChange): Promise<void> {
     let batch = this.#batches.get(collection);
     if (!batch) {
       const created: IndexBatch = { changes: [], done: Promise.resolve() };
@@ -420,24 +413,54 @@ export class FilesystemBackend implements Backend {
     await withFileLock(join(directory, LOCK_FILE), this.#options.lockTimeoutMs, async () => {
       // From here on, new changes form the next batch.
       if (this.#batches.get(collection) === batch) this.#batches.delete(collection);
-      // The cached index is changed in place; a failed write drops it from the cache below.
-      const index = this.#exact(collection);
-      for (const change of batch.changes) change(index);
+      const base = this.#base(collection);
       const path = join(directory, INDEX_FILE);
       try {
+        if (base instanceof IndexCatalog && batch.changes.every((change) => "add" in change)) {
+          if (await this.#merge(collection, directory, base, batch.changes)) return;
+        }
+        // Removals, or an index not in the streamed layout: the full model (the next read catalogues the result).
+        const index = base instanceof CollectionIndex ? base : this.#parse(path);
+        for (const change of batch.changes) {
+          if ("add" in change) { for (const fact of change.add) index.add(fact); }
+          else for (const id of change.remove) index.remove(id);
+        }
+        this.#forget(collection);
         await writeFilesAtomic(
           directory,
           [{ name: INDEX_FILE, data: (write) => index.writeTo(write) }],
           this.#options.durable,
         );
       } catch (error) {
-        this.#cache.delete(collection);
+        this.#forget(collection);
         throw this.#error(`write ${path}`, error);
       }
-      const stamp = fileStamp(path);
-      if (stamp === null) this.#cache.delete(collection);
-      else this.#cache.set(collection, { stamp, exact: index });
     });
+  }
+
+  /**
+   * A commit of additions, streamed: the old file is merged into the new one, whose catalogue comes out of the
+   * same pass. False (nothing written) when part of the old file turns out not to be in the streamed layout.
+   */
+  async #merge(collection: string, directory: string, base: IndexCatalog, changes: IndexChange[]): Promise<boolean> {
+    const added = new IndexAdditions();
+    for (const change of changes) if ("add" in change) { for (const fact of change.add) added.add(fact); }
+    let finish: ((file: Deno.FsFile) => IndexCatalog) | undefined;
+    try {
+      await writeFilesAtomic(
+        directory,
+        [{ name: INDEX_FILE, data: (write) => finish = base.merge(added, write) }],
+        this.#options.durable,
+      );
+    } catch (error) {
+      if (error instanceof NotStreamable) return false;
+      throw error;
+    }
+    const path = join(directory, INDEX_FILE);
+    const stamp = fileStamp(path);
+    this.#forget(collection);
+    if (stamp !== null) this.#cache.set(collection, { stamp, base: finish!(Deno.openSync(path, { read: true })) });
+    return true;
   }
 
   #readDocument(collection: string, id: string): StoredDocument {

@@ -23,7 +23,24 @@ import {
 import type { DocumentFacts } from "../document.ts";
 import { groupBy } from "../group.ts";
 import { runOfConfiguration } from "../naming.ts";
-import type { IndexQueries } from "./index_view.ts";
+
+/** The questions the store asks an index. */
+export interface IndexQueries {
+  /** Ids of the documents of `configuration` (sorted; empty when none). */
+  configurationIds(configuration: string): readonly string[];
+  /** `<run>/<name>` configurations that have a document of `entity`, by run number. */
+  configurationsByRun(entity: string): Map<number, string[]>;
+  /** The newest `configurations.assigned` timestamp of `configuration` ("" when none). */
+  latestAssigned(configuration: string): string;
+  /** Ids of the documents of `version` (empty when none). */
+  versionIds(version: string): readonly string[];
+}
+
+/** What a committed index answers besides (for queries over it with additions on top, `PendingView`). */
+export interface IndexBase extends IndexQueries {
+  /** Ids of the documents of `entity` (sorted; empty when none). */
+  entityIds(entity: string): readonly string[];
+}
 
 /** The exact text artdaq_database writes for a new, empty index (`empty_filesystem_index`). */
 export const EMPTY_INDEX_TEXT =
@@ -50,7 +67,7 @@ export type IndexMapName = typeof MAP_KEYS[number];
  * (BENCHMARKS.md round 4); a merge costs that once per read, and an import reads only small per-run lists until
  * the group commit writes the file.
  */
-export class CollectionIndex implements IndexQueries {
+export class CollectionIndex implements IndexBase {
   #ouid: string[];
   /** The maps in file order (known ones first when created here). */
   readonly #maps: Map<string, Map<string, string[]>>;
@@ -199,6 +216,11 @@ export class CollectionIndex implements IndexQueries {
     return this.ids("version", version);
   }
 
+  /** Ids of the documents of `entity`. */
+  entityIds(entity: string): readonly string[] {
+    return this.ids("entities.name", entity);
+  }
+
   /** Whether the index lists `id`. */
   has(id: string): boolean {
     return binarySearch(this.ouid, id) >= 0;
@@ -207,14 +229,7 @@ export class CollectionIndex implements IndexQueries {
   /** Adds one document's entries (`addDocument` of the C++ provider). Idempotent. */
   add(facts: DocumentFacts): void {
     this.#pendingOuid.push(facts.id);
-    this.#addTo("version", facts.version, facts.id);
-    for (const configuration of facts.configurations) {
-      this.#addTo("configurations.name", configuration.name, facts.id);
-      if (configuration.assigned) this.#addTo("configurations.assigned", configuration.name, configuration.assigned);
-    }
-    for (const entity of facts.entities) this.#addTo("entities.name", entity, facts.id);
-    for (const alias of facts.aliases) this.#addTo("aliases.active.name", alias, facts.id);
-    for (const run of facts.runs) this.#addTo("runs.name", run, facts.id);
+    forEachIndexEntry(facts, (name, key, item) => this.#addTo(name, key, item));
     this.#byRun.clear();
   }
 
@@ -289,11 +304,29 @@ export class CollectionIndex implements IndexQueries {
 }
 
 /**
+ * The map entries one document adds besides its `ouid` entry (`addDocument` of the C++ provider): `visit(map, key,
+ * item)` for each, in the order the provider adds them.
+ */
+export function forEachIndexEntry(
+  facts: DocumentFacts,
+  visit: (map: IndexMapName, key: string, item: string) => void,
+): void {
+  visit("version", facts.version, facts.id);
+  for (const configuration of facts.configurations) {
+    visit("configurations.name", configuration.name, facts.id);
+    if (configuration.assigned) visit("configurations.assigned", configuration.name, configuration.assigned);
+  }
+  for (const entity of facts.entities) visit("entities.name", entity, facts.id);
+  for (const alias of facts.aliases) visit("aliases.active.name", alias, facts.id);
+  for (const run of facts.runs) visit("runs.name", run, facts.id);
+}
+
+/**
  * `sorted` (sorted, unique) with `added` (any order, duplicates allowed) merged in: sorted, unique. Returns `sorted`
  * itself when nothing is new. Each new item's place is found by binary search and the list is copied once, so a
  * commit that adds a few hundred ids to a list of 200,000 compares a few thousand strings, not 200,000.
  */
-function mergeSorted(sorted: string[], added: string[]): string[] {
+export function mergeSorted(sorted: string[], added: string[]): string[] {
   if (added.length === 1) {
     const at = binarySearch(sorted, added[0]);
     if (at < 0) sorted.splice(-(at + 1), 0, added[0]);

@@ -1,0 +1,186 @@
+/**
+ * `index.json` as a stream (plugins/artdaqdb-conftool/fs/index_stream.ts): a group commit merged line by line
+ * writes exactly the bytes of the full model (`CollectionIndex`: parse, add, write), whatever the read buffer's
+ * size; the catalogue answers every query as the full model does, and a view over the catalogue with pending
+ * additions answers as the full model with those additions.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { DocumentFacts } from "../../plugins/artdaqdb-conftool/document.ts";
+import { CollectionIndex, EMPTY_INDEX_TEXT, type IndexBase } from "../../plugins/artdaqdb-conftool/fs/index_file.ts";
+import {
+  IndexAdditions,
+  IndexCatalog,
+  NotStreamable,
+  PendingView,
+} from "../../plugins/artdaqdb-conftool/fs/index_stream.ts";
+import { seededRandom } from "../../core/random.ts";
+import { tempDir } from "../_helpers/peers.ts";
+
+type Random = () => number;
+
+const ENTITIES = ["boot", "schema", "tpc01", "EventBuilder1", "dispatcher", "metadata"];
+const ODD_NAMES = ['run "quoted"', "back\\slash", "tab\there", "café", "line\nbreak", "😀 emoji", "/"];
+
+function hex(random: Random): string {
+  return Array.from({ length: 24 }, () => "0123456789abcdef"[Math.floor(random() * 16)]).join("");
+}
+
+/** The facts of a document of `run`, sometimes with an odd configuration name or several entities. */
+function document(random: Random, run: number, odd: boolean): DocumentFacts {
+  const config = odd && random() < 0.3 ? ODD_NAMES[Math.floor(random() * ODD_NAMES.length)] : "std";
+  const name = `${run}/${config}`;
+  const entities = [ENTITIES[Math.floor(random() * ENTITIES.length)]];
+  if (random() < 0.1) entities.push(ENTITIES[Math.floor(random() * ENTITIES.length)]);
+  const assigned = `2024-03-0${1 + Math.floor(random() * 9)}T00:00:0${Math.floor(random() * 10)}.000-0600`;
+  return {
+    id: hex(random),
+    version: random() < 0.2 ? `${name}v${1 + Math.floor(random() * 3)}` : name,
+    entities,
+    configurations: [{ name, assigned }],
+    runs: [String(run)],
+    aliases: random() < 0.05 ? ["current"] : [],
+    created: assigned,
+    format: "fhicl",
+  };
+}
+
+/** Documents for `runs` runs starting at `first`, and re-adds of some of `earlier`. */
+function batch(random: Random, first: number, runs: number, earlier: DocumentFacts[], odd: boolean): DocumentFacts[] {
+  const out: DocumentFacts[] = [];
+  for (let run = first; run < first + runs; run++) {
+    const count = 1 + Math.floor(random() * 5);
+    for (let i = 0; i < count; i++) out.push(document(random, run, odd));
+  }
+  for (const old of earlier) if (random() < 0.05) out.push(old); // re-added: no change
+  // A document added to a configuration that already exists (an update).
+  if (earlier.length > 0) {
+    const old = earlier[Math.floor(random() * earlier.length)];
+    out.push({ ...old, id: hex(random), version: `${old.version}v9`, entities: ["schema"] });
+  }
+  return out;
+}
+
+function written(
+  catalog: IndexCatalog,
+  added: IndexAdditions,
+): { bytes: Uint8Array; finish: (f: Deno.FsFile) => IndexCatalog } {
+  const pieces: Uint8Array[] = [];
+  const finish = catalog.merge(added, (piece) => pieces.push(piece.slice()));
+  const bytes = new Uint8Array(pieces.reduce((n, piece) => n + piece.length, 0));
+  let at = 0;
+  for (const piece of pieces) bytes.set(piece, at), at += piece.length;
+  return { bytes, finish };
+}
+
+function assertSameAnswers(actual: IndexBase, expected: CollectionIndex, facts: DocumentFacts[], where: string) {
+  const names = new Set(facts.flatMap((fact) => fact.configurations.map((c) => c.name)));
+  names.add("404/none");
+  for (const name of names) {
+    assert.deepEqual(actual.configurationIds(name), expected.configurationIds(name), `${where}: ids of ${name}`);
+    assert.equal(actual.latestAssigned(name), expected.latestAssigned(name), `${where}: assigned of ${name}`);
+  }
+  for (const version of new Set([...facts.map((fact) => fact.version), "404/none"])) {
+    assert.deepEqual(actual.versionIds(version), expected.versionIds(version), `${where}: version ${version}`);
+  }
+  for (const entity of [...ENTITIES, "nothing"]) {
+    assert.deepEqual(actual.entityIds(entity), expected.entityIds(entity), `${where}: entity ${entity}`);
+    const sorted = (byRun: Map<number, string[]>) =>
+      [...byRun].map(([run, list]) => [run, [...list].sort()]).sort((a, b) => (a[0] as number) - (b[0] as number));
+    assert.deepEqual(
+      sorted(actual.configurationsByRun(entity)),
+      sorted(expected.configurationsByRun(entity)),
+      `${where}: runs of ${entity}`,
+    );
+  }
+}
+
+for (const [label, odd] of [["plain names", false], ["odd names (escapes, non-ASCII)", true]] as const) {
+  Deno.test(`index stream: a merged commit writes the full model's bytes, queries agree (${label})`, async () => {
+    await using dir = await tempDir();
+    const random = seededRandom(odd ? 7 : 3);
+    const all: DocumentFacts[] = [];
+    const model = CollectionIndex.empty();
+    for (const fact of batch(random, 1, 40, [], odd)) model.add(fact), all.push(fact);
+    const path = join(dir.path, "index.json");
+    Deno.writeTextFileSync(path, model.toText());
+    for (const [round, chunkBytes] of [64, 97, 1024, 1 << 20].entries()) {
+      const catalog = IndexCatalog.open(path, chunkBytes);
+      assert.ok(catalog, "our own layout streams");
+      assertSameAnswers(catalog, model, all, `catalogue, round ${round}`);
+      const added = new IndexAdditions();
+      const facts = batch(random, 1 + 40 + round * 10 - (round % 2) * 5, 10, all, odd);
+      for (const fact of facts) added.add(fact);
+      const view = new PendingView(catalog, added);
+      for (const fact of facts) model.add(fact), all.push(fact);
+      assertSameAnswers(view, model, all, `pending view, round ${round}`);
+
+      const { bytes, finish } = written(catalog, added);
+      assert.equal(new TextDecoder().decode(bytes), model.toText(), `merged bytes, round ${round} (${chunkBytes} B)`);
+      catalog.close();
+      Deno.writeFileSync(path, bytes);
+      const next = finish(Deno.openSync(path));
+      assertSameAnswers(next, model, all, `catalogue of the written file, round ${round}`);
+      next.close();
+    }
+  });
+}
+
+Deno.test("index stream: an empty map, an empty list and a new key in each map merge as the full model writes", async () => {
+  await using dir = await tempDir();
+  const model = CollectionIndex.parse(
+    '{\n"ouid" : [\n"a1"\n],\n"version" : {\n"1/x" : [\n\n],\n"1/y" : [\n"a1"\n]\n},\n"configurations.name" : {\n\n},\n' +
+      '"entities.name" : {\n\n},\n"aliases.active.name" : {\n\n},\n"runs.name" : {\n\n},\n"configurations.assigned" : {\n\n}\n}',
+  );
+  const path = join(dir.path, "index.json");
+  Deno.writeTextFileSync(path, model.toText());
+  const catalog = IndexCatalog.open(path, 16)!;
+  const added = new IndexAdditions();
+  const fact = document(seededRandom(1), 1, false);
+  added.add({ ...fact, version: "1/x", aliases: ["a"] });
+  model.add({ ...fact, version: "1/x", aliases: ["a"] });
+  assert.equal(new TextDecoder().decode(written(catalog, added).bytes), model.toText());
+  catalog.close();
+});
+
+Deno.test("index stream: text outside the streamed layout is left to the full parser", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "index.json");
+  const random = seededRandom(2);
+  const model = CollectionIndex.empty();
+  const facts = [document(random, 5, false), document(random, 6, false)];
+  for (const fact of facts) model.add(fact);
+  const text = model.toText();
+  const lastList = text.lastIndexOf('[\n"');
+  const cases: Array<[string, string]> = [
+    ["the compact template", EMPTY_INDEX_TEXT],
+    ["another layout", text.replace('"ouid" : [', '"ouid":[')],
+    ["an unknown top-level key", text.slice(0, -2) + ',\n"extra" : 1\n}'],
+    ["a map twice", text.replace(',\n"runs.name" : {', ',\n"runs.name" : {\n\n},\n"runs.name" : {')],
+    ["a map missing", text.replace(/,\n"aliases.active.name" : \{\n\n\}/, "")],
+    ["trailing text", text + "\nx"],
+    // Found only when the map or list is first read: the catalogue falls back to the full model.
+    ["two items on one line", text.slice(0, lastList) + '[\n"0", "1"' + text.slice(text.indexOf("\n]", lastList))],
+    ["a key and its list on one line", text.replace(/"5\/std" : \[\n/, '"5/std" : [')],
+  ];
+  const opened: string[] = [];
+  for (const [what, other] of cases) {
+    Deno.writeTextFileSync(path, other);
+    const catalog = IndexCatalog.open(path, 32);
+    if (catalog === null) continue;
+    opened.push(what);
+    let full: CollectionIndex | null = null;
+    try {
+      full = CollectionIndex.parse(other);
+    } catch { /* corrupt for the full parser too */ }
+    if (full) assertSameAnswers(catalog, full, facts, what);
+    else assert.throws(() => catalog.configurationsByRun("schema"), /is corrupt/, what);
+    assert.throws(() => catalog.merge(new IndexAdditions(), () => {}), NotStreamable, what);
+    catalog.close();
+  }
+  assert.deepEqual(opened, ["two items on one line", "a key and its list on one line"]);
+  Deno.writeTextFileSync(path, text + "\n\n");
+  const catalog = IndexCatalog.open(path);
+  assert.ok(catalog, "trailing newlines are allowed");
+  catalog.close();
+});
