@@ -83,10 +83,12 @@ const encoder = new TextEncoder();
 export class IndexAdditions {
   readonly facts: DocumentFacts[] = [];
   #ouid: string[] = [];
-  /** Map name → key → added items (unsorted), keys in first-added order. */
+  #ouidSorted = true;
+  /** Map name → key → added items, keys in first-added order. */
   readonly #maps = new Map<string, Map<string, string[]>>();
+  /** Map name → keys whose items were added to since they were last sorted. */
+  readonly #unsorted = new Map<string, Set<string>>();
   #version = 0;
-  #sortedAt = -1;
 
   /** Changes with every add: a view's cached answers are valid for one version. */
   get version(): number {
@@ -101,40 +103,45 @@ export class IndexAdditions {
   add(facts: DocumentFacts): void {
     this.facts.push(facts);
     this.#ouid.push(facts.id);
+    this.#ouidSorted = false;
     forEachIndexEntry(facts, (name, key, item) => {
       let map = this.#maps.get(name);
       if (!map) this.#maps.set(name, map = new Map());
       const list = map.get(key);
       if (list) list.push(item);
       else map.set(key, [item]);
+      let unsorted = this.#unsorted.get(name);
+      if (!unsorted) this.#unsorted.set(name, unsorted = new Set());
+      unsorted.add(key);
     });
     this.#version++;
   }
 
   /** The added ids, sorted and unique. */
   ouid(): string[] {
-    this.#sort();
+    if (!this.#ouidSorted) this.#ouid = mergeSorted([], this.#ouid);
+    this.#ouidSorted = true;
     return this.#ouid;
   }
 
   /** Keys added to map `name` with their items (sorted, unique), in first-added order; undefined when none. */
   map(name: string): ReadonlyMap<string, string[]> | undefined {
-    this.#sort();
-    return this.#maps.get(name);
+    const map = this.#maps.get(name);
+    for (const key of this.#unsorted.get(name) ?? []) map!.set(key, mergeSorted([], map!.get(key)!));
+    this.#unsorted.delete(name);
+    return map;
   }
 
-  /** Items added under `key` in map `name` (sorted, unique; empty when none). */
+  /** Items added under `key` in map `name` (sorted, unique; empty when none). Sorts only that list. */
   list(name: string, key: string): readonly string[] {
-    return this.map(name)?.get(key) ?? [];
-  }
-
-  #sort(): void {
-    if (this.#sortedAt === this.#version) return;
-    this.#ouid = mergeSorted([], this.#ouid);
-    for (const map of this.#maps.values()) {
-      for (const [key, items] of map) map.set(key, mergeSorted([], items));
-    }
-    this.#sortedAt = this.#version;
+    const map = this.#maps.get(name);
+    const items = map?.get(key);
+    if (!items) return [];
+    const unsorted = this.#unsorted.get(name);
+    if (!unsorted?.delete(key)) return items;
+    const sorted = mergeSorted([], items);
+    map!.set(key, sorted);
+    return sorted;
   }
 }
 
@@ -447,6 +454,8 @@ class LineReader {
   /** The current line: `buffer[start, end)`, without its newline. */
   start = 0;
   end = 0;
+  /** Called before the buffer's bytes are moved (a caller copying stretches of it writes them first). */
+  beforeRefill: (() => void) | null = null;
 
   /** `base`: the file offset the file is positioned at. */
   constructor(file: Deno.FsFile, chunkBytes = 1 << 20, base = 0) {
@@ -532,6 +541,7 @@ class LineReader {
   }
 
   #refill(): void {
+    this.beforeRefill?.();
     const keep = this.#next;
     if (keep > 0) {
       this.buffer.copyWithin(0, keep, this.#filled);
@@ -653,6 +663,15 @@ function walkIndex(
     const pending = additions.map(pendingItem);
     let next = 0;
     let written = 0;
+    // Old lines are copied in stretches: buffer[from, to), written before anything else is and before the reader
+    // moves the buffer's bytes.
+    let from = -1;
+    let to = -1;
+    const flush = () => {
+      if (from >= 0) out.bytes(lines.buffer.subarray(from, to));
+      from = -1;
+    };
+    lines.beforeRefill = flush;
     while (lines.buffer[lines.start] !== 0x5d) { // up to "]"
       const itemEnd = lines.buffer[lines.end - 1] === COMMA ? lines.end - 1 : lines.end;
       if (itemEnd - lines.start < 2 || lines.buffer[lines.start] !== QUOTE || lines.buffer[itemEnd - 1] !== QUOTE) {
@@ -662,19 +681,27 @@ function walkIndex(
         const order = compareItem(pending[next], lines.buffer, lines.start, itemEnd);
         if (order > 0) break;
         if (order === 0) continue;
+        flush();
         if (written++ > 0) out.raw("\n");
         out.string(pending[next].item);
         out.raw(",");
       }
       // With the newline before it, which is in the buffer unless the line starts the buffer.
-      if (written++ === 0) out.bytes(lines.line());
-      else if (lines.start > 0) out.bytes(lines.buffer.subarray(lines.start - 1, lines.end));
+      if (from >= 0 && to === lines.start - 1) to = lines.end;
       else {
-        out.raw("\n");
-        out.bytes(lines.line());
+        flush();
+        if (written === 0 || lines.start > 0) from = written === 0 ? lines.start : lines.start - 1;
+        else {
+          out.raw("\n");
+          from = lines.start;
+        }
+        to = lines.end;
       }
+      written++;
       line();
     }
+    flush();
+    lines.beforeRefill = null;
     for (; next < pending.length; next++) {
       out.raw(",\n");
       out.string(pending[next].item);
