@@ -4,21 +4,24 @@
  * `RunHistory` (414 MB for 100,000 runs, more than a JavaScript string can hold past ~130,000 runs), and the whole
  * parsed model costs 2-3× the file.
  *
- * - {@link IndexCatalog}: what the store asks an index, answered from the file itself. One pass over the file
- *   records, for the maps the store queries (`version`, `configurations.name`, `entities.name`,
- *   `configurations.assigned`), where each key's list lies in it; a question reads just that list from the file
- *   (through a handle held open, so another process's atomic rewrite never shifts the offsets under it).
- * - {@link mergeIndex}: the group commit. The old file is read line by line and copied to the new one with the
- *   pending additions merged into their sorted lists and new keys appended to their maps, as `CollectionIndex`
- *   would write them; lists with nothing new are copied byte for byte. The same pass records the new file's
- *   catalog.
+ * - {@link IndexCatalog}: what the store asks an index, answered from the file itself. Opening it records where each
+ *   map lies (one sweep of native byte search, list bodies skipped); the first question about a map records where
+ *   each of its keys' lists lies (`version`, `configurations.name`, `entities.name`, `configurations.assigned`: the
+ *   maps the store asks about); a question then reads just the lists it needs, through a handle held open, so that
+ *   another process's atomic rewrite never shifts the bytes under it.
+ * - {@link IndexCatalog.merge}: the group commit. The old file is read line by line and copied to the new one with
+ *   the pending additions merged into their sorted lists and new keys appended to their maps, as `CollectionIndex`
+ *   would write them; unchanged lines are copied byte for byte, in stretches. The same pass records the new file's
+ *   catalogue.
  * - {@link IndexAdditions}: index changes waiting for a commit, and {@link PendingView}, queries over a committed
  *   index and those additions together.
  *
  * Streaming needs the JsonWriter layout in the form both the C++ provider and `CollectionIndex` write it: one list
  * item per line, `ouid` first, each of the six maps once. Any other text (the compact template of a new
  * collection, unknown top-level keys, a hand-edited file) makes {@link IndexCatalog.open} return null and the caller
- * uses the full `CollectionIndex`; removals use it too (they are rare: cleaning up our own incomplete writes).
+ * uses the full `CollectionIndex`; removals use it too (they are rare: cleaning up our own incomplete writes). A
+ * departure from the layout found only later, inside a map or list, makes the catalogue answer from the full model
+ * and `merge` throw {@link NotStreamable} before anything is renamed, so the caller commits through the full model.
  *
  * @module
  */
@@ -371,7 +374,7 @@ export class IndexCatalog implements IndexBase {
     let filled = 0;
     while (filled < bytes.length) {
       const read = this.#file.readSync(bytes.subarray(filled));
-      if (read === null) throw new Error("index.json ended early (changed while it was open)");
+      if (read === null) throw new StoreError(`${this.#path} ended early while it was read; retry`);
       filled += read;
     }
     return bytes;
