@@ -336,3 +336,29 @@ async function assertIndexesConsistent(root: string): Promise<void> {
     }
   }
 }
+
+Deno.test("filesystemdb: a removal is streamed into index.json as the full model writes it; an emptied name goes", async () => {
+  await using dir = await tempDir();
+  const store = openStore(dir.path);
+  await Promise.all([1, 2, 3].map((run) => store.putRun(preparedRun(run), "initial")));
+  await store.close();
+  const backend = new FilesystemBackend({
+    path: dir.path,
+    uri: "",
+    durable: false,
+    lockTimeoutMs: 1000,
+    clock: () => SPEC_TIME,
+  });
+  const path = join(dir.path, "RunHistory", "index.json");
+  const expected = CollectionIndex.parse(Deno.readTextFileSync(path));
+  const victims = (await backend.locateConfiguration("2/standard00042", "RunHistory")).map((ref) => ref.id);
+  assert.ok(victims.length > 1);
+  for (const id of victims) expected.remove(id);
+  await backend.remove("RunHistory", victims);
+  const text = Deno.readTextFileSync(path);
+  assert.equal(text, expected.toText());
+  assert.ok(!text.includes('"2/standard00042"'), "run 2's configuration left every map, assigned included");
+  assert.deepEqual(await backend.findConfiguration("2/standard00042", "RunHistory"), []);
+  assert.equal((await backend.findConfiguration("3/standard00042", "RunHistory")).length, victims.length);
+  await backend.close();
+});

@@ -126,6 +126,38 @@ for (const [label, odd] of [["plain names", false], ["odd names (escapes, non-AS
   });
 }
 
+for (const [label, odd] of [["plain names", false], ["odd names", true]] as const) {
+  Deno.test(`index stream: a removal streamed writes the full model's bytes, names left empty disappear (${label})`, async () => {
+    await using dir = await tempDir();
+    const random = seededRandom(odd ? 17 : 13);
+    const all: DocumentFacts[] = [];
+    const model = CollectionIndex.empty();
+    for (const fact of batch(random, 1, 30, [], odd)) model.add(fact), all.push(fact);
+    const path = join(dir.path, "index.json");
+    Deno.writeTextFileSync(path, model.toText());
+    for (const [round, chunkBytes] of [64, 101, 1 << 20].entries()) {
+      const catalog = IndexCatalog.open(path, chunkBytes)!;
+      const removed = new Set<string>(["ffffffffffffffffffffffff"]); // not listed: no change
+      for (const fact of all) if (random() < 0.15) removed.add(fact.id);
+      // Every document of one configuration: its name leaves every map, with its assigned entry.
+      const victim = all[Math.floor(random() * all.length)].configurations[0].name;
+      for (const fact of all) if (fact.configurations[0].name === victim) removed.add(fact.id);
+      for (const id of removed) model.remove(id);
+      const pieces: Uint8Array[] = [];
+      const finish = catalog.prune(removed, (piece) => pieces.push(piece.slice()));
+      const text = pieces.map((piece) => new TextDecoder().decode(piece)).join("");
+      assert.equal(text, model.toText(), `pruned bytes, round ${round} (${chunkBytes} B)`);
+      assert.ok(!text.includes(JSON.stringify(victim)), "the emptied configuration is gone");
+      catalog.close();
+      Deno.writeTextFileSync(path, text);
+      const remaining = all.filter((fact) => !removed.has(fact.id));
+      using next = finish(Deno.openSync(path));
+      assertSameAnswers(next, model, remaining, `catalogue after the removal, round ${round}`);
+      all.splice(0, all.length, ...remaining);
+    }
+  });
+}
+
 Deno.test("index stream: an empty map, an empty list and a new key in each map merge as the full model writes", async () => {
   await using dir = await tempDir();
   const model = CollectionIndex.parse(

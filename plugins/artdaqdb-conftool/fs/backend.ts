@@ -416,10 +416,9 @@ export class FilesystemBackend implements Backend {
       const base = this.#base(collection);
       const path = join(directory, INDEX_FILE);
       try {
-        if (base instanceof IndexCatalog && batch.changes.every((change) => "add" in change)) {
-          if (await this.#merge(collection, directory, base, batch.changes)) return;
-        }
-        // Removals, or an index not in the streamed layout: the full model (the next read catalogues the result).
+        if (base instanceof IndexCatalog && await this.#stream(collection, directory, base, batch.changes)) return;
+        // Additions and removals together, or an index not in the streamed layout: the full model (the next read
+        // catalogues the result).
         const index = base instanceof CollectionIndex ? base : this.#parse(path);
         for (const change of batch.changes) {
           if ("add" in change) { for (const fact of change.add) index.add(fact); }
@@ -439,17 +438,25 @@ export class FilesystemBackend implements Backend {
   }
 
   /**
-   * A commit of additions, streamed: the old file is merged into the new one, whose catalogue comes out of the
-   * same pass. False (nothing written) when part of the old file turns out not to be in the streamed layout.
+   * A commit of additions only or of removals only, streamed: the old file is rewritten into the new one with the
+   * changes applied, and the new file's catalogue comes out of the same pass. False (nothing written) for a mix of
+   * both, or when part of the old file turns out not to be in the streamed layout.
    */
-  async #merge(collection: string, directory: string, base: IndexCatalog, changes: IndexChange[]): Promise<boolean> {
-    const added = new IndexAdditions();
-    for (const change of changes) if ("add" in change) { for (const fact of change.add) added.add(fact); }
+  async #stream(collection: string, directory: string, base: IndexCatalog, changes: IndexChange[]): Promise<boolean> {
+    let rewrite: (write: (chunk: Uint8Array) => void) => (file: Deno.FsFile) => IndexCatalog;
+    if (changes.every((change) => "add" in change)) {
+      const added = new IndexAdditions();
+      for (const change of changes) for (const fact of change.add) added.add(fact);
+      rewrite = (write) => base.merge(added, write);
+    } else if (changes.every((change) => "remove" in change)) {
+      const removed = new Set(changes.flatMap((change) => change.remove));
+      rewrite = (write) => base.prune(removed, write);
+    } else return false;
     let finish: ((file: Deno.FsFile) => IndexCatalog) | undefined;
     try {
       await writeFilesAtomic(
         directory,
-        [{ name: INDEX_FILE, data: (write) => finish = base.merge(added, write) }],
+        [{ name: INDEX_FILE, data: (write) => finish = rewrite(write) }],
         this.#options.durable,
       );
     } catch (error) {

@@ -19,7 +19,8 @@
  * Streaming needs the JsonWriter layout in the form both the C++ provider and `CollectionIndex` write it: one list
  * item per line, `ouid` first, each of the six maps once. Any other text (the compact template of a new
  * collection, unknown top-level keys, a hand-edited file) makes {@link IndexCatalog.open} return null and the caller
- * uses the full `CollectionIndex`; removals use it too (they are rare: cleaning up our own incomplete writes). A
+ * uses the full `CollectionIndex`, as does a commit that both adds and removes (removals alone are streamed too:
+ * {@link IndexCatalog.prune}). A
  * departure from the layout found only later, inside a map or list, makes the catalogue answer from the full model
  * and `merge` throw {@link NotStreamable} before anything is renamed, so the caller commits through the full model.
  *
@@ -258,10 +259,29 @@ export class IndexCatalog implements IndexBase {
    * catalogue of what was written, holding `written` (the new file, opened once it is complete).
    */
   merge(added: IndexAdditions, sink: (chunk: Uint8Array) => void): (written: Deno.FsFile) => IndexCatalog {
+    return this.#rewrite(added, undefined, sink);
+  }
+
+  /**
+   * Like {@link merge}, with the documents `removed` taken out of every list instead (`CollectionIndex.remove`): a
+   * name left without documents disappears, and with it its `configurations.assigned` entry.
+   */
+  prune(removed: ReadonlySet<string>, sink: (chunk: Uint8Array) => void): (written: Deno.FsFile) => IndexCatalog {
+    return this.#rewrite(null, removed, sink);
+  }
+
+  #rewrite(
+    added: IndexAdditions | null,
+    removed: ReadonlySet<string> | undefined,
+    sink: (chunk: Uint8Array) => void,
+  ): (written: Deno.FsFile) => IndexCatalog {
     if (this.#full) throw new NotStreamable();
     this.#file.seekSync(0, Deno.SeekMode.Start);
     let data: CatalogData | undefined;
-    streamArtdaqWith((out) => data = walkIndex(new LineReader(this.#file, this.#chunkBytes), added, out), sink);
+    streamArtdaqWith(
+      (out) => data = walkIndex(new LineReader(this.#file, this.#chunkBytes), added, out, undefined, removed),
+      sink,
+    );
     return (written) => new IndexCatalog(this.#path, written, data!, this.#chunkBytes);
   }
 
@@ -617,6 +637,7 @@ function walkIndex(
   added: IndexAdditions | null,
   out: ArtdaqBytesWriter | null,
   only?: { name: string; data: CatalogData },
+  removed?: ReadonlySet<string>,
 ): CatalogData {
   const data: CatalogData = only?.data ?? { maps: new Map(), ranges: [], sections: new Map() };
   const line = () => {
@@ -715,6 +736,49 @@ function walkIndex(
   };
 
   /**
+   * Removal: the list whose `… : [` line is the current one without the items in `removed`, up to its closing line.
+   * `open` writes what comes before the list (its key) and is called unless the removal took every item: then the
+   * entry is left out and null returned (with `dropWhenEmptied`; `ouid` is written empty instead).
+   */
+  const pruned = (open: () => void, dropWhenEmptied: boolean): [number, number] | null => {
+    line();
+    if (lines.start === lines.end) { // "[\n\n]": empty before, kept
+      line();
+      open();
+      out!.raw("[\n\n]");
+      return [out!.position(), out!.position()];
+    }
+    let start = -1;
+    let kept = 0;
+    while (lines.buffer[lines.start] !== 0x5d) { // up to "]"
+      const itemEnd = lines.buffer[lines.end - 1] === COMMA ? lines.end - 1 : lines.end;
+      if (itemEnd - lines.start < 2 || lines.buffer[lines.start] !== QUOTE || lines.buffer[itemEnd - 1] !== QUOTE) {
+        throw new NotStreamable();
+      }
+      if (!removed!.has(decodeString(lines.buffer.subarray(lines.start, itemEnd)))) {
+        if (kept++ === 0) {
+          open();
+          out!.raw("[\n");
+          start = out!.position();
+        } else out!.raw(",\n");
+        out!.bytes(lines.buffer.subarray(lines.start, itemEnd));
+      }
+      line();
+    }
+    if (kept > 0) {
+      const end = out!.position();
+      out!.raw("\n]");
+      return [start, end];
+    }
+    if (dropWhenEmptied) return null;
+    open();
+    out!.raw("[\n\n]");
+    return [out!.position(), out!.position()];
+  };
+  /** Removal: configuration names whose last document was removed (their `configurations.assigned` entry goes too). */
+  const emptied = new Set<string>();
+
+  /**
    * The entries of map `name` from the current line (its first key line) up to the closing line of its last list,
    * with additions merged when writing. Returns the keys seen, and records the catalogue and section of the map.
    */
@@ -734,7 +798,32 @@ function walkIndex(
         data.ranges.push(range[0], range[1]);
       }
     };
-    if (lines.start !== lines.end) {
+    if (removed && lines.start !== lines.end) {
+      // Removal (no additions in the same commit): a key whose list loses every item is left out, as are the
+      // `configurations.assigned` entries of the configurations that lost every document (which come earlier).
+      if (name === "configurations.assigned" && !maps.has("configurations.name")) throw new NotStreamable();
+      for (;;) {
+        const keyEnd = lines.keyEnd(" : [");
+        if (keyEnd < 0) throw new NotStreamable();
+        const keyBytes = lines.buffer.slice(lines.start, keyEnd);
+        const key = decodeString(keyBytes);
+        const open = () => {
+          if (count++ > 0) out!.raw(",\n");
+          out!.bytes(keyBytes);
+          out!.raw(" : ");
+        };
+        if (name === "configurations.assigned" && emptied.has(key)) {
+          line();
+          while (lines.start === lines.end || lines.buffer[lines.start] !== 0x5d) line();
+        } else {
+          const range = pruned(open, true);
+          if (range) record(key, range);
+          else if (name === "configurations.name") emptied.add(key);
+        }
+        if (!more("]")) break;
+        line();
+      }
+    } else if (lines.start !== lines.end) {
       for (;;) {
         const keyEnd = lines.keyEnd(" : [");
         if (keyEnd < 0) throw new NotStreamable();
@@ -794,7 +883,8 @@ function walkIndex(
   line();
   if (!lines.is('"ouid" : [')) throw new NotStreamable();
   out?.raw('{\n"ouid" : ');
-  list(added?.ouid() ?? []);
+  if (removed) pruned(() => {}, false);
+  else list(added?.ouid() ?? []);
   const maps = new Set<string>();
   let follows = more("]");
   while (follows) {
