@@ -46,7 +46,8 @@ export interface IndexBase extends IndexQueries {
 export const EMPTY_INDEX_TEXT =
   `{"ouid":[], "version":{},"configurations.name":{}, "entities.name":{},"aliases.active.name":{}, "runs.name":{},"configurations.assigned":{} }`;
 
-const MAP_KEYS = [
+/** The six maps of an index, in the order of a new one. */
+export const MAP_KEYS = [
   "version",
   "configurations.name",
   "entities.name",

@@ -38,8 +38,10 @@ import {
   type IndexBase,
   type IndexMapName,
   type IndexQueries,
+  MAP_KEYS,
   mergeSorted,
 } from "./index_file.ts";
+import { concatBytes } from "../../../core/blob/bytes.ts";
 
 /** The maps whose key positions a catalog records (the store asks about these; `runs.name` and aliases never). */
 const CATALOGUED: ReadonlySet<string> = new Set<IndexMapName>([
@@ -48,14 +50,7 @@ const CATALOGUED: ReadonlySet<string> = new Set<IndexMapName>([
   "entities.name",
   "configurations.assigned",
 ]);
-const MAP_NAMES: ReadonlySet<string> = new Set<IndexMapName>([
-  "version",
-  "configurations.name",
-  "entities.name",
-  "aliases.active.name",
-  "runs.name",
-  "configurations.assigned",
-]);
+const MAP_NAMES: ReadonlySet<string> = new Set<string>(MAP_KEYS);
 
 /** Where the lists of one file lie: per catalogued map, key → index of its `[start, end)` pair in `ranges`. */
 interface CatalogData {
@@ -404,21 +399,12 @@ export class IndexCatalog implements IndexBase {
 /** The rest of a file. */
 function readAll(file: Deno.FsFile): Uint8Array {
   const pieces: Uint8Array[] = [];
-  let total = 0;
   for (;;) {
     const piece = new Uint8Array(1 << 20);
     const read = file.readSync(piece);
-    if (read === null) break;
+    if (read === null) return concatBytes(pieces);
     pieces.push(piece.subarray(0, read));
-    total += read;
   }
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, at);
-    at += piece.length;
-  }
-  return bytes;
 }
 
 /**
