@@ -115,7 +115,7 @@ await Deno.mkdir(join(listed, "SystemLayout"), { recursive: true });
 await Deno.writeTextFile(join(listed, "SystemLayout", "index.json"), index.toText());
 
 Deno.bench({
-  name: "filesystemdb: list 100,000 archived runs (cold: a new store parses SystemLayout/index.json)",
+  name: "filesystemdb: list 100,000 archived runs (cold: a new store opens SystemLayout/index.json)",
   group: "list",
   baseline: true,
   n: 10,
