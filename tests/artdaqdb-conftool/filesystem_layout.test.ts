@@ -362,3 +362,48 @@ Deno.test("filesystemdb: a removal is streamed into index.json as the full model
   assert.equal((await backend.findConfiguration("3/standard00042", "RunHistory")).length, victims.length);
   await backend.close();
 });
+
+Deno.test("filesystemdb: removals and additions meeting in one commit are streamed in order, as the full model applies them", async () => {
+  await using dir = await tempDir();
+  await using other = await tempDir();
+  const store = openStore(dir.path);
+  await Promise.all([1, 2, 3].map((run) => store.putRun(preparedRun(run), "initial")));
+  await store.close();
+  const elsewhere = openStore(other.path);
+  await elsewhere.putRun(preparedRun(4), "initial");
+  await elsewhere.close();
+  const options = { uri: "", durable: false, lockTimeoutMs: 10_000, clock: () => SPEC_TIME };
+  const run4 = await new FilesystemBackend({ ...options, path: other.path }).findConfiguration(
+    "4/standard00042",
+    "RunHistory",
+  );
+  const backend = new FilesystemBackend({ ...options, path: dir.path });
+  const victims = (await backend.locateConfiguration("2/standard00042", "RunHistory")).map((ref) => ref.id);
+  const path = join(dir.path, "RunHistory", "index.json");
+  const expected = CollectionIndex.parse(Deno.readTextFileSync(path));
+  for (const id of victims) expected.remove(id);
+  for (const stored of run4) expected.add(documentFacts(stored.doc));
+
+  // Another process holds the index lock, so the removal and the addition wait for it together, in one batch.
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./_worker.ts", import.meta.url).pathname,
+      "hold",
+      join(dir.path, "RunHistory", LOCK_FILE),
+      "500",
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  assert.match(new TextDecoder().decode((await reader.read()).value), /locked/);
+  reader.releaseLock();
+  await Promise.all([backend.remove("RunHistory", victims), backend.upsert("RunHistory", run4)]);
+  assert.equal((await holder.status).code, 0);
+  await holder.stdout.cancel().catch(() => {});
+  assert.equal(Deno.readTextFileSync(path), expected.toText());
+  assert.deepEqual((await backend.findConfiguration("4/standard00042", "RunHistory")).length, run4.length);
+  await backend.close();
+});

@@ -417,8 +417,7 @@ export class FilesystemBackend implements Backend {
       const path = join(directory, INDEX_FILE);
       try {
         if (base instanceof IndexCatalog && await this.#stream(collection, directory, base, batch.changes)) return;
-        // Additions and removals together, or an index not in the streamed layout: the full model (the next read
-        // catalogues the result).
+        // An index not in the streamed layout: the full model (the next read catalogues the result).
         const index = base instanceof CollectionIndex ? base : this.#parse(path);
         for (const change of batch.changes) {
           if ("add" in change) { for (const fact of change.add) index.add(fact); }
@@ -438,35 +437,47 @@ export class FilesystemBackend implements Backend {
   }
 
   /**
-   * A commit of additions only or of removals only, streamed: the old file is rewritten into the new one with the
-   * changes applied, and the new file's catalogue comes out of the same pass. False (nothing written) for a mix of
-   * both, or when part of the old file turns out not to be in the streamed layout.
+   * A commit, streamed: the old file is rewritten into the new one with the changes applied, and the new file's
+   * catalogue comes out of the same pass. Consecutive additions go in one pass and consecutive removals in one, so a
+   * batch that mixes them (parallel workers' changes meeting at the lock) takes one pass per stretch of one kind, in
+   * order. False when part of the file turns out not to be in the streamed layout (nothing of that pass written): the
+   * caller then applies the whole batch through the full model, where re-applying a pass already written changes
+   * nothing (adding and removing are idempotent).
    */
   async #stream(collection: string, directory: string, base: IndexCatalog, changes: IndexChange[]): Promise<boolean> {
-    let rewrite: (write: (chunk: Uint8Array) => void) => (file: Deno.FsFile) => IndexCatalog;
-    if (changes.every((change) => "add" in change)) {
-      const added = new IndexAdditions();
-      for (const change of changes) for (const fact of change.add) added.add(fact);
-      rewrite = (write) => base.merge(added, write);
-    } else if (changes.every((change) => "remove" in change)) {
-      const removed = new Set(changes.flatMap((change) => change.remove));
-      rewrite = (write) => base.prune(removed, write);
-    } else return false;
-    let finish: ((file: Deno.FsFile) => IndexCatalog) | undefined;
-    try {
-      await writeFilesAtomic(
-        directory,
-        [{ name: INDEX_FILE, data: (write) => finish = rewrite(write) }],
-        this.#options.durable,
-      );
-    } catch (error) {
-      if (error instanceof NotStreamable) return false;
-      throw error;
-    }
     const path = join(directory, INDEX_FILE);
-    const stamp = fileStamp(path);
-    this.#forget(collection);
-    if (stamp !== null) this.#cache.set(collection, { stamp, base: finish!(Deno.openSync(path, { read: true })) });
+    let catalog = base;
+    for (let at = 0; at < changes.length;) {
+      const adding = "add" in changes[at];
+      let end = at;
+      while (end < changes.length && ("add" in changes[end]) === adding) end++;
+      const stretch = changes.slice(at, end);
+      at = end;
+      let rewrite: (write: (chunk: Uint8Array) => void) => (file: Deno.FsFile) => IndexCatalog;
+      if (adding) {
+        const added = new IndexAdditions();
+        for (const change of stretch) if ("add" in change) { for (const fact of change.add) added.add(fact); }
+        rewrite = (write) => catalog.merge(added, write);
+      } else {
+        const removed = new Set(stretch.flatMap((change) => "remove" in change ? change.remove : []));
+        rewrite = (write) => catalog.prune(removed, write);
+      }
+      let finish: ((file: Deno.FsFile) => IndexCatalog) | undefined;
+      try {
+        await writeFilesAtomic(
+          directory,
+          [{ name: INDEX_FILE, data: (write) => finish = rewrite(write) }],
+          this.#options.durable,
+        );
+      } catch (error) {
+        if (error instanceof NotStreamable) return false;
+        throw error;
+      }
+      const stamp = fileStamp(path);
+      this.#forget(collection);
+      catalog = finish!(Deno.openSync(path, { read: true }));
+      this.#cache.set(collection, { stamp: stamp ?? ABSENT, base: catalog });
+    }
     return true;
   }
 

@@ -19,10 +19,9 @@
  * Streaming needs the JsonWriter layout in the form both the C++ provider and `CollectionIndex` write it: one list
  * item per line, `ouid` first, each of the six maps once. Any other text (the compact template of a new
  * collection, unknown top-level keys, a hand-edited file) makes {@link IndexCatalog.open} return null and the caller
- * uses the full `CollectionIndex`, as does a commit that both adds and removes (removals alone are streamed too:
- * {@link IndexCatalog.prune}). A
- * departure from the layout found only later, inside a map or list, makes the catalogue answer from the full model
- * and `merge` throw {@link NotStreamable} before anything is renamed, so the caller commits through the full model.
+ * uses the full `CollectionIndex`. Removals are streamed too ({@link IndexCatalog.prune}). A departure from the
+ * layout found only later, inside a map or list, makes the catalogue answer from the full model and `merge` / `prune`
+ * throw {@link NotStreamable} before anything is renamed, so the caller commits through the full model.
  *
  * @module
  */
