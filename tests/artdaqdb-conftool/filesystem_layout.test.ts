@@ -44,6 +44,19 @@ function openStore(path: string, clock: Clock = steppingClock(), lockTimeoutMs =
   return openFilesystemStore(path, { clock, lockTimeoutMs });
 }
 
+/** Another process holding the index lock `lockFile` for `ms`; resolves once it holds it. */
+async function holdLock(lockFile: string, ms: number): Promise<Deno.ChildProcess> {
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_worker.ts", import.meta.url).pathname, "hold", lockFile, String(ms)],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = holder.stdout.getReader();
+  assert.match(new TextDecoder().decode((await reader.read()).value), /locked/);
+  reader.releaseLock();
+  return holder;
+}
+
 Deno.test("filesystemdb: the §3.2 document is written byte for byte", async () => {
   const doc = buildStoredDocument(fhiclToDbJson(SPEC_BOOT, "boot", { timestamp: SPEC_TIME }), SPEC_TARGET);
   assert.equal(stringifyArtdaq(doc), SPEC_DOCUMENT);
@@ -184,15 +197,7 @@ Deno.test("filesystemdb: the index lock excludes another process, and times out 
   await using dir = await tempDir();
   const runHistory = join(dir.path, "RunHistory");
   await Deno.mkdir(runHistory, { recursive: true });
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./_worker.ts", import.meta.url).pathname, "hold", join(runHistory, LOCK_FILE), "700"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = holder.stdout.getReader();
-  const first = await reader.read();
-  assert.match(new TextDecoder().decode(first.value), /locked/);
-  reader.releaseLock();
+  const holder = await holdLock(join(runHistory, LOCK_FILE), 700);
 
   const impatient = openStore(dir.path, steppingClock(), 100);
   await assert.rejects(impatient.putRun(preparedRun(1), "initial"), (e: Error) => {
@@ -242,21 +247,7 @@ Deno.test("filesystemdb: a run whose SystemLayout index cannot be written stays 
   // Another process holds SystemLayout's index lock: documents and RunHistory's index get written, the marker's
   // index update times out.
   await Deno.mkdir(join(dir.path, "SystemLayout"), { recursive: true });
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./_worker.ts", import.meta.url).pathname,
-      "hold",
-      join(dir.path, "SystemLayout", LOCK_FILE),
-      "1500",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = holder.stdout.getReader();
-  assert.match(new TextDecoder().decode((await reader.read()).value), /locked/);
-  reader.releaseLock();
+  const holder = await holdLock(join(dir.path, "SystemLayout", LOCK_FILE), 1500);
   const store = openStore(dir.path, steppingClock(), 200);
   await assert.rejects(store.putRun(preparedRun(77), "initial"), TransientError);
   await store.close();
@@ -385,21 +376,7 @@ Deno.test("filesystemdb: removals and additions meeting in one commit are stream
   for (const stored of run4) expected.add(documentFacts(stored.doc));
 
   // Another process holds the index lock, so the removal and the addition wait for it together, in one batch.
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("./_worker.ts", import.meta.url).pathname,
-      "hold",
-      join(dir.path, "RunHistory", LOCK_FILE),
-      "500",
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = holder.stdout.getReader();
-  assert.match(new TextDecoder().decode((await reader.read()).value), /locked/);
-  reader.releaseLock();
+  const holder = await holdLock(join(dir.path, "RunHistory", LOCK_FILE), 500);
   await Promise.all([backend.remove("RunHistory", victims), backend.upsert("RunHistory", run4)]);
   assert.equal((await holder.status).code, 0);
   await holder.stdout.cancel().catch(() => {});
