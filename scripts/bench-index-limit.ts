@@ -10,15 +10,15 @@
  * deno run -A scripts/bench-index-limit.ts [--runs N] [--dir DIR] [--whole]
  * ```
  *
- * The index is written in the JsonWriter layout directly (not through the in-memory model, which would need several GB
- * for it); the catalogue checks the layout as it streams it.
+ * The index is written by the archiver's own code: one run through the in-memory model, the others merged in by the
+ * streamed group commit, 20,000 runs at a time.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { streamArtdaqWith } from "../core/json/mod.ts";
 import type { DocumentFacts } from "../plugins/artdaqdb-conftool/document.ts";
+import { CollectionIndex } from "../plugins/artdaqdb-conftool/fs/index_file.ts";
 import { IndexAdditions, IndexCatalog } from "../plugins/artdaqdb-conftool/fs/index_stream.ts";
 
 const { values } = parseArgs({
@@ -39,57 +39,51 @@ const ASSIGNED = "2026-11-29T10:00:00.000-0600";
 /** Document `d` of run `r` (1-based): ids are hexadecimal counters, so their numeric order is their sorted order. */
 const idOf = (run: number, d: number) => ((run - 1) * ENTITIES.length + d).toString(16).padStart(24, "0");
 const configuration = (run: number) => `${run}/standard00042`;
+/** Runs merged per commit while the index is written. */
+const STEP = 20_000;
 
-function writeIndex(): void {
-  using file = Deno.openSync(path, { write: true, create: true, truncate: true });
-  const runIds = (out: { raw(t: string): void; string(s: string): void }, run: number) => {
-    out.raw("[\n");
-    for (let d = 0; d < ENTITIES.length; d++) {
-      if (d > 0) out.raw(",\n");
-      out.string(idOf(run, d));
-    }
-    out.raw("\n]");
+/** The index entries of document `d` of `run`. */
+function factsOf(run: number, d: number): DocumentFacts {
+  const name = configuration(run);
+  return {
+    id: idOf(run, d),
+    version: name,
+    entities: [ENTITIES[d]],
+    configurations: [{ name, assigned: ASSIGNED }],
+    runs: [String(run)],
+    aliases: [],
+    created: "",
+    format: "fhicl",
   };
-  streamArtdaqWith((out) => {
-    out.raw('{\n"ouid" : [\n');
-    for (let run = 1; run <= runs; run++) {
-      for (let d = 0; d < ENTITIES.length; d++) {
-        if (run > 1 || d > 0) out.raw(",\n");
-        out.string(idOf(run, d));
-      }
-    }
-    out.raw("\n]");
-    const perRun = (name: string, key: (run: number) => string, list: (run: number) => void) => {
-      out.raw(`,\n"${name}" : {\n`);
-      for (let run = 1; run <= runs; run++) {
-        if (run > 1) out.raw(",\n");
-        out.string(key(run));
-        out.raw(" : ");
-        list(run);
-      }
-      out.raw("\n}");
-    };
-    perRun("version", configuration, (run) => runIds(out, run));
-    perRun("configurations.name", configuration, (run) => runIds(out, run));
-    out.raw(',\n"entities.name" : {\n');
-    ENTITIES.forEach((entity, d) => {
-      if (d > 0) out.raw(",\n");
-      out.string(entity);
-      out.raw(" : [\n");
-      const ids = Array.from({ length: runs }, (_, i) => idOf(i + 1, d)).sort();
-      ids.forEach((id, i) => {
-        if (i > 0) out.raw(",\n");
-        out.string(id);
-      });
-      out.raw("\n]");
-    });
-    out.raw('\n},\n"aliases.active.name" : {\n\n}');
-    perRun("runs.name", String, (run) => runIds(out, run));
-    perRun("configurations.assigned", configuration, () => out.raw(`[\n"${ASSIGNED}"\n]`));
-    out.raw("\n}");
-  }, (chunk) => {
-    for (let written = 0; written < chunk.length;) written += file.writeSync(chunk.subarray(written));
+}
+
+/** Writes `file` through `write` (a rewrite's sink). */
+function writeTo<T>(file: string, write: (sink: (chunk: Uint8Array) => void) => T): T {
+  using handle = Deno.openSync(file, { write: true, create: true, truncate: true });
+  return write((chunk) => {
+    for (let written = 0; written < chunk.length;) written += handle.writeSync(chunk.subarray(written));
   });
+}
+
+/**
+ * The index of `runs` runs, written the way the archiver writes it: the first run through the full model, the rest
+ * merged in by the streamed group commit, {@link STEP} runs at a time (the full model of all of them would need
+ * several GB).
+ */
+function writeIndex(): void {
+  const first = CollectionIndex.empty();
+  ENTITIES.forEach((_, d) => first.add(factsOf(1, d)));
+  writeTo(path, (sink) => first.writeTo(sink));
+  const next = join(dir, "index.next.json");
+  for (let from = 2; from <= runs; from += STEP) {
+    const added = new IndexAdditions();
+    for (let run = from; run < Math.min(from + STEP, runs + 1); run++) {
+      ENTITIES.forEach((_, d) => added.add(factsOf(run, d)));
+    }
+    using catalog = IndexCatalog.open(path)!;
+    writeTo(next, (sink) => catalog.merge(added, sink));
+    Deno.renameSync(next, path);
+  }
 }
 
 const timed = <T>(what: string, action: () => T): T => {
@@ -120,27 +114,12 @@ if (!catalog) throw new Error(`${path} was not in the streamed layout`);
 const ids = timed("the documents of one run", () => catalog.configurationIds(configuration(Math.ceil(runs / 2))));
 if (ids.length !== ENTITIES.length) throw new Error(`expected ${ENTITIES.length} ids, got ${ids.length}`);
 const added = new IndexAdditions();
-ENTITIES.forEach((entity, d): void => {
-  const name = configuration(runs + 1);
-  const facts: DocumentFacts = {
-    id: idOf(runs + 1, d),
-    version: name,
-    entities: [entity],
-    configurations: [{ name, assigned: ASSIGNED }],
-    runs: [String(runs + 1)],
-    aliases: [],
-    created: "",
-    format: "fhicl",
-  };
-  added.add(facts);
-});
+ENTITIES.forEach((_, d) => added.add(factsOf(runs + 1, d)));
 const merged = join(dir, "index.merged.json");
-const finish = timed("merge one new run into it (a group commit)", () => {
-  using file = Deno.openSync(merged, { write: true, create: true, truncate: true });
-  return catalog.merge(added, (chunk) => {
-    for (let written = 0; written < chunk.length;) written += file.writeSync(chunk.subarray(written));
-  });
-});
+const finish = timed(
+  "merge one new run into it (a group commit)",
+  () => writeTo(merged, (sink) => catalog.merge(added, sink)),
+);
 catalog.close();
 using next = finish(Deno.openSync(merged, { read: true }));
 if (next.configurationIds(configuration(runs + 1)).length !== ENTITIES.length) {

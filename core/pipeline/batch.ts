@@ -2,8 +2,9 @@
  * One batch of a stage: mark the runs in flight, process them `parallel_workers` at a time with retries, record
  * every outcome in the state (saved at most once a second while running, less often when saving is slow, and at
  * the end), advance the contiguous and attempted markers, post the stage metrics, and notify about failures. A
- * notifier failure is logged and never aborts the stage or loses state (§16.1-5). On a shutdown request no further run is started; runs in work
- * finish and are recorded; runs not started stay candidates (neither failed nor attempted).
+ * notifier failure is logged and never aborts the stage or loses state (§16.1-5). On a shutdown request no further
+ * run is started; runs in work finish and are recorded; runs not started stay candidates (neither failed nor
+ * attempted).
  *
  * @module
  */

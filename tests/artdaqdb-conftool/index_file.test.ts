@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import type { DocumentFacts } from "../../plugins/artdaqdb-conftool/document.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT } from "../../plugins/artdaqdb-conftool/fs/index_file.ts";
 import { seededRandom } from "../../core/random.ts";
+import { concatBytes } from "../../core/blob/bytes.ts";
 
 function facts(id: string, run: number, entity: string, assigned: string): DocumentFacts {
   return {
@@ -79,13 +80,7 @@ Deno.test("index: lazily merged lists equal eagerly kept ones, whatever the orde
 function written(index: CollectionIndex, chunkBytes?: number): Uint8Array {
   const chunks: Uint8Array[] = [];
   index.writeTo((chunk) => chunks.push(chunk.slice()), chunkBytes);
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }
 
 Deno.test("index: writeTo streams exactly the UTF-8 of toText (escapes, non-ASCII names, extra keys, empty maps)", () => {

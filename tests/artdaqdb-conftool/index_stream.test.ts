@@ -16,6 +16,7 @@ import {
 } from "../../plugins/artdaqdb-conftool/fs/index_stream.ts";
 import { seededRandom } from "../../core/random.ts";
 import { tempDir } from "../_helpers/peers.ts";
+import { concatBytes } from "../../core/blob/bytes.ts";
 
 type Random = () => number;
 
@@ -61,16 +62,22 @@ function batch(random: Random, first: number, runs: number, earlier: DocumentFac
   return out;
 }
 
+/** The full model of `facts`, written to `path` when given. */
+function modelOf(facts: readonly DocumentFacts[], path?: string): CollectionIndex {
+  const model = CollectionIndex.empty();
+  for (const fact of facts) model.add(fact);
+  if (path) Deno.writeTextFileSync(path, model.toText());
+  return model;
+}
+
+/** What a rewrite (`merge` or `prune`) writes, whole, and its `finish`. */
 function written(
-  catalog: IndexCatalog,
-  added: IndexAdditions,
-): { bytes: Uint8Array; finish: (f: Deno.FsFile) => IndexCatalog } {
+  rewrite: (sink: (piece: Uint8Array) => void) => (file: Deno.FsFile) => IndexCatalog,
+): { bytes: Uint8Array; text: string; finish: (file: Deno.FsFile) => IndexCatalog } {
   const pieces: Uint8Array[] = [];
-  const finish = catalog.merge(added, (piece) => pieces.push(piece.slice()));
-  const bytes = new Uint8Array(pieces.reduce((n, piece) => n + piece.length, 0));
-  let at = 0;
-  for (const piece of pieces) bytes.set(piece, at), at += piece.length;
-  return { bytes, finish };
+  const finish = rewrite((piece) => pieces.push(piece.slice()));
+  const bytes = concatBytes(pieces);
+  return { bytes, text: new TextDecoder().decode(bytes), finish };
 }
 
 function assertSameAnswers(actual: IndexBase, expected: CollectionIndex, facts: DocumentFacts[], where: string) {
@@ -99,11 +106,9 @@ for (const [label, odd] of [["plain names", false], ["odd names (escapes, non-AS
   Deno.test(`index stream: a merged commit writes the full model's bytes, queries agree (${label})`, async () => {
     await using dir = await tempDir();
     const random = seededRandom(odd ? 7 : 3);
-    const all: DocumentFacts[] = [];
-    const model = CollectionIndex.empty();
-    for (const fact of batch(random, 1, 40, [], odd)) model.add(fact), all.push(fact);
+    const all = batch(random, 1, 40, [], odd);
     const path = join(dir.path, "index.json");
-    Deno.writeTextFileSync(path, model.toText());
+    const model = modelOf(all, path);
     for (const [round, chunkBytes] of [64, 97, 1024, 1 << 20].entries()) {
       const catalog = IndexCatalog.open(path, chunkBytes);
       assert.ok(catalog, "our own layout streams");
@@ -115,8 +120,8 @@ for (const [label, odd] of [["plain names", false], ["odd names (escapes, non-AS
       for (const fact of facts) model.add(fact), all.push(fact);
       assertSameAnswers(view, model, all, `pending view, round ${round}`);
 
-      const { bytes, finish } = written(catalog, added);
-      assert.equal(new TextDecoder().decode(bytes), model.toText(), `merged bytes, round ${round} (${chunkBytes} B)`);
+      const { bytes, text, finish } = written((sink) => catalog.merge(added, sink));
+      assert.equal(text, model.toText(), `merged bytes, round ${round} (${chunkBytes} B)`);
       catalog.close();
       Deno.writeFileSync(path, bytes);
       const next = finish(Deno.openSync(path));
@@ -130,11 +135,9 @@ for (const [label, odd] of [["plain names", false], ["odd names", true]] as cons
   Deno.test(`index stream: a removal streamed writes the full model's bytes, names left empty disappear (${label})`, async () => {
     await using dir = await tempDir();
     const random = seededRandom(odd ? 17 : 13);
-    const all: DocumentFacts[] = [];
-    const model = CollectionIndex.empty();
-    for (const fact of batch(random, 1, 30, [], odd)) model.add(fact), all.push(fact);
+    const all = batch(random, 1, 30, [], odd);
     const path = join(dir.path, "index.json");
-    Deno.writeTextFileSync(path, model.toText());
+    const model = modelOf(all, path);
     for (const [round, chunkBytes] of [64, 101, 1 << 20].entries()) {
       const catalog = IndexCatalog.open(path, chunkBytes)!;
       const removed = new Set<string>(["ffffffffffffffffffffffff"]); // not listed: no change
@@ -143,9 +146,7 @@ for (const [label, odd] of [["plain names", false], ["odd names", true]] as cons
       const victim = all[Math.floor(random() * all.length)].configurations[0].name;
       for (const fact of all) if (fact.configurations[0].name === victim) removed.add(fact.id);
       for (const id of removed) model.remove(id);
-      const pieces: Uint8Array[] = [];
-      const finish = catalog.prune(removed, (piece) => pieces.push(piece.slice()));
-      const text = pieces.map((piece) => new TextDecoder().decode(piece)).join("");
+      const { text, finish } = written((sink) => catalog.prune(removed, sink));
       assert.equal(text, model.toText(), `pruned bytes, round ${round} (${chunkBytes} B)`);
       assert.ok(!text.includes(JSON.stringify(victim)), "the emptied configuration is gone");
       catalog.close();
@@ -171,7 +172,7 @@ Deno.test("index stream: an empty map, an empty list and a new key in each map m
   const fact = document(seededRandom(1), 1, false);
   added.add({ ...fact, version: "1/x", aliases: ["a"] });
   model.add({ ...fact, version: "1/x", aliases: ["a"] });
-  assert.equal(new TextDecoder().decode(written(catalog, added).bytes), model.toText());
+  assert.equal(written((sink) => catalog.merge(added, sink)).text, model.toText());
   catalog.close();
 });
 
@@ -179,10 +180,8 @@ Deno.test("index stream: text outside the streamed layout is left to the full pa
   await using dir = await tempDir();
   const path = join(dir.path, "index.json");
   const random = seededRandom(2);
-  const model = CollectionIndex.empty();
   const facts = [document(random, 5, false), document(random, 6, false)];
-  for (const fact of facts) model.add(fact);
-  const text = model.toText();
+  const text = modelOf(facts).toText();
   const lastList = text.lastIndexOf('[\n"');
   const cases: Array<[string, string]> = [
     ["the compact template", EMPTY_INDEX_TEXT],
@@ -221,10 +220,8 @@ Deno.test("index stream: a catalogue keeps reading the file it opened when anoth
   await using dir = await tempDir();
   const path = join(dir.path, "index.json");
   const random = seededRandom(5);
-  const first = CollectionIndex.empty();
   const firstFacts = batch(random, 1, 20, [], false);
-  for (const fact of firstFacts) first.add(fact);
-  Deno.writeTextFileSync(path, first.toText());
+  const first = modelOf(firstFacts, path);
   using catalog = IndexCatalog.open(path, 128)!;
   // Replaced atomically (a new file renamed over it), as every writer of index.json does, by a file of the same layout
   // and byte offsets but other ids: read through the path, the catalogue's offsets would give the wrong ids.

@@ -93,10 +93,6 @@ export class IndexAdditions {
     return this.#version;
   }
 
-  get size(): number {
-    return this.facts.length;
-  }
-
   /** Adds one document's entries. */
   add(facts: DocumentFacts): void {
     this.facts.push(facts);
@@ -324,7 +320,7 @@ export class IndexCatalog implements IndexBase {
       } catch (error) {
         if (!(error instanceof NotStreamable)) throw error;
         this.#file.seekSync(0, Deno.SeekMode.Start);
-        const text = new TextDecoder().decode(readAll(this.#file));
+        const text = utf8.decode(readAll(this.#file));
         this.#full = parseIndexText(text, this.#path);
       }
     }
@@ -528,11 +524,6 @@ class LineReader {
     }
   }
 
-  /** The current line (bytes valid until the next call of `next`). */
-  line(): Uint8Array {
-    return this.buffer.subarray(this.start, this.end);
-  }
-
   /** Whether the current line is exactly `text` (ASCII). */
   is(text: string): boolean {
     if (this.end - this.start !== text.length) return false;
@@ -613,9 +604,10 @@ function decodeString(bytes: Uint8Array): string {
 }
 
 /**
- * One pass over an index in the streamed layout. Without `out`, records the catalogue of the file read; with
- * `out`, writes the index with `added` merged (as `CollectionIndex` would write it) and records the catalogue of
- * what it wrote. Throws `NotStreamable` when the text leaves the layout.
+ * One pass over an index in the streamed layout. Without `out`, records where the maps of the file lie (with
+ * `only`, the catalogue of one map, the reader at its first entry); with `out`, writes the index with `added` merged
+ * or `removed` taken out (as `CollectionIndex` would write it) and records the catalogue of what it wrote. Throws
+ * `NotStreamable` when the text leaves the layout.
  */
 function walkIndex(
   lines: LineReader,
@@ -633,6 +625,15 @@ function walkIndex(
     if (lines.is(bracket + ",")) return true;
     if (lines.is(bracket)) return false;
     throw new NotStreamable();
+  };
+
+  /** The end of the current line's string (before its comma); throws unless the line is one string. */
+  const itemEnd = (): number => {
+    const end = lines.buffer[lines.end - 1] === COMMA ? lines.end - 1 : lines.end;
+    if (end - lines.start < 2 || lines.buffer[lines.start] !== QUOTE || lines.buffer[end - 1] !== QUOTE) {
+      throw new NotStreamable();
+    }
+    return end;
   };
 
   /** A list that is not in the file (a new key): its items. Returns the body's range in the output. */
@@ -682,12 +683,9 @@ function walkIndex(
     };
     lines.beforeRefill = flush;
     while (lines.buffer[lines.start] !== 0x5d) { // up to "]"
-      const itemEnd = lines.buffer[lines.end - 1] === COMMA ? lines.end - 1 : lines.end;
-      if (itemEnd - lines.start < 2 || lines.buffer[lines.start] !== QUOTE || lines.buffer[itemEnd - 1] !== QUOTE) {
-        throw new NotStreamable();
-      }
+      const end = itemEnd();
       for (; next < pending.length; next++) {
-        const order = compareItem(pending[next], lines.buffer, lines.start, itemEnd);
+        const order = compareItem(pending[next], lines.buffer, lines.start, end);
         if (order > 0) break;
         if (order === 0) continue;
         flush();
@@ -726,27 +724,27 @@ function walkIndex(
    * entry is left out and null returned (with `dropWhenEmptied`; `ouid` is written empty instead).
    */
   const pruned = (open: () => void, dropWhenEmptied: boolean): [number, number] | null => {
-    line();
-    if (lines.start === lines.end) { // "[\n\n]": empty before, kept
-      line();
+    const empty = (): [number, number] => {
       open();
       out!.raw("[\n\n]");
       return [out!.position(), out!.position()];
+    };
+    line();
+    if (lines.start === lines.end) { // "[\n\n]": empty before, kept
+      line();
+      return empty();
     }
     let start = -1;
     let kept = 0;
     while (lines.buffer[lines.start] !== 0x5d) { // up to "]"
-      const itemEnd = lines.buffer[lines.end - 1] === COMMA ? lines.end - 1 : lines.end;
-      if (itemEnd - lines.start < 2 || lines.buffer[lines.start] !== QUOTE || lines.buffer[itemEnd - 1] !== QUOTE) {
-        throw new NotStreamable();
-      }
-      if (!removed!.has(decodeString(lines.buffer.subarray(lines.start, itemEnd)))) {
+      const end = itemEnd();
+      if (!removed!.has(decodeString(lines.buffer.subarray(lines.start, end)))) {
         if (kept++ === 0) {
           open();
           out!.raw("[\n");
           start = out!.position();
         } else out!.raw(",\n");
-        out!.bytes(lines.buffer.subarray(lines.start, itemEnd));
+        out!.bytes(lines.buffer.subarray(lines.start, end));
       }
       line();
     }
@@ -755,19 +753,16 @@ function walkIndex(
       out!.raw("\n]");
       return [start, end];
     }
-    if (dropWhenEmptied) return null;
-    open();
-    out!.raw("[\n\n]");
-    return [out!.position(), out!.position()];
+    return dropWhenEmptied ? null : empty();
   };
   /** Removal: configuration names whose last document was removed (their `configurations.assigned` entry goes too). */
   const emptied = new Set<string>();
 
   /**
    * The entries of map `name` from the current line (its first key line) up to the closing line of its last list,
-   * with additions merged when writing. Returns the keys seen, and records the catalogue and section of the map.
+   * with additions merged or removals taken out when writing; records the catalogue and section of the map.
    */
-  const entries = (name: string): Set<string> => {
+  const entries = (name: string): void => {
     let catalogue = data.maps.get(name);
     if (!catalogue && CATALOGUED.has(name)) data.maps.set(name, catalogue = new Map());
     const additions = added?.map(name);
@@ -783,44 +778,42 @@ function walkIndex(
         data.ranges.push(range[0], range[1]);
       }
     };
-    if (removed && lines.start !== lines.end) {
-      // Removal (no additions in the same commit): a key whose list loses every item is left out, as are the
-      // `configurations.assigned` entries of the configurations that lost every document (which come earlier).
-      if (name === "configurations.assigned" && !maps.has("configurations.name")) throw new NotStreamable();
-      for (;;) {
-        const keyEnd = lines.keyEnd(" : [");
-        if (keyEnd < 0) throw new NotStreamable();
-        const keyBytes = lines.buffer.slice(lines.start, keyEnd);
-        const key = decodeString(keyBytes);
-        const open = () => {
-          if (count++ > 0) out!.raw(",\n");
-          out!.bytes(keyBytes);
-          out!.raw(" : ");
-        };
-        if (name === "configurations.assigned" && emptied.has(key)) {
-          line();
-          while (lines.start === lines.end || lines.buffer[lines.start] !== 0x5d) line();
-        } else {
-          const range = pruned(open, true);
-          if (range) record(key, range);
-          else if (name === "configurations.name") emptied.add(key);
-        }
-        if (!more("]")) break;
-        line();
+    // Removal (no additions in the same pass): a key whose list loses every item is left out, as are the
+    // `configurations.assigned` entries of the configurations that lost every document (which come earlier).
+    if (lines.start !== lines.end) {
+      if (removed && name === "configurations.assigned" && !maps.has("configurations.name")) {
+        throw new NotStreamable();
       }
-    } else if (lines.start !== lines.end) {
       for (;;) {
         const keyEnd = lines.keyEnd(" : [");
         if (keyEnd < 0) throw new NotStreamable();
-        const key = catalogue || additions ? decodeString(lines.buffer.subarray(lines.start, keyEnd)) : "";
-        if (additions) seen.add(key);
-        if (out) {
-          if (count > 0) out.raw(",\n");
-          out.bytes(lines.buffer.subarray(lines.start, keyEnd));
-          out.raw(" : ");
+        if (removed) {
+          const keyBytes = lines.buffer.slice(lines.start, keyEnd);
+          const key = decodeString(keyBytes);
+          const open = () => {
+            if (count++ > 0) out!.raw(",\n");
+            out!.bytes(keyBytes);
+            out!.raw(" : ");
+          };
+          if (name === "configurations.assigned" && emptied.has(key)) {
+            line();
+            while (lines.start === lines.end || lines.buffer[lines.start] !== 0x5d) line();
+          } else {
+            const range = pruned(open, true);
+            if (range) record(key, range);
+            else if (name === "configurations.name") emptied.add(key);
+          }
+        } else {
+          const key = catalogue || additions ? decodeString(lines.buffer.subarray(lines.start, keyEnd)) : "";
+          if (additions) seen.add(key);
+          if (out) {
+            if (count > 0) out.raw(",\n");
+            out.bytes(lines.buffer.subarray(lines.start, keyEnd));
+            out.raw(" : ");
+          }
+          count++;
+          record(key, list(additions?.get(key) ?? []));
         }
-        count++;
-        record(key, list(additions?.get(key) ?? []));
         if (!more("]")) break;
         line();
       }
@@ -835,7 +828,6 @@ function walkIndex(
       }
     }
     if (catalogue) data.sections.set(name, [Math.max(first, 0), Math.max(last, 0)]);
-    return seen;
   };
 
   /**
