@@ -16,6 +16,7 @@
  * @module
  */
 import { SinkError, TransientError } from "../../core/errors.ts";
+import { JsonArrayReader, JsonArrayStreamError } from "../../core/json/array_stream.ts";
 import { sleep } from "../../core/pipeline/retry.ts";
 import { maskUriCredentials, redact } from "../../core/redact.ts";
 import type { Logger } from "../../core/roles.ts";
@@ -103,6 +104,17 @@ interface Answer {
 
 const decoder = new TextDecoder();
 
+interface RequestOptions {
+  body?: Uint8Array;
+  contentType?: string;
+  authenticate?: boolean;
+  /**
+   * Makes the consumer of a successful answer's body, once per attempt (a retried request starts a fresh one);
+   * the answer's `body` is then empty (see `HttpRequest.onBody`).
+   */
+  onBody?: () => (chunk: Uint8Array) => void;
+}
+
 /** UconDB REST client. */
 export class UconDBClient {
   readonly #base: string;
@@ -146,18 +158,45 @@ export class UconDBClient {
   }
 
   /**
-   * Every version of `object`, newest first (`GET /versions`). An object without versions gives `[]`; a missing
-   * folder throws. Versions with `key: null` are returned as such.
+   * Every version of `object`, newest first (`GET /versions`), each as `pick` makes it (by default its whole
+   * metadata). An object without versions gives `[]`; a missing folder throws. Versions with `key: null` are
+   * returned as such. The answer (every version, unpaged: ~230 bytes each) is read as it arrives and each record
+   * is dropped once picked, so listing 100,000 versions holds only what `pick` keeps.
+   *
+   * @example
+   * ```ts
+   * const keys = await client.listVersions("configuration", (meta) => meta.key);
+   * ```
    */
-  async listVersions(object: string): Promise<VersionMeta[]> {
+  async listVersions<T = VersionMeta>(
+    object: string,
+    pick: (meta: VersionMeta) => T = (meta) => meta as T,
+  ): Promise<T[]> {
     const path = `/versions${query({ folder: this.#folder, object })}`;
-    const answer = await this.#request("GET", path);
+    const what = "GET /versions";
+    let picked: T[] = [];
+    let reader: JsonArrayReader<unknown> | undefined;
+    const answer = await this.#request("GET", path, {
+      onBody: () => {
+        picked = [];
+        reader = new JsonArrayReader((items) => {
+          for (const item of items) {
+            if (item === null || typeof item !== "object") {
+              throw this.#protocolError(what, "a version is not an object");
+            }
+            picked.push(pick(item as VersionMeta));
+          }
+        });
+        return (chunk) => this.#readJson(() => reader!.push(chunk), what);
+      },
+    });
     if (answer.status === 404 && /^Object /.test(answer.message)) return [];
     this.#expectFolder(answer);
-    this.#expectOk(answer, "GET /versions");
-    const list = this.#json(answer, "GET /versions");
-    if (!Array.isArray(list)) throw this.#protocolError("GET /versions", "answer is not a JSON array");
-    return list as VersionMeta[];
+    this.#expectOk(answer, what);
+    // A transport that does not stream (a test double) hands the whole body over instead.
+    if (answer.body.length > 0) this.#readJson(() => reader!.push(answer.body), what);
+    this.#readJson(() => reader!.end(), what);
+    return picked;
   }
 
   /** Metadata of the versions of `object` holding `keys` (`POST /lookup_versions`); missing keys are absent. */
@@ -239,7 +278,7 @@ export class UconDBClient {
   async #request(
     method: string,
     path: string,
-    options: { body?: Uint8Array; contentType?: string; authenticate?: boolean } = {},
+    options: RequestOptions = {},
   ): Promise<Answer> {
     const url = this.#base + path;
     const what = `${method} ${this.displayUrl}${path.split("?")[0]}`;
@@ -281,7 +320,7 @@ export class UconDBClient {
   async #sendAuthenticated(
     method: string,
     url: string,
-    options: { body?: Uint8Array; contentType?: string; authenticate?: boolean },
+    options: RequestOptions,
   ): Promise<Answer> {
     const send = async () => {
       const headers: Record<string, string> = {};
@@ -294,6 +333,7 @@ export class UconDBClient {
         headers,
         body: options.body ?? (method === "POST" ? new Uint8Array() : undefined),
         timeoutMs: this.#timeoutMs,
+        onBody: options.onBody?.(),
       });
       return { ...response, message: serverMessage(response.body), sentAuthorization: authorization !== undefined };
     };
@@ -356,6 +396,18 @@ export class UconDBClient {
       return JSON.parse(decoder.decode(answer.body));
     } catch {
       throw this.#protocolError(what, "answer is not JSON");
+    }
+  }
+
+  /** Runs a step of a streamed JSON reading; a malformed answer is a protocol error. */
+  #readJson(step: () => void, what: string): void {
+    try {
+      step();
+    } catch (error) {
+      if (error instanceof JsonArrayStreamError) {
+        throw this.#protocolError(what, `answer is not a JSON array: ${error.message}`);
+      }
+      throw error;
     }
   }
 

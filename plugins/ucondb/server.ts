@@ -130,6 +130,25 @@ function metadataJson(folder: string, version: StoredVersion): string {
   }}`;
 }
 
+/**
+ * A body of `count` pieces and an `end`, written as the client reads it, ~64 KB at a time, as the real server
+ * streams its listings (no `Content-Length`): listing 100,000 versions never holds the whole text.
+ */
+function streamedText(count: number, piece: (i: number) => string, end = ""): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let text = "";
+      while (next < count && text.length < 1 << 16) text += piece(next++);
+      if (next >= count) text += end;
+      if (text !== "") controller.enqueue(utf8.encode(text));
+      if (next >= count) controller.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+const utf8 = new TextEncoder();
+
 /** Python `json.dumps` of a list of strings. */
 function pyList(values: string[]): string {
   return `[${values.map(pyString).join(", ")}]`;
@@ -419,7 +438,8 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       const versions = folder.versionsOf(object)
         .filter((v) => v.tv <= tv && (tr === undefined || v.tr <= tr) && (since === undefined || v.tr > since))
         .sort(byRecordTime(1));
-      const body = `[${versions.map((version) => metadataJson(folder.name, version)).join(", ")}]`;
+      const record = (i: number) => `${i === 0 ? "[" : ", "}${metadataJson(folder.name, versions[i])}`;
+      const body = streamedText(versions.length, record, versions.length === 0 ? "[]" : "]");
       return c.body(body, 200, { "content-type": JSON_TYPE });
     },
     data: (c, relpath, args) => (["POST", "PUT"].includes(c.req.method) ? put(c, relpath, args) : get(relpath, args)),
@@ -479,7 +499,10 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
           throw applicationError("AssertionError");
         }
       }
-      const body = found.map((v) => `\x1e${v ? metadataJson(folder.name, v) : "null"}\n`).join("");
+      const body = streamedText(
+        found.length,
+        (i) => `\x1e${found[i] ? metadataJson(folder.name, found[i]!) : "null"}\n`,
+      );
       return c.body(body, 200, { "content-type": "text/json-seq; charset=UTF-8" });
     },
     tag: async (_c, _relpath, args) => {

@@ -64,10 +64,9 @@ export class UconDBSink implements Sink {
 
   /** Runs = versions whose key is all ASCII digits; keyless versions (`key: null`) and other keys are ignored. */
   async listRuns(): Promise<number[]> {
+    const runOf = ({ key }: { key: unknown }) => typeof key === "string" && /^\d+$/.test(key) ? Number(key) : null;
     const runs = new Set<number>();
-    for (const version of await this.#client.listVersions(this.#object)) {
-      if (typeof version.key === "string" && /^\d+$/.test(version.key)) runs.add(Number(version.key));
-    }
+    for (const run of await this.#client.listVersions(this.#object, runOf)) if (run !== null) runs.add(run);
     return [...runs].sort((a, b) => a - b);
   }
 

@@ -1,7 +1,7 @@
 /**
- * The HTTP layer under the UconDB client: one request, whole body in, whole body out, with a deadline. Bodies
- * are always `Uint8Array`, so a `Content-Length` is always sent (a chunked body makes the real server store an
- * empty blob).
+ * The HTTP layer under the UconDB client: one request, whole body in, whole body out (or, for a large listing,
+ * streamed to a consumer), with a deadline. Request bodies are always `Uint8Array`, so a `Content-Length` is always
+ * sent (a chunked body makes the real server store an empty blob).
  *
  * TLS verification is on by default (`fetch`, optionally trusting an extra CA file). Deno's `fetch` cannot skip
  * verification per client, so the explicit insecure mode goes through `node:https` with `rejectUnauthorized:
@@ -24,6 +24,12 @@ export interface HttpRequest {
   body?: Uint8Array;
   /** Deadline of the whole exchange, ms. */
   timeoutMs: number;
+  /**
+   * Where a successful (2xx) answer's body goes, piece by piece as it arrives, instead of into `body` (which is
+   * then empty): a large listing is read without holding it. Other answers are collected as usual. An exception
+   * it throws ends the exchange with that exception.
+   */
+  onBody?: (chunk: Uint8Array) => void;
 }
 
 /** A complete answer. */
@@ -32,7 +38,7 @@ export interface HttpResponse {
   status: number;
   /** Response headers. */
   headers: Headers;
-  /** Whole response body. */
+  /** Whole response body (empty when it went to `HttpRequest.onBody`). */
   body: Uint8Array;
 }
 
@@ -94,9 +100,14 @@ class FetchTransport implements Transport {
         client: this.#client,
         redirect: "manual",
       });
+      if (request.onBody && response.ok && response.body) {
+        for await (const chunk of response.body) deliver(request.onBody, chunk);
+        return { status: response.status, headers: response.headers, body: new Uint8Array(0) };
+      }
       const body = new Uint8Array(await response.arrayBuffer());
       return { status: response.status, headers: response.headers, body };
     } catch (error) {
+      if (error instanceof ConsumerFailure) throw error.error;
       if (controller.signal.aborted) {
         throw new NetworkError(`no complete answer within ${request.timeoutMs / 1000} s`, true);
       }
@@ -131,14 +142,25 @@ class NodeTransport implements Transport {
         agent: secure ? this.#agent : this.#plainAgent,
       }, (response) => {
         const chunks: Uint8Array[] = [];
-        response.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+        const status = response.statusCode ?? 0;
+        const onBody = request.onBody && status >= 200 && status < 300 ? request.onBody : undefined;
+        response.on("data", (chunk: Uint8Array) => {
+          if (!onBody) return void chunks.push(chunk);
+          try {
+            onBody(chunk);
+          } catch (error) {
+            clearTimeout(timer);
+            call.destroy();
+            reject(error);
+          }
+        });
         response.on("end", () => {
           clearTimeout(timer);
           const answerHeaders = new Headers();
           for (const [name, value] of Object.entries(response.headers)) {
             if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
           }
-          resolve({ status: response.statusCode ?? 0, headers: answerHeaders, body: joinChunks(chunks) });
+          resolve({ status, headers: answerHeaders, body: joinChunks(chunks) });
         });
         response.on("error", fail);
       });
@@ -158,6 +180,19 @@ class NodeTransport implements Transport {
   close(): void {
     this.#agent.destroy();
     this.#plainAgent.destroy();
+  }
+}
+
+/** An exception of `HttpRequest.onBody`: passed on as it is, never taken for a network failure. */
+class ConsumerFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function deliver(onBody: (chunk: Uint8Array) => void, chunk: Uint8Array): void {
+  try {
+    onBody(chunk);
+  } catch (error) {
+    throw new ConsumerFailure(error);
   }
 }
 

@@ -186,3 +186,51 @@ Deno.test("put sends a Content-Length body (never chunked), answers the digest c
   ok(!seen.some((s) => s.auth?.includes("secret-pw")), "the password never travels");
   ucon.close();
 });
+
+/** A `/versions` answer of `count` records, streamed in pieces of `piece` bytes; `cutAfter` pieces then a reset. */
+function versionsAnswer(count: number, piece: number, cutAfter = Infinity): Response {
+  const records = Array.from(
+    { length: count },
+    (_, i) => ({ object: "configuration", key: String(i), tags: [`t,]${i}`] }),
+  );
+  const text = te.encode(JSON.stringify(records));
+  let at = 0;
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ >= cutAfter) return controller.error(new Error("cut"));
+      controller.enqueue(text.slice(at, at += piece));
+      if (at >= text.length) controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "text/json; charset=UTF-8" } });
+}
+
+for (const transport of ["fetch", "node:http"] as const) {
+  const insecureSkipVerify = transport === "node:http";
+
+  Deno.test(`${transport}: a listing is read as it arrives; one cut off mid-answer is read again from the start`, async () => {
+    await using server = fakeServer((_request, count) => versionsAnswer(5000, 4096, count === 1 ? 20 : Infinity));
+    const ucon = client(server.url, { insecureSkipVerify });
+    const keys = await ucon.listVersions("configuration", (meta) => meta.key);
+    deepEqual(keys, Array.from({ length: 5000 }, (_, i) => String(i)), "every version once, in order");
+    equal(server.requests(), 2);
+    ucon.close();
+  });
+
+  Deno.test(`${transport}: a listing that is not one JSON array is a SinkError at once (no retries)`, async () => {
+    for (
+      const answer of ['{"object": "configuration"}', '[{"key": "1"}, {"key": ', '[{"key": "1"}] trailing', "[1, 2]"]
+    ) {
+      await using server = fakeServer(() => new Response(answer, { status: 200 }));
+      const ucon = client(server.url, { insecureSkipVerify });
+      await rejects(ucon.listVersions("configuration"), (error: unknown) => {
+        ok(error instanceof SinkError && !(error instanceof TransientError), String(error));
+        match(error.message, /GET \/versions .*(not a JSON array|not an object)/);
+        return true;
+      });
+      equal(server.requests(), 1, answer);
+      ucon.close();
+    }
+  });
+}
