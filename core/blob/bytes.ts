@@ -44,3 +44,26 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Frees the memory behind `bytes` at once, instead of when the collector gets to it: the buffer is detached
+ * (`ArrayBuffer.prototype.transfer(0)`), so `bytes` (and every other view of that buffer) is empty afterwards. For
+ * the large buffers of a run (a stored document read for export, a run's exported files once packed, a blob once
+ * uploaded): a buffer handed between threads is otherwise freed only when the thread that holds it last collects its
+ * heap, and the process's malloc heap grows by every run in flight meanwhile (BENCHMARKS.md round 7). Only a view
+ * of a whole buffer is released (a slice of a larger buffer is left alone); call it only where nothing reads the
+ * buffer any more.
+ *
+ * @example
+ * ```ts
+ * const bytes = new Uint8Array(12 << 20);
+ * releaseBytes(bytes);
+ * bytes.length; // 0
+ * ```
+ */
+export function releaseBytes(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) {
+    if (!buffer.detached) buffer.transfer(0);
+  }
+}

@@ -26,4 +26,4 @@ export {
   type UnpackedBlob,
 } from "./format.ts";
 export { RESERVED_LINES } from "./escape.ts";
-export { bytesEqual, concatBytes } from "./bytes.ts";
+export { bytesEqual, concatBytes, releaseBytes } from "./bytes.ts";

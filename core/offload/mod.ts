@@ -12,6 +12,9 @@
  * - Calls go to the thread with the fewest calls in work. Threads start on first use and stay (their compiled
  *   code stays warm) until the pool is closed or has been idle for {@link IDLE_MS}, so a process that forgets to
  *   close its pool still exits.
+ * - At most {@link MAX_QUEUED} calls wait at each thread; later calls wait here, their arguments not yet copied:
+ *   a posted call's arguments are serialized at once into a buffer of their size, so posting every stretch of two
+ *   12 MB runs would hold a copy of both runs until the threads got to them.
  * - A thrown error comes back as the nearest class this thread knows (`RunInputError`, `StoreError`, …, a
  *   `FhiclSyntaxError` as a `RunInputError` named `FhiclSyntaxError`) with its message, `run` and `stage`:
  *   callers handle an offloaded call exactly like a local one.
@@ -59,6 +62,9 @@ export interface Call {
  * unreferenced, so a pool nobody closes stops its idle threads after this; a pipeline calls far more often.
  */
 const IDLE_MS = 1000;
+
+/** Calls posted to one thread at a time (the one it works on and the next, so it never waits for the caller). */
+export const MAX_QUEUED = 2;
 
 /** Turns any thrown value into plain data that keeps its class chain, message, run and stage. */
 export function serializeError(error: unknown): SerializedError {
@@ -134,6 +140,13 @@ interface Thread {
 export class OffloadPool {
   readonly size: number;
   #threads: Thread[] = [];
+  /** Calls not yet posted (every thread had {@link MAX_QUEUED}), oldest first. */
+  #waiting: Array<{
+    call: Call;
+    transfer: Transferable[];
+    resolve: (value: unknown) => void;
+    reject: (error: Error) => void;
+  }> = [];
   #nextId = 0;
   #closed = false;
 
@@ -152,26 +165,45 @@ export class OffloadPool {
     const specifier = String(module);
     if (this.size === 0) return await runCall<T>(specifier, name, args);
     if (this.#closed) throw new Error("the offload pool is closed");
-    const thread = this.#pick();
-    const id = ++this.#nextId;
-    const reply = new Promise<unknown>((resolve, reject) => thread.pending.set(id, { resolve, reject }));
-    clearTimeout(thread.idleTimer);
-    thread.worker.postMessage({ id, module: specifier, name, args } satisfies Call, transfer);
-    return await reply as T;
+    return await new Promise<unknown>((resolve, reject) => {
+      this.#waiting.push({ call: { id: ++this.#nextId, module: specifier, name, args }, transfer, resolve, reject });
+      this.#dispatch();
+    }) as T;
   }
 
-  /** Stops the threads; calls in work are rejected. The pool cannot be used afterwards. */
+  /** Calls not yet posted to a thread (every thread had `MAX_QUEUED`). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Stops the threads; calls in work or waiting are rejected. The pool cannot be used afterwards. */
   close(): Promise<void> {
     this.#closed = true;
-    for (const thread of [...this.#threads]) this.#stop(thread, new Error("the offload pool was closed"));
+    const error = new Error("the offload pool was closed");
+    for (const thread of [...this.#threads]) this.#stop(thread, error);
+    for (const waiting of this.#waiting.splice(0)) waiting.reject(error);
     return Promise.resolve();
   }
 
-  #pick(): Thread {
+  /** Posts waiting calls, in order, while some thread has room (see {@link MAX_QUEUED}). */
+  #dispatch(): void {
+    while (this.#waiting.length > 0) {
+      const thread = this.#pick();
+      if (!thread) return;
+      const { call, transfer, resolve, reject } = this.#waiting.shift()!;
+      thread.pending.set(call.id, { resolve, reject });
+      clearTimeout(thread.idleTimer);
+      thread.worker.postMessage(call, transfer);
+    }
+  }
+
+  /** The thread a call goes to: an idle one (started if need be), else the least busy with room, else none. */
+  #pick(): Thread | undefined {
     if (this.#threads.length < this.size) {
       return this.#threads.find((thread) => thread.pending.size === 0) ?? this.#start();
     }
-    return this.#threads.reduce((best, thread) => thread.pending.size < best.pending.size ? thread : best);
+    const best = this.#threads.reduce((best, thread) => thread.pending.size < best.pending.size ? thread : best);
+    return best.pending.size < MAX_QUEUED ? best : undefined;
   }
 
   #start(): Thread {
@@ -189,6 +221,7 @@ export class OffloadPool {
       }
       if (reply.ok) waiting.resolve(reply.value);
       else waiting.reject(reviveError(reply.error));
+      this.#dispatch();
     };
     // A thread that dies (a bug in a task module, an uncloneable result) fails its calls, never the process; the
     // next call starts a new thread.
@@ -207,6 +240,7 @@ export class OffloadPool {
     thread.worker.terminate();
     for (const waiting of thread.pending.values()) waiting.reject(error ?? new Error("offload thread stopped"));
     thread.pending.clear();
+    if (!this.#closed) this.#dispatch(); // calls waiting for room go to the other threads or a new one
   }
 }
 

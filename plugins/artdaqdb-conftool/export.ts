@@ -11,6 +11,7 @@
  * @module
  */
 
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
@@ -212,7 +213,10 @@ async function exportOffloaded(raws: RawDocument[], offload: Offload): Promise<E
 export function renderStretch(raws: readonly RawDocument[]): Winner<Uint8Array>[] {
   const choice = new LoadChoice<Uint8Array>();
   for (const raw of raws) {
-    const { doc } = parseStoredDocument(decoder.decode(raw.data), raw);
+    const text = decoder.decode(raw.data);
+    // The bytes came from the main thread: freed now, not when this thread next collects its heap.
+    releaseBytes(raw.data);
+    const { doc } = parseStoredDocument(text, raw);
     choice.offer(raw.collection, documentFacts(doc), () => encoder.encode(render(doc)));
   }
   return choice.winners();

@@ -1,8 +1,8 @@
 /**
  * How the conftool store moves its CPU work — converting FHiCL to stored documents on import, parsing and
  * rendering them on export — onto the threads of an {@link OffloadPool} (core/offload): a run is cut into
- * consecutive stretches of about equal size, one per thread, and the results are put back together in order, so
- * the outcome is byte for byte that of the same work on one thread. Runs smaller than `minBytes` stay on the
+ * consecutive stretches of about equal size (at least one per thread, at most {@link STRETCH_BYTES} each), and the
+ * results are put back together in order, so the outcome is byte for byte that of the same work on one thread. Runs smaller than `minBytes` stay on the
  * calling thread.
  *
  * @module
@@ -22,12 +22,19 @@ export interface Offload {
  */
 export const DEFAULT_OFFLOAD_MIN_BYTES = 1 << 20;
 
+/**
+ * Largest stretch of a run handed to a thread in one call: 2 MiB. A 12 MB run goes in six calls rather than one
+ * per thread, so a thread holds one stretch's text and garbage at a time (the pool posts at most `MAX_QUEUED` to it),
+ * and the threads share the work evenly (BENCHMARKS.md round 7: import peak 422–458 → 388–394 MB at the same CPU).
+ */
+export const STRETCH_BYTES = 2 << 20;
+
 /** The task module the pool threads load (plugins/artdaqdb-conftool/tasks.ts). */
 const TASKS: URL = new URL("./tasks.ts", import.meta.url);
 
 /**
  * `task(items, ...extra)`, run here when `items` total less than `offload.minBytes` (or there is no pool), else as
- * `task(stretch, ...extra)` on the pool's threads, one call per stretch of about equal size: the results, one per
+ * `task(stretch, ...extra)` on the pool's threads, one call per stretch (see the module doc): the results, one per
  * call, in order. `task` must be exported under its own name by plugins/artdaqdb-conftool/tasks.ts (the threads
  * look it up by name); with `transfer`, the byte buffers of the arguments move to the threads instead of being
  * copied.
@@ -49,7 +56,7 @@ export async function inStretches<T, E extends unknown[], R>(
   for (const item of items) total += size(item);
   if (!offload || offload.pool.size === 0 || total < offload.minBytes) return [task(items, ...extra)];
   return await Promise.all(
-    splitBySize(items, offload.pool.size, size).map((stretch) => {
+    splitBySize(items, Math.max(offload.pool.size, Math.ceil(total / STRETCH_BYTES)), size).map((stretch) => {
       const args = [stretch, ...extra];
       return offload.pool.call<R>(TASKS, task.name, args, transfer ? transferables(args) : []);
     }),

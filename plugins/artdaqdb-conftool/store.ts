@@ -17,6 +17,7 @@
  * @module
  */
 
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
@@ -272,6 +273,7 @@ export class ConftoolStore implements Store {
       }));
       await removeStale();
       await this.#backend.upsertEncoded(batches);
+      for (const document of encoded) releaseBytes(document.data); // written: freed now (see releaseBytes)
       return;
     }
     const batches = ordered.map(([collection, writes]) => ({

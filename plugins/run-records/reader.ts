@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
 import { describeError, RunInputError, TransientError } from "../../core/errors.ts";
@@ -207,7 +208,9 @@ async function readOne(
     );
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  return { path: file.path, size: bytes.length, sha256, text };
+  const size = bytes.length;
+  releaseBytes(bytes); // the text is what is kept: the bytes go now, not at the next collection
+  return { path: file.path, size, sha256, text };
 }
 
 /** Offset of the first byte that is not valid UTF-8 (for the error message). */

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Logger } from "../../core/roles.ts";
@@ -312,6 +313,8 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     } catch (error) {
       if (error instanceof KeyExists) throw applicationError(error.message);
       throw error;
+    } finally {
+      releaseBytes(data); // stored (or refused): a 12 MB blob's memory goes now, not at the next collection
     }
   };
 

@@ -45,3 +45,10 @@ export async function later(value: string): Promise<string> {
 export function where(): string {
   return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === "function" ? "worker" : "main";
 }
+
+/** Holds its thread for `ms` (busy), then returns `value`. */
+export function hold(ms: number, value: number): number {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* busy */ }
+  return value;
+}

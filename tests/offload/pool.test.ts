@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { RunInputError } from "../../core/errors.ts";
-import { OffloadPool, reviveError, serializeError, transferables } from "../../core/offload/mod.ts";
+import { MAX_QUEUED, OffloadPool, reviveError, serializeError, transferables } from "../../core/offload/mod.ts";
 import { FhiclSyntaxError } from "../../core/fhicl/errors.ts";
 
 const TASKS = new URL("./_tasks.ts", import.meta.url);
@@ -108,4 +108,38 @@ Deno.test("offload: a closed pool refuses calls", async () => {
   await pool.close();
   await assert.rejects(pool.call(TASKS, "add", [1, 2]), /the offload pool is closed/);
   assert.throws(() => new OffloadPool(-1), RangeError);
+});
+
+Deno.test("offload: at most MAX_QUEUED calls are posted to a thread; later ones wait unposted, in order", async () => {
+  const pool = new OffloadPool(1);
+  try {
+    const buffer = new Uint8Array(1024).fill(7);
+    const calls = [1, 2, 3, 4].map((n) => pool.call<number>(TASKS, "hold", [50, n]));
+    assert.equal(MAX_QUEUED, 2);
+    assert.equal(pool.waiting, 2);
+    const last = pool.call<{ given: number }>(TASKS, "bytes", [2, 1, buffer], [buffer.buffer]);
+    assert.equal(pool.waiting, 3);
+    assert.equal(buffer.length, 1024, "a waiting call's arguments are not copied or moved yet");
+    assert.deepEqual(await Promise.all(calls), [1, 2, 3, 4]);
+    assert.equal((await last).given, 1024);
+    assert.equal(buffer.length, 0, "moved once posted");
+    assert.equal(pool.waiting, 0);
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("offload: close rejects the calls posted and those still waiting", async () => {
+  const pool = new OffloadPool(1);
+  try {
+    const held = [1, 2, 3].map((n) => pool.call<number>(TASKS, "hold", [20, n]));
+    assert.equal(pool.waiting, 1);
+    const settled = Promise.allSettled(held);
+    await pool.close();
+    for (const result of await settled) {
+      assert.match(String(result.status === "rejected" && result.reason), /offload pool was closed/);
+    }
+  } finally {
+    await pool.close();
+  }
 });
