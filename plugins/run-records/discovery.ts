@@ -36,7 +36,8 @@ export interface RunListing {
  * ```
  */
 export async function listRunDirectories(dir: string, after = -1): Promise<RunListing> {
-  const byRun = new Map<number, string[]>();
+  // The name found per run; a list only for the rare run with several (`123` and `0123`).
+  const byRun = new Map<number, string | string[]>();
   const rejected: RunListing["rejected"] = [];
   try {
     // readDirSync: one synchronous call per entry instead of an async round trip each; listing 100,000 runs
@@ -55,8 +56,9 @@ export async function listRunDirectories(dir: string, after = -1): Promise<RunLi
         continue;
       }
       const names = byRun.get(run);
-      if (names) names.push(entry.name);
-      else byRun.set(run, [entry.name]);
+      if (names === undefined) byRun.set(run, entry.name);
+      else if (typeof names === "string") byRun.set(run, [names, entry.name]);
+      else names.push(entry.name);
     }
   } catch (error) {
     throw new ArchiverError(
@@ -68,10 +70,14 @@ export async function listRunDirectories(dir: string, after = -1): Promise<RunLi
   const runs: SourceRun[] = [];
   const ambiguous = new Map<number, string[]>();
   for (const [run, names] of byRun) {
+    if (typeof names === "string") {
+      runs.push({ run, dirName: names });
+      continue;
+    }
     names.sort();
     // The canonical spelling wins when both exist; the run itself is refused by prepare (see ambiguous).
     runs.push({ run, dirName: names.includes(String(run)) ? String(run) : names[0] });
-    if (names.length > 1) ambiguous.set(run, names);
+    ambiguous.set(run, names);
   }
   runs.sort((a, b) => a.run - b.run);
   return { runs, ambiguous, rejected };

@@ -112,20 +112,26 @@ for (const [label, odd] of [["plain names", false], ["odd names (escapes, non-AS
     for (const [round, chunkBytes] of [64, 97, 1024, 1 << 20].entries()) {
       const catalog = IndexCatalog.open(path, chunkBytes);
       assert.ok(catalog, "our own layout streams");
-      assertSameAnswers(catalog, model, all, `catalogue, round ${round}`);
+      // What was asked before the merge decides which maps the merge catalogues (the others are catalogued when
+      // first asked of the written file): every map, none, or one.
+      const asked = ["every map", "no map", "one map"][round % 3];
+      if (asked === "every map") assertSameAnswers(catalog, model, all, `catalogue, round ${round}`);
+      if (asked === "one map") catalog.versionIds(all[0].version);
       const added = new IndexAdditions();
       const facts = batch(random, 1 + 40 + round * 10 - (round % 2) * 5, 10, all, odd);
       for (const fact of facts) added.add(fact);
       const view = new PendingView(catalog, added);
       for (const fact of facts) model.add(fact), all.push(fact);
-      assertSameAnswers(view, model, all, `pending view, round ${round}`);
+      if (asked === "every map") assertSameAnswers(view, model, all, `pending view, round ${round}`);
 
       const { bytes, text, finish } = written((sink) => catalog.merge(added, sink));
       assert.equal(text, model.toText(), `merged bytes, round ${round} (${chunkBytes} B)`);
       catalog.close();
       Deno.writeFileSync(path, bytes);
       const next = finish(Deno.openSync(path));
-      assertSameAnswers(next, model, all, `catalogue of the written file, round ${round}`);
+      assertSameAnswers(next, model, all, `catalogue of the written file, round ${round} (${asked} asked before)`);
+      // Answered from the catalogue, not by a fallback to the full model (which would refuse to stream a merge).
+      next.merge(new IndexAdditions(), () => {});
       next.close();
     }
   });

@@ -268,8 +268,10 @@ export class IndexCatalog implements IndexBase {
     if (this.#full) throw new NotStreamable();
     this.#file.seekSync(0, Deno.SeekMode.Start);
     let data: CatalogData | undefined;
+    // The new file's catalogue covers the maps this one had catalogued; the others stay lazy, as after `open`.
+    const wanted = new Set(this.#data.maps.keys());
     streamArtdaqWith(
-      (out) => data = walkIndex(new LineReader(this.#file, this.#chunkBytes), added, out, undefined, removed),
+      (out) => data = walkIndex(new LineReader(this.#file, this.#chunkBytes), added, out, undefined, removed, wanted),
       sink,
     );
     return (written) => new IndexCatalog(this.#path, written, data!, this.#chunkBytes);
@@ -606,7 +608,8 @@ function decodeString(bytes: Uint8Array): string {
 /**
  * One pass over an index in the streamed layout. Without `out`, records where the maps of the file lie (with
  * `only`, the catalogue of one map, the reader at its first entry); with `out`, writes the index with `added` merged
- * or `removed` taken out (as `CollectionIndex` would write it) and records the catalogue of what it wrote. Throws
+ * or `removed` taken out (as `CollectionIndex` would write it) and records the catalogue of what it wrote: of the maps
+ * in `wanted` (when given; the others get only their section, to be catalogued when first asked). Throws
  * `NotStreamable` when the text leaves the layout.
  */
 function walkIndex(
@@ -615,6 +618,7 @@ function walkIndex(
   out: ArtdaqBytesWriter | null,
   only?: { name: string; data: CatalogData },
   removed?: ReadonlySet<string>,
+  wanted?: ReadonlySet<string>,
 ): CatalogData {
   const data: CatalogData = only?.data ?? { maps: new Map(), ranges: [], sections: new Map() };
   const line = () => {
@@ -764,7 +768,11 @@ function walkIndex(
    */
   const entries = (name: string): void => {
     let catalogue = data.maps.get(name);
-    if (!catalogue && CATALOGUED.has(name)) data.maps.set(name, catalogue = new Map());
+    if (!catalogue && CATALOGUED.has(name) && (wanted === undefined || wanted.has(name))) {
+      data.maps.set(name, catalogue = new Map());
+    }
+    /** Where the entries begin in the output (the line after the map's `{`), for a map left to catalogue later. */
+    const entriesStart = out ? out.position() : -1;
     const additions = added?.map(name);
     const seen = new Set<string>();
     let count = 0;
@@ -828,6 +836,7 @@ function walkIndex(
       }
     }
     if (catalogue) data.sections.set(name, [Math.max(first, 0), Math.max(last, 0)]);
+    else if (out && CATALOGUED.has(name)) data.sections.set(name, [entriesStart, out.position()]);
   };
 
   /**
