@@ -54,3 +54,23 @@ for (
     );
   });
 }
+
+Deno.test("de-duplication: equal bytes share a data key, different bytes with the same adler32 and size do not", async () => {
+  await using dir = await tempDir();
+  // [1,0,0,1] and [0,1,1,0] have the same sum and the same weighted sum: the same adler32, the same size.
+  const one = new Uint8Array([1, 0, 0, 1]);
+  const other = new Uint8Array([0, 1, 1, 0]);
+  for (const reopened of [false, true]) {
+    const folder = await FolderStore.open(dir.path, "public.runs", { durable: false });
+    const suffix = reopened ? "-again" : "";
+    const a = await folder.put("configuration", one, { key: `a${suffix}`, override: false, tags: [], tv: 0 });
+    const b = await folder.put("configuration", other, { key: `b${suffix}`, override: false, tags: [], tv: 0 });
+    assert.equal(a.adler32, b.adler32);
+    assert.notEqual(a.dataKey, b.dataKey, "same checksum and size, other bytes: a blob of its own");
+    const c = await folder.put("configuration", one.slice(), { key: `c${suffix}`, override: false, tags: [], tv: 0 });
+    assert.equal(c.dataKey, a.dataKey, "equal bytes: the same data key");
+    assert.deepEqual(await folder.readBlob(b.dataKey), other);
+    if (reopened) assert.equal(a.dataKey, folder.byKey("configuration", "a")!.dataKey, "after a replay too");
+    await folder.close();
+  }
+});
