@@ -5,6 +5,10 @@
  * runs a full collection once it has grown by `slack` beyond what the last collection left alive; V8's own
  * collections still happen as before.
  *
+ * The timer cannot interrupt synchronous work, so long synchronous steps that make much garbage call
+ * {@link heapCheckpoint} themselves: a group commit's streamed merge every 8 MiB written, the build of a catalogue of
+ * 100,000 keys (BENCHMARKS.md round 7: importing into a database of 100,000 runs, 280 → 251–254 MB).
+ *
  * Only the thread that starts it is governed: the conversion threads (core/offload) keep V8's sizing, which their
  * speed depends on (BENCHMARKS.md round 4: V8 flags that bound every isolate slow them by 30–60 %). The full
  * collection needs `gc`, which V8 exposes with `--expose-gc` (in `ARCHIVER_V8_FLAGS`); without it the governor does
@@ -74,6 +78,7 @@ export class HeapGovernor {
       const timer = setInterval(() => governor.check(), options.intervalMs ?? 200);
       Deno.unrefTimer(timer);
       governor.#timer = timer;
+      running = governor;
     }
     return governor;
   }
@@ -101,5 +106,14 @@ export class HeapGovernor {
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    if (running === this) running = null;
   }
+}
+
+/** The governor started last and not yet stopped. */
+let running: HeapGovernor | null = null;
+
+/** A check of the running governor, if any, for long synchronous work (which the timer's checks cannot interrupt). */
+export function heapCheckpoint(): void {
+  running?.check();
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ARCHIVER_V8_FLAGS } from "../core/cli/v8_flags.ts";
-import { type HeapAccess, HeapGovernor, MIN_HEAP_SLACK } from "../core/heap.ts";
+import { type HeapAccess, heapCheckpoint, HeapGovernor, MIN_HEAP_SLACK } from "../core/heap.ts";
 
 const MB = 2 ** 20;
 
@@ -104,4 +104,20 @@ Deno.test("heap governor: with the archiver's V8 flags it is active and keeps a 
     governed.peak < free.peak * 0.6,
     `peak heap with the governor ${(governed.peak / MB).toFixed(0)} MB, without ${(free.peak / MB).toFixed(0)} MB`,
   );
+});
+
+Deno.test("heap governor: heapCheckpoint checks the running governor (long synchronous work), none once stopped", () => {
+  const heap = new FakeHeap();
+  heapCheckpoint(); // none running: nothing happens
+  const governor = HeapGovernor.start({ access: heap, intervalMs: 60_000 });
+  try {
+    heap.garbage = MIN_HEAP_SLACK + 1;
+    heapCheckpoint();
+    assert.equal(heap.collections, 1, "collected at the checkpoint, not at the timer");
+  } finally {
+    governor.stop();
+  }
+  heap.garbage = MIN_HEAP_SLACK + 1;
+  heapCheckpoint();
+  assert.equal(heap.collections, 1, "a stopped governor is not checked");
 });

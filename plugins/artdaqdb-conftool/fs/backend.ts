@@ -13,6 +13,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
+import { heapCheckpoint } from "../../../core/heap.ts";
 import { pathExists } from "../../../core/paths.ts";
 import { syncDirectory } from "../../../core/state/atomic.ts";
 import type {
@@ -35,6 +36,9 @@ import { writeFilesAtomic } from "./atomic.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT, type IndexQueries } from "./index_file.ts";
 import { IndexAdditions, IndexCatalog, NotStreamable, parseIndexText, PendingView } from "./index_stream.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
+
+/** Bytes of a streamed index rewrite between two checks of the heap governor. */
+const HEAP_CHECK_BYTES = 8 << 20;
 
 /**
  * Files fsynced at once by a group commit. All at once, a commit after many runs opened tens of thousands of files
@@ -466,7 +470,21 @@ export class FilesystemBackend implements Backend {
       try {
         await writeFilesAtomic(
           directory,
-          [{ name: INDEX_FILE, data: (write) => finish = rewrite(write) }],
+          [{
+            name: INDEX_FILE,
+            data: (write) => {
+              // The merge is synchronous: the heap governor's timer cannot run during it (core/heap.ts).
+              let sinceCheck = 0;
+              finish = rewrite((chunk) => {
+                write(chunk);
+                sinceCheck += chunk.length;
+                if (sinceCheck >= HEAP_CHECK_BYTES) {
+                  sinceCheck = 0;
+                  heapCheckpoint();
+                }
+              });
+            },
+          }],
           this.#options.durable,
         );
       } catch (error) {

@@ -41,6 +41,7 @@ import {
   mergeSorted,
 } from "./index_file.ts";
 import { concatBytes } from "../../../core/blob/bytes.ts";
+import { heapCheckpoint } from "../../../core/heap.ts";
 
 /** The maps whose key positions a catalog records (the store asks about these; `runs.name` and aliases never). */
 const CATALOGUED: ReadonlySet<string> = new Set<IndexMapName>([
@@ -354,6 +355,7 @@ export class IndexCatalog implements IndexBase {
       });
     }
     this.#byRun.set(entity, byRun);
+    heapCheckpoint();
     return byRun;
   }
 
@@ -369,6 +371,7 @@ export class IndexCatalog implements IndexBase {
     walkIndex(new LineReader(this.#file, this.#chunkBytes, start), null, null, { name, data: this.#data });
     map = this.#data.maps.get(name) ?? new Map();
     this.#data.maps.set(name, map);
+    heapCheckpoint(); // a map of 100,000 keys leaves ~10 MB of garbage (its table grown by doubling)
     return map;
   }
 
