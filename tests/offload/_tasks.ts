@@ -52,3 +52,15 @@ export function hold(ms: number, value: number): number {
   while (performance.now() < until) { /* busy */ }
   return value;
 }
+
+const IDENTITY = crypto.randomUUID();
+
+/** A token of this thread (the same for every call it runs). */
+export function identity(): string {
+  return IDENTITY;
+}
+
+/** The same token, as another task. */
+export function identityAgain(): string {
+  return IDENTITY;
+}

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
 import { heapCheckpoint } from "../../../core/heap.ts";
@@ -191,7 +191,8 @@ export class FilesystemBackend implements Backend {
       if (!this.#writeBehind || !durable) return await writeFilesAtomic(directory, files, durable);
       const replacing: typeof files = [];
       const fresh: typeof files = [];
-      for (const file of files) (fileExists(join(directory, file.name)) ? replacing : fresh).push(file);
+      // existsSync: ~3 µs for a missing file (most documents are new), where lstatSync throws an error costing ~15 µs.
+      for (const file of files) (existsSync(join(directory, file.name)) ? replacing : fresh).push(file);
       await Promise.all([writeFilesAtomic(directory, replacing, true), writeFilesAtomic(directory, fresh, false)]);
       let names = this.#unsynced.get(directory);
       if (!names) this.#unsynced.set(directory, names = new Set());
@@ -565,16 +566,6 @@ function settle<T>(work: () => T): Promise<T> {
     return Promise.resolve(work());
   } catch (error) {
     return Promise.reject(error);
-  }
-}
-
-/** Whether anything exists at `path` (a document file the write-behind must replace durably). */
-function fileExists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 
