@@ -2,8 +2,8 @@
  * How the conftool store moves its CPU work — converting FHiCL to stored documents on import, parsing and
  * rendering them on export — onto the threads of an {@link OffloadPool} (core/offload): a run is cut into
  * consecutive stretches of about equal size (at least one per thread, at most {@link STRETCH_BYTES} each), and the
- * results are put back together in order, so the outcome is byte for byte that of the same work on one thread. Runs smaller than `minBytes` stay on the
- * calling thread.
+ * results are put back together in order, so the outcome is byte for byte that of the same work on one thread. Runs
+ * smaller than `minBytes` stay on the calling thread.
  *
  * @module
  */

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import { releaseBytes } from "../../core/blob/bytes.ts";
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { describeError, RunInputError, TransientError } from "../../core/errors.ts";
 import type { ManifestEntry } from "../../core/roles.ts";
 

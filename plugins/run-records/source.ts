@@ -27,7 +27,6 @@ export interface SourceSettings {
 export class RunRecordsSource implements Source {
   readonly kind = "run-records";
   #settings: SourceSettings;
-  /** Directory name of each run from the last listing (zero-padded names differ from `String(run)`). */
   /** The runs of the last listing, ascending (4 bytes a run: a listing of 100,000 runs is kept in 400 kB). */
   #listed = new Uint32Array(0);
   /** The directory names of listed runs not named by their plain number (zero-padded: `0123`). */

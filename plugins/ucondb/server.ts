@@ -18,9 +18,9 @@
  *
  * @module
  */
-import { releaseBytes } from "../../core/blob/bytes.ts";
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import type { Logger } from "../../core/roles.ts";
 import { describeError } from "../../core/errors.ts";
 import { challengeHeader, checkAuthorization } from "./digest.ts";
@@ -132,17 +132,18 @@ function metadataJson(folder: string, version: StoredVersion): string {
 }
 
 /**
- * A body of `count` pieces and an `end`, written as the client reads it, ~64 KB at a time, as the real server
+ * A body of `start`, `count` pieces and `end`, written as the client reads it, ~64 KB at a time, as the real server
  * streams its listings (no `Content-Length`): listing 100,000 versions never holds the whole text.
  */
-function streamedText(count: number, piece: (i: number) => string, end = ""): ReadableStream<Uint8Array> {
+function streamedText(count: number, piece: (i: number) => string, start = "", end = ""): ReadableStream<Uint8Array> {
   let next = 0;
+  let text = start;
   return new ReadableStream<Uint8Array>({
     pull(controller) {
-      let text = "";
       while (next < count && text.length < 1 << 16) text += piece(next++);
       if (next >= count) text += end;
       if (text !== "") controller.enqueue(utf8.encode(text));
+      text = "";
       if (next >= count) controller.close();
     },
   }, { highWaterMark: 0 });
@@ -441,8 +442,8 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       const versions = folder.versionsOf(object)
         .filter((v) => v.tv <= tv && (tr === undefined || v.tr <= tr) && (since === undefined || v.tr > since))
         .sort(byRecordTime(1));
-      const record = (i: number) => `${i === 0 ? "[" : ", "}${metadataJson(folder.name, versions[i])}`;
-      const body = streamedText(versions.length, record, versions.length === 0 ? "[]" : "]");
+      const record = (i: number) => `${i === 0 ? "" : ", "}${metadataJson(folder.name, versions[i])}`;
+      const body = streamedText(versions.length, record, "[", "]");
       return c.body(body, 200, { "content-type": JSON_TYPE });
     },
     data: (c, relpath, args) => (["POST", "PUT"].includes(c.req.method) ? put(c, relpath, args) : get(relpath, args)),

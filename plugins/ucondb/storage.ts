@@ -204,8 +204,12 @@ export class FolderStore {
       this.#versions[version.id] = version;
       let ids = this.#byObject.get(version.object);
       if (!ids) this.#byObject.set(version.object, ids = []);
+      // Ids grow along the journal: appended in order (a line replayed twice is not added again).
       if (ids.length === 0 || ids[ids.length - 1] < version.id) ids.push(version.id);
-      else if (!ids.includes(version.id)) ids.push(version.id), ids.sort((a, b) => a - b);
+      else if (!ids.includes(version.id)) {
+        ids.push(version.id);
+        ids.sort((a, b) => a - b);
+      }
       this.#nextId = Math.max(this.#nextId, version.id + 1);
       this.#rememberBlob(version.adler32, version.size, version.dataKey);
     } else if (record.op === "tag") {
