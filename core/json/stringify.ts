@@ -328,38 +328,38 @@ function putString(value: string): void {
   putQuoted(value, 0);
 }
 
-/** An object key and its `" : "`. */
-function putKey(key: string): void {
-  putQuoted(key, 3);
-}
-
 /**
- * `value` as a JSON string, then `" : "` when `after` is 3: ASCII without escapes is copied as it is, anything else
- * takes the exact quoting, then UTF-8.
+ * `value` as a JSON string, then `" : "` when `after` is 3 (an object key): ASCII without escapes is copied as it
+ * is, anything else takes {@link putEscaped}. The hot call of the writer (every key and string value): kept small,
+ * with the buffer and position in locals, so that the loop keeps them in registers.
  */
 function putQuoted(value: string, after: 0 | 3): void {
   const length = value.length;
-  reserve(length + 2 + after);
-  const start = at;
-  out[at++] = 0x22;
+  if (at + length + 5 > out.length) reserve(length + 5);
+  const buffer = out;
+  let p = at;
+  buffer[p++] = 0x22;
   for (let i = 0; i < length; i++) {
     const c = value.charCodeAt(i);
-    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) {
-      at = start;
-      putText(after === 0 ? quoteJsonString(value) : keyText(value));
-      return;
-    }
-    out[at++] = c;
+    if (c < 0x20 || c >= 0x80 || c === 0x22 || c === 0x5c) return putEscaped(value, after);
+    buffer[p++] = c;
   }
-  out[at++] = 0x22;
-  if (after === 0) return;
-  out[at++] = 0x20;
-  out[at++] = 0x3a;
-  out[at++] = 0x20;
+  buffer[p++] = 0x22;
+  if (after !== 0) {
+    buffer[p++] = 0x20;
+    buffer[p++] = 0x3a;
+    buffer[p++] = 0x20;
+  }
+  at = p;
+}
+
+/** {@link putQuoted} of a string that needs escapes or holds non-ASCII: the exact quoting, then UTF-8. */
+function putEscaped(value: string, after: 0 | 3): void {
+  putText(after === 0 ? quoteJsonString(value) : keyText(value));
 }
 
 function put(value: JsonValue): void {
-  if (typeof value === "string") putString(value);
+  if (typeof value === "string") putQuoted(value, 0);
   else if (value instanceof JsonObject) {
     if (Object.isFrozen(value)) {
       const bytes = FROZEN_BYTES.get(value);
@@ -405,11 +405,11 @@ function putObject(value: JsonObject): void {
     return;
   }
   putPair(0x7b, 0x0a);
-  putKey(flat[0] as string);
+  putQuoted(flat[0] as string, 3);
   put(flat[1]);
   for (let j = 2; j < flat.length; j += 2) {
     putPair(0x2c, 0x0a);
-    putKey(flat[j] as string);
+    putQuoted(flat[j] as string, 3);
     put(flat[j + 1]);
   }
   putPair(0x0a, 0x7d);
