@@ -5,20 +5,22 @@
  * @module
  */
 
-const CH_LF = 0x0a, CH_DQUOTE = 0x22, CH_HASH = 0x23, CH_SQUOTE = 0x27, CH_SLASH = 0x2f;
-
-/** ASCII characters the comment scanner passes over without a look: all but line feed, quotes, `#` and `/`. */
-const PLAIN = new Uint8Array(128).fill(1);
-for (const c of [CH_LF, CH_DQUOTE, CH_HASH, CH_SQUOTE, CH_SLASH]) PLAIN[c] = 0;
+const CH_DQUOTE = 0x22, CH_SQUOTE = 0x27, CH_SLASH = 0x2f;
 
 /** The comments of a FHiCL text: line number (1-based) → comment text (marker included, trailing blanks kept). */
 export type CommentMap = Map<number, string>;
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * Collects comments like artdaq_database's reader: scanning forward, a quoted span with at least one character
  * (`"[^"]+"` or `'[^']+'`, newlines allowed) is skipped; the first `#` or `//` outside such a span starts a comment
  * that runs to the end of the line. The scan stops at the first non-ASCII character (a comment in progress keeps
  * the text before it), because the C++ scanner accepts ASCII only.
+ *
+ * The scan jumps from one `"`, `'`, `#` or `/` to the next with `indexOf` (the engine's native search) and counts
+ * lines only where a comment is found: machine-written files are long and have few comments, and a look at every
+ * character was a tenth of a large file's conversion.
  *
  * @example
  * ```ts
@@ -28,44 +30,44 @@ export type CommentMap = Map<number, string>;
 export function scanComments(text: string): CommentMap {
   const comments: CommentMap = new Map();
   const len = text.length;
+  const nonAscii = text.search(NON_ASCII);
+  const limit = nonAscii < 0 ? len : nonAscii;
+  // The next `"`, `'`, `#` and `/` at or after `pos` (len when there is none), looked up again once passed.
+  let dquote = -1, squote = -1, hash = -1, slash = -1;
+  const next = (char: string, from: number): number => {
+    const at = text.indexOf(char, from);
+    return at < 0 ? len : at;
+  };
   let line = 1;
+  let counted = 0; // newlines before `counted` are in `line`
   let pos = 0;
-  while (pos < len) {
-    let c = text.charCodeAt(pos);
-    while (c < 0x80 && PLAIN[c] === 1) c = text.charCodeAt(++pos);
-    if (pos >= len) break;
-    if (c === CH_LF) {
-      line++;
-      pos++;
-    } else if (c > 0x7f) {
-      break;
-    } else if (c === CH_DQUOTE || c === CH_SQUOTE) {
-      const close = text.indexOf(c === CH_DQUOTE ? '"' : "'", pos + 1);
-      if (close <= pos + 1) {
-        pos++; // no match of "[^"]+" here: the regex engine moves on by one character
+  while (pos < limit) {
+    if (dquote < pos) dquote = next('"', pos);
+    if (squote < pos) squote = next("'", pos);
+    if (hash < pos) hash = next("#", pos);
+    if (slash < pos) slash = next("/", pos);
+    const at = Math.min(dquote, squote, hash, slash);
+    if (at >= limit) break;
+    const c = text.charCodeAt(at);
+    if (c === CH_DQUOTE || c === CH_SQUOTE) {
+      const close = text.indexOf(c === CH_DQUOTE ? '"' : "'", at + 1);
+      if (close <= at + 1) {
+        pos = at + 1; // no match of "[^"]+" here: the regex engine moves on by one character
         continue;
       }
-      let ascii = true;
-      for (let i = pos + 1; i < close; i++) {
-        const q = text.charCodeAt(i);
-        if (q === CH_LF) line++;
-        else if (q > 0x7f) {
-          ascii = false;
-          break;
-        }
-      }
-      if (!ascii) break;
+      if (close > limit) break; // the span holds the first non-ASCII character
       pos = close + 1;
-    } else if (c === CH_HASH || (c === CH_SLASH && text.charCodeAt(pos + 1) === CH_SLASH)) {
-      let end = text.indexOf("\n", pos);
+    } else if (c === CH_SLASH && text.charCodeAt(at + 1) !== CH_SLASH) {
+      pos = at + 1;
+    } else {
+      for (let nl = text.indexOf("\n", counted); nl !== -1 && nl < at; nl = text.indexOf("\n", nl + 1)) line++;
+      counted = at;
+      let end = text.indexOf("\n", at);
       if (end === -1) end = len;
-      let stop = pos;
-      while (stop < end && text.charCodeAt(stop) <= 0x7f) stop++;
-      comments.set(line, text.slice(pos, stop));
+      const stop = Math.min(end, limit);
+      comments.set(line, text.slice(at, stop));
       if (stop < end) break;
       pos = end;
-    } else {
-      pos++;
     }
   }
   return comments;

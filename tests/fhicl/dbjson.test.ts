@@ -6,6 +6,7 @@ import { type JsonObject, parseOrdered, stringifyArtdaq } from "../../core/json/
 import { RunInputError } from "../../core/errors.ts";
 import { assertEquals, assertOk, assertThrows } from "../json/_assert.ts";
 import { FIXTURE_TIMESTAMP, listFcl, REAL_FIXTURES } from "./_corpus.ts";
+import { seededRandom } from "../../core/random.ts";
 
 const toDb = (text: string) => fhiclToDbJson(text, "notprovided", { timestamp: FIXTURE_TIMESTAMP });
 const part = (doc: JsonObject, ...path: string[]) =>
@@ -18,6 +19,59 @@ Deno.test("comment scanner: quotes, markers, line numbers, ASCII only", () => {
   assertEquals([...scanComments('c: "" # hidden\nd: "x" # seen\n')], [[2, "# seen"]]);
   assertEquals([...scanComments("a: 1 # ok é dropped\n# later")], [[1, "# ok "]]);
   assertEquals([...scanComments("a: 1\n")], []);
+});
+
+/**
+ * The comment scanner written the plain way, a look at every character (the implementation before round 8 of
+ * BENCHMARKS.md): the reference the native-search scanner must agree with.
+ */
+function referenceScanComments(text: string): Map<number, string> {
+  const comments = new Map<number, string>();
+  let line = 1;
+  let pos = 0;
+  while (pos < text.length) {
+    const c = text.charCodeAt(pos);
+    if (c > 0x7f) break;
+    if (c === 0x0a) {
+      line++;
+      pos++;
+    } else if (c === 0x22 || c === 0x27) {
+      const close = text.indexOf(text[pos], pos + 1);
+      if (close <= pos + 1) {
+        pos++;
+        continue;
+      }
+      const span = text.slice(pos + 1, close);
+      if (/[^\x00-\x7f]/.test(span)) break;
+      line += span.split("\n").length - 1;
+      pos = close + 1;
+    } else if (c === 0x23 || (c === 0x2f && text[pos + 1] === "/")) {
+      let end = text.indexOf("\n", pos);
+      if (end === -1) end = text.length;
+      const ascii = /^[\x00-\x7f]*/.exec(text.slice(pos, end))![0];
+      comments.set(line, ascii);
+      if (ascii.length < end - pos) break;
+      pos = end;
+    } else {
+      pos++;
+    }
+  }
+  return comments;
+}
+
+Deno.test("comment scanner agrees with a character-by-character scan on random texts", () => {
+  const random = seededRandom(20261130);
+  const alphabet = ["a", "b", " ", "\n", '"', "'", "#", "/", "//", ": ", "é", "\t", "x#y", "'q'", '"s"'];
+  for (let i = 0; i < 20_000; i++) {
+    const length = Math.floor(random() * 40);
+    let text = "";
+    for (let j = 0; j < length; j++) {
+      // Non-ASCII rarely, so that most texts are scanned to their end.
+      const k = Math.floor(random() * alphabet.length);
+      text += alphabet[k] === "é" && random() < 0.8 ? "c" : alphabet[k];
+    }
+    assertEquals([...scanComments(text)], [...referenceScanComments(text)], JSON.stringify(text));
+  }
 });
 
 Deno.test("#include rewriting follows the regex #include\\s[^'\"]* everywhere", () => {
