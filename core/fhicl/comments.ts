@@ -10,7 +10,7 @@ const CH_DQUOTE = 0x22, CH_SQUOTE = 0x27, CH_SLASH = 0x2f;
 /** The comments of a FHiCL text: line number (1-based) → comment text (marker included, trailing blanks kept). */
 export type CommentMap = Map<number, string>;
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Collects comments like artdaq_database's reader: scanning forward, a quoted span with at least one character

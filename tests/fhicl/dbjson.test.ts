@@ -42,13 +42,13 @@ function referenceScanComments(text: string): Map<number, string> {
         continue;
       }
       const span = text.slice(pos + 1, close);
-      if (/[^\x00-\x7f]/.test(span)) break;
+      if (/[\u0080-\uffff]/.test(span)) break;
       line += span.split("\n").length - 1;
       pos = close + 1;
     } else if (c === 0x23 || (c === 0x2f && text[pos + 1] === "/")) {
       let end = text.indexOf("\n", pos);
       if (end === -1) end = text.length;
-      const ascii = /^[\x00-\x7f]*/.exec(text.slice(pos, end))![0];
+      const ascii = /^[^\u0080-\uffff]*/.exec(text.slice(pos, end))![0];
       comments.set(line, ascii);
       if (ascii.length < end - pos) break;
       pos = end;
