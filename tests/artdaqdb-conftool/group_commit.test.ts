@@ -98,6 +98,40 @@ Deno.test("group commit: new documents are flushed by the commit before any inde
   await assert.rejects(store.close(), /fsync/);
 });
 
+Deno.test("group commit: a new document goes straight to its name; one a crash left torn is replaced by the retry", async () => {
+  await using clean = await tempDir();
+  await using crashed = await tempDir();
+  const entries = (root: string) => [...Deno.readDirSync(join(root, "RunHistory"))].map((entry) => entry.name).sort();
+  const documents = (root: string) => entries(root).filter((name) => /^[0-9a-f]{24}\.json$/.test(name));
+
+  const first = openFilesystemStore(clean.path);
+  await first.deferCommits(true);
+  await first.putRun(preparedRun(600), "initial");
+  await first.commit();
+  const names = documents(clean.path);
+  assert.ok(names.length > 0);
+  assert.deepEqual(entries(clean.path).filter((name) => name.endsWith(".tmp")), [], "no temporary file is left");
+
+  // The same run's documents (ids follow their identity) half-written by an archiver killed before its commit.
+  Deno.mkdirSync(join(crashed.path, "RunHistory"), { recursive: true });
+  for (const name of names) Deno.writeTextFileSync(join(crashed.path, "RunHistory", name), '{\n"document" : {');
+  const retry = openFilesystemStore(crashed.path);
+  await retry.deferCommits(true);
+  await retry.putRun(preparedRun(600), "initial");
+  await retry.commit();
+  assert.deepEqual(documents(crashed.path), names);
+  for (const name of names) {
+    assert.deepEqual(
+      Deno.readFileSync(join(crashed.path, "RunHistory", name)),
+      Deno.readFileSync(join(clean.path, "RunHistory", name)),
+      `${name} must be rewritten whole`,
+    );
+  }
+  assert.deepEqual(await openFilesystemStore(crashed.path).listRuns(), [600]);
+  await first.close();
+  await retry.close();
+});
+
 Deno.test("group commit: flushing hundreds of written documents at once stays within a small open-file limit", async () => {
   // All at once, the commit's fsyncs opened every document written since the last commit together: 12,000 small
   // runs in one invocation failed with "Too many open files". A child with `ulimit -n 256` writes 60 runs (hundreds
