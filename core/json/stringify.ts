@@ -225,7 +225,7 @@ export interface ArtdaqBytesWriter {
 
 const WRITER: ArtdaqBytesWriter = {
   raw: putText,
-  string: putString,
+  string: (value) => putQuoted(value, 0),
   value: put,
   bytes: putBytes,
   position: () => flushed + at,
@@ -322,10 +322,6 @@ function putPair(first: number, second: number): void {
   reserve(2);
   out[at++] = first;
   out[at++] = second;
-}
-
-function putString(value: string): void {
-  putQuoted(value, 0);
 }
 
 /**
