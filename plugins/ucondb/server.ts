@@ -20,7 +20,6 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { releaseBytes } from "../../core/blob/bytes.ts";
 import type { Logger } from "../../core/roles.ts";
 import { describeError } from "../../core/errors.ts";
 import { challengeHeader, checkAuthorization } from "./digest.ts";
@@ -299,11 +298,12 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       throw fail(411, "Content-Length required: send the blob as a complete body, not chunked");
     }
     if (Number(length) > maxBlobBytes) throw fail(413, `Blob too large: more than ${maxBlobBytes} bytes`);
-    const data = new Uint8Array(await c.req.arrayBuffer());
+    // The body goes to a file of the folder as it arrives: a 12 MB blob is never held whole here.
+    const received = await folder.receive(c.req.raw.body ?? []);
     const key = one(args, "key") ?? null;
     const override = one(args, "override") === "yes";
     try {
-      const version = await folder.put(object, data, {
+      const version = await folder.putReceived(object, received, {
         key,
         override,
         tags: args.get("tag") ?? [],
@@ -314,8 +314,6 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     } catch (error) {
       if (error instanceof KeyExists) throw applicationError(error.message);
       throw error;
-    } finally {
-      releaseBytes(data); // stored (or refused): a 12 MB blob's memory goes now, not at the next collection
     }
   };
 

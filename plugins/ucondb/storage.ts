@@ -10,15 +10,17 @@
  * <dir>/<ns>.<folder>/blobs/<key/1000>/<key> blob bytes (data_key = key)
  * ```
  *
- * A put writes its blob to a temporary file, syncs and renames it, then appends and syncs one journal line: a crash
- * leaves either the whole version or an unreferenced blob file (overwritten by the next put), never a version
- * without its data. A torn last journal line (crash mid-append) is dropped at start.
+ * A put streams its blob into a file of its own under `blobs/` as the body arrives (summing it as it goes, so a
+ * 12 MB blob is never held whole), syncs it, and renames it to its data key, then appends and syncs one journal
+ * line: a crash leaves either the whole version or an unreferenced file (received files are removed when the folder
+ * is next opened, a blob file is overwritten by the next put), never a version without its data. A torn last journal
+ * line (crash mid-append) is dropped at start.
  *
  * @module
  */
 import { join } from "node:path";
-import { adler32 } from "../../core/blob/adler32.ts";
-import { bytesEqual, concatBytes } from "../../core/blob/bytes.ts";
+import { Adler32 } from "../../core/blob/adler32.ts";
+import { concatBytes } from "../../core/blob/bytes.ts";
 import { StoreError } from "../../core/errors.ts";
 
 /** One version as stored. */
@@ -80,6 +82,22 @@ function parseJournal(lines: readonly string[], path: string, first: number): Jo
   }
   return records;
 }
+
+/**
+ * A blob received into a file of its folder (`FolderStore.receive`), not yet a version: `FolderStore.putReceived`
+ * makes it one, `FolderStore.discard` removes it.
+ */
+export interface ReceivedBlob {
+  readonly path: string;
+  readonly size: number;
+  readonly adler32: number;
+}
+
+/** Name prefix of received blob files under `blobs/` (removed when the folder is opened: a crash left them). */
+const RECEIVED_PREFIX = "received-";
+
+/** Size of the pieces two blob files are compared in. */
+const COMPARE_PIECE_BYTES = 1 << 20;
 
 /** Size of the pieces the journal is replayed in: the whole journal is never held (a 100,000-run one is 17 MB). */
 const REPLAY_PIECE_BYTES = 1 << 20;
@@ -144,6 +162,10 @@ export class FolderStore {
   static async open(dir: string, name: string, options: { durable: boolean }): Promise<FolderStore> {
     const store = new FolderStore(dir, name, options.durable);
     await Deno.mkdir(join(dir, "blobs"), { recursive: true });
+    for await (const entry of Deno.readDir(join(dir, "blobs"))) {
+      // Bodies a crashed server was receiving (no version refers to them).
+      if (entry.isFile && entry.name.startsWith(RECEIVED_PREFIX)) await Deno.remove(join(dir, "blobs", entry.name));
+    }
     await store.#replay();
     store.#journal = await Deno.open(join(dir, "journal.jsonl"), { append: true, create: true });
     return store;
@@ -285,17 +307,66 @@ export class FolderStore {
    * Store a new version. With a `key` already held by a version of `object`: throws `KeyExists` unless
    * `override`, which moves the key to the new version.
    */
-  put(
+  async put(
     object: string,
     data: Uint8Array,
     options: { key: string | null; override: boolean; tags: string[]; tv: number },
   ): Promise<StoredVersion> {
-    return this.#mutex.run(async () => {
-      if (options.key !== null && !options.override && this.byKey(object, options.key)) {
-        throw new KeyExists(object, options.key);
+    return await this.putReceived(object, await this.receive([data]), options);
+  }
+
+  /**
+   * Writes a blob arriving in `chunks` to a new file of this folder, summing it as it comes (one chunk in memory at
+   * a time); the file is synced when the folder is durable. Hand the result to {@link putReceived} or
+   * {@link discard}. A failure removes the file.
+   */
+  async receive(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<ReceivedBlob> {
+    const path = join(this.#dir, "blobs", `${RECEIVED_PREFIX}${crypto.randomUUID()}`);
+    const sum = new Adler32();
+    let size = 0;
+    try {
+      using file = await Deno.open(path, { write: true, createNew: true });
+      for await (const chunk of chunks) {
+        sum.update(chunk);
+        size += chunk.length;
+        await writeAll(file, chunk);
       }
-      const checksum = Number(adler32(data));
-      const dataKey = await this.#storeBlob(data, checksum);
+      if (this.#durable) await file.syncData();
+    } catch (error) {
+      await Deno.remove(path).catch(() => {});
+      throw error;
+    }
+    return { path, size, adler32: sum.value() };
+  }
+
+  /** Removes a received blob that will not become a version. */
+  async discard(received: ReceivedBlob): Promise<void> {
+    await Deno.remove(received.path).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+
+  /**
+   * Makes a received blob a new version (see {@link put}). Identical bytes already stored are shared (the received
+   * file is removed); otherwise the file becomes the blob of a new data key. On `KeyExists` or another failure the
+   * received file is removed.
+   */
+  putReceived(
+    object: string,
+    received: ReceivedBlob,
+    options: { key: string | null; override: boolean; tags: string[]; tv: number },
+  ): Promise<StoredVersion> {
+    return this.#mutex.run(async () => {
+      let dataKey: number;
+      try {
+        if (options.key !== null && !options.override && this.byKey(object, options.key)) {
+          throw new KeyExists(object, options.key);
+        }
+        dataKey = await this.#storeBlob(received);
+      } catch (error) {
+        await this.discard(received);
+        throw error;
+      }
       const version: StoredVersion = {
         id: this.#nextId,
         object,
@@ -304,8 +375,8 @@ export class FolderStore {
         tr: Date.now() / 1000,
         tags: [...new Set(options.tags)],
         dataKey,
-        size: data.length,
-        adler32: checksum,
+        size: received.size,
+        adler32: received.adler32,
       };
       await this.#append({ op: "put", version });
       this.#apply({ op: "put", version });
@@ -329,20 +400,21 @@ export class FolderStore {
     });
   }
 
-  /** The data key of identical bytes already stored, or a new blob file (written atomically). */
-  async #storeBlob(data: Uint8Array, checksum: number): Promise<number> {
-    for (const candidate of [this.#blobs.get(blobNumber(checksum, data.length)) ?? []].flat()) {
-      const stored = await this.readBlob(candidate);
-      if (stored && bytesEqual(stored, data)) return candidate;
+  /**
+   * The data key of identical bytes already stored (the received file is removed), or a new one that the received
+   * file is renamed to.
+   */
+  async #storeBlob(received: ReceivedBlob): Promise<number> {
+    for (const candidate of [this.#blobs.get(blobNumber(received.adler32, received.size)) ?? []].flat()) {
+      if (await filesEqual(this.#blobPath(candidate), received.path)) {
+        await this.discard(received);
+        return candidate;
+      }
     }
     const dataKey = this.#nextDataKey++;
     const path = this.#blobPath(dataKey);
     await Deno.mkdir(join(path, ".."), { recursive: true });
-    const temporary = `${path}.tmp`;
-    using file = await Deno.open(temporary, { write: true, create: true, truncate: true });
-    await writeAll(file, data);
-    if (this.#durable) await file.syncData();
-    await Deno.rename(temporary, path);
+    await Deno.rename(received.path, path);
     return dataKey;
   }
 
@@ -362,6 +434,50 @@ export class FolderStore {
     this.#journal?.close();
     this.#journal = null;
   }
+}
+
+/** Whether two files hold the same bytes (false when either is missing), compared a piece at a time. */
+async function filesEqual(a: string, b: string): Promise<boolean> {
+  let first: Deno.FsFile, second: Deno.FsFile;
+  try {
+    first = await Deno.open(a, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  try {
+    second = await Deno.open(b, { read: true });
+  } catch (error) {
+    first.close();
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  try {
+    if ((await first.stat()).size !== (await second.stat()).size) return false;
+    const x = new Uint8Array(COMPARE_PIECE_BYTES);
+    const y = new Uint8Array(COMPARE_PIECE_BYTES);
+    for (;;) {
+      const n = await readFull(first, x);
+      const m = await readFull(second, y);
+      if (n !== m) return false;
+      if (n === 0) return true;
+      for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+    }
+  } finally {
+    first.close();
+    second.close();
+  }
+}
+
+/** Reads until `buffer` is full or the file ends; the number of bytes read. */
+async function readFull(file: Deno.FsFile, buffer: Uint8Array): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const read = await file.read(buffer.subarray(filled));
+    if (read === null) break;
+    filled += read;
+  }
+  return filled;
 }
 
 /** A put with a key the object already has. */

@@ -74,3 +74,35 @@ Deno.test("de-duplication: equal bytes share a data key, different bytes with th
     await folder.close();
   }
 });
+
+Deno.test("received bodies: summed as they arrive; a refused put and a crash's leftovers leave no file behind", async () => {
+  await using dir = await tempDir();
+  const blobFiles = () => [...Deno.readDirSync(join(dir.path, "blobs"))].filter((e) => e.isFile).map((e) => e.name);
+  const folder = await FolderStore.open(dir.path, "public.runs", { durable: true });
+  const chunks = ["Wiki", "pedia"].map(bytes);
+  const received = await folder.receive((async function* () {
+    yield* chunks;
+  })());
+  assert.deepEqual([received.size, received.adler32], [9, 300286872], "size and adler32 of the whole body");
+  const version = await folder.putReceived("configuration", received, { key: "1", override: false, tags: [], tv: 0 });
+  assert.equal(new TextDecoder().decode((await folder.readBlob(version.dataKey))!), "Wikipedia");
+  await assert.rejects(
+    folder.put("configuration", bytes("other"), { key: "1", override: false, tags: [], tv: 0 }),
+    /with key 1 already exists/,
+  );
+  assert.deepEqual(blobFiles(), [], "the refused body's file is removed");
+  const failing = (async function* () {
+    yield bytes("half");
+    throw new Error("connection reset");
+  })();
+  await assert.rejects(folder.receive(failing), /connection reset/);
+  assert.deepEqual(blobFiles(), [], "a body that fails midway leaves no file");
+  await folder.close();
+
+  // A server killed while receiving leaves its file: removed when the folder is next opened.
+  await Deno.writeTextFile(join(dir.path, "blobs", "received-1b4e28ba-2fa1-11d2-883f-0016d3cca427"), "torn");
+  const reopened = await FolderStore.open(dir.path, "public.runs", { durable: true });
+  assert.deepEqual(blobFiles(), []);
+  assert.equal(reopened.byKey("configuration", "1")?.size, 9);
+  await reopened.close();
+});
