@@ -9,6 +9,7 @@
 
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { DocumentFacts } from "./document.ts";
+import type { DocumentFile } from "./fs/document_file.ts";
 
 /** A document as stored in one collection. */
 export interface StoredDocument {
@@ -47,16 +48,6 @@ export interface EncodedBatch {
 }
 
 /** A stored document's bytes as read, not parsed: what a reader on another thread is handed. */
-export interface RawDocument {
-  collection: string;
-  /** 24-hex `_id.$oid`. */
-  id: string;
-  /** Where the bytes came from (a file path), for error messages. */
-  source: string;
-  /** The document's JSON text, UTF-8. */
-  data: Uint8Array;
-}
-
 /** A document found by the index but not read yet: `load` reads and parses it (each call afresh). */
 export interface DocumentRef {
   collection: string;
@@ -64,10 +55,10 @@ export interface DocumentRef {
   id: string;
   load(): Promise<StoredDocument>;
   /**
-   * Optional: the document's bytes without parsing them (the filesystem provider), so that the export can parse
-   * and render on a pool thread; `parseStoredDocument` of them equals `load()`.
+   * Optional: the document's file, which any thread of this process can read (the filesystem provider), so that
+   * the export reads, parses and renders it on a pool thread; `parseStoredDocument` of its bytes equals `load()`.
    */
-  raw?(): Promise<RawDocument>;
+  file?: DocumentFile;
 }
 
 /** Narrowing of `findConfiguration`, decided from the index (filesystem) or the query (MongoDB). */

@@ -15,8 +15,9 @@ import { releaseBytes } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
-import type { DocumentRef, RawDocument, StoredDocument } from "./backend.ts";
+import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
+import { type DocumentFile, documentFileSize, readDocumentFile } from "./fs/document_file.ts";
 import { inStretches, type Offload } from "./offload.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
@@ -174,8 +175,9 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
 /**
  * {@link exportDocuments} reading one document at a time: each is read, rendered if it wins, and dropped, so one
  * document's model is alive instead of the whole run's (a 12 MB run: ~30 MB of JSON, several hundred MB of
- * models). With `offload` and refs that can be read as bytes (the filesystem provider), the documents are read as
- * bytes and parsed and rendered on the pool's threads, in stretches (one model per thread alive at a time).
+ * models). With `offload` and refs whose files any thread can read (the filesystem provider), a large run's
+ * documents are read, parsed and rendered on the pool's threads, in stretches: this thread never holds their
+ * bytes, and each pool thread one stretch's.
  *
  * @example
  * ```ts
@@ -184,8 +186,8 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
  */
 export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?: Offload): Promise<ExportResult> {
   const sorted = byCollectionAndId(refs);
-  if (offload && offload.pool.size > 0 && sorted.every((ref) => ref.raw)) {
-    return await exportOffloaded(await Promise.all(sorted.map((ref) => ref.raw!())), offload);
+  if (offload && offload.pool.size > 0 && sorted.every((ref) => ref.file)) {
+    return await exportOffloaded(sorted.map((ref) => ref.file!), offload);
   }
   const choice = new LoadChoice<Uint8Array>();
   for (const ref of sorted) {
@@ -196,28 +198,29 @@ export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?:
 }
 
 /**
- * The export of documents read as bytes (in (collection, id) order): chosen and rendered in stretches
+ * The export of document files (in (collection, id) order): chosen and rendered in stretches of about equal size
  * ({@link renderStretch}; on the pool's threads for a large run, see `inStretches`), the winners merged in order.
  */
-async function exportOffloaded(raws: RawDocument[], offload: Offload): Promise<ExportResult> {
-  const stretches = await inStretches(offload, raws, (raw) => raw.data.length, renderStretch, [], true);
+async function exportOffloaded(files: DocumentFile[], offload: Offload): Promise<ExportResult> {
+  const sized = files.map((file) => ({ file, size: documentFileSize(file) }));
+  const stretches = await inStretches(offload, sized, (item) => item.size, renderStretch, []);
   const choice = new LoadChoice<Uint8Array>();
   for (const winners of stretches) for (const winner of winners) choice.offerWinner(winner);
   return exportResult(choice.winners());
 }
 
 /**
- * Parses documents read as bytes (consecutive in (collection, id) order), makes the `load` choice among them and
+ * Reads and parses document files (consecutive in (collection, id) order), makes the `load` choice among them and
  * renders the winners: the export's CPU work, run on a pool thread (plugins/artdaqdb-conftool/tasks.ts).
  */
-export function renderStretch(raws: readonly RawDocument[]): Winner<Uint8Array>[] {
+export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Winner<Uint8Array>[] {
   const choice = new LoadChoice<Uint8Array>();
-  for (const raw of raws) {
-    const text = decoder.decode(raw.data);
-    // The bytes came from the main thread: freed now, not when this thread next collects its heap.
-    releaseBytes(raw.data);
-    const { doc } = parseStoredDocument(text, raw);
-    choice.offer(raw.collection, documentFacts(doc), () => encoder.encode(render(doc)));
+  for (const { file } of items) {
+    const bytes = readDocumentFile(file);
+    const text = decoder.decode(bytes);
+    releaseBytes(bytes); // decoded: freed now, not when this thread next collects its heap
+    const { doc } = parseStoredDocument(text, { collection: file.collection, id: file.id, source: file.path });
+    choice.offer(file.collection, documentFacts(doc), () => encoder.encode(render(doc)));
   }
   return choice.winners();
 }

@@ -23,11 +23,13 @@ export interface Offload {
 export const DEFAULT_OFFLOAD_MIN_BYTES = 1 << 20;
 
 /**
- * Largest stretch of a run handed to a thread in one call: 2 MiB. A 12 MB run goes in six calls rather than one
- * per thread, so a thread holds one stretch's text and garbage at a time (the pool posts at most `MAX_QUEUED` to it),
- * and the threads share the work evenly (BENCHMARKS.md round 7: import peak 422–458 → 388–394 MB at the same CPU).
+ * Largest stretch of a run handed to a thread in one call: 256 KiB (two documents of run 1001506). A 12 MB run goes
+ * in ~48 calls rather than one per thread, so a thread holds one small stretch's text and garbage at a time (the pool
+ * posts at most `MAX_QUEUED` to it), its heap stays small, and the threads share the work evenly (BENCHMARKS.md
+ * round 7: 2 MiB instead of one stretch per thread, import peak 422–458 → 388–394 MB; round 9: 256 KiB instead of
+ * 2 MiB, a whole invocation 520–567 → 448–457 MB, CPU −5–10 %).
  */
-export const STRETCH_BYTES = 2 << 20;
+export const STRETCH_BYTES = 256 << 10;
 
 /** The task module the pool threads load (plugins/artdaqdb-conftool/tasks.ts). */
 const TASKS: URL = new URL("./tasks.ts", import.meta.url);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { RunInputError } from "../../core/errors.ts";
+import { RunInputError, StoreError } from "../../core/errors.ts";
 import { OffloadPool } from "../../core/offload/mod.ts";
 import { realFixturesDir } from "../../core/paths.ts";
 import type { PreparedRun } from "../../core/roles.ts";
@@ -93,6 +93,32 @@ Deno.test("conftool offload: a syntax error found on a thread names run and file
       messages[0],
       /^run 7: \/daq\/run_records\/7\/EventBuilder1\.fcl is not valid FHiCL \(EventBuilder1\.fcl:2:4: missing ']' .*\); fix or remove the file in the run directory$/,
     );
+    assert.equal(messages[1], messages[0], "the same message as on one thread");
+  } finally {
+    await threads.close();
+    await one.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conftool offload: a document file missing at export is the provider's one-line error, on a thread too", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conftool-offload-" });
+  const pool = new OffloadPool(2);
+  const threads = openFilesystemStore(root, { durable: false, offload: { pool, minBytes: 0 } });
+  const one = openFilesystemStore(root, { durable: false });
+  try {
+    await threads.putRun(largeRun(8), "initial");
+    const files = [...Deno.readDirSync(join(root, "RunHistory"))].filter((e) => /^[0-9a-f]{24}\.json$/.test(e.name));
+    await Deno.remove(join(root, "RunHistory", files[files.length >> 1].name));
+    const messages: string[] = [];
+    for (const store of [threads, one]) {
+      await assert.rejects(store.exportRun(8), (error) => {
+        assert.ok(error instanceof StoreError, String(error));
+        messages.push(error.message);
+        return true;
+      });
+    }
+    assert.match(messages[0], /^RunHistory\/index\.json lists document [0-9a-f]{24} but .*\.json is missing; rebuild/);
     assert.equal(messages[1], messages[0], "the same message as on one thread");
   } finally {
     await threads.close();

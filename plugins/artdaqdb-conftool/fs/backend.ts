@@ -24,7 +24,6 @@ import type {
   EncodedBatch,
   EncodedDocument,
   FindOptions,
-  RawDocument,
   StoredDocument,
 } from "../backend.ts";
 import { type DocumentFacts, encodeDocument, parseStoredDocument } from "../document.ts";
@@ -33,6 +32,7 @@ import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from 
 import type { Clock } from "../timestamp.ts";
 import { runPool } from "../../../core/pipeline/pool.ts";
 import { writeFilesAtomic } from "./atomic.ts";
+import { type DocumentFile, documentFileError } from "./document_file.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT, type IndexQueries } from "./index_file.ts";
 import { IndexAdditions, IndexCatalog, NotStreamable, parseIndexText, PendingView } from "./index_stream.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
@@ -134,7 +134,7 @@ export class FilesystemBackend implements Backend {
         collection: name,
         id,
         load: () => settle(() => this.#readDocument(name, id)),
-        raw: () => settle(() => this.#readRaw(name, id)),
+        file: this.#documentFile(name, id),
       }))
     );
   }
@@ -505,38 +505,22 @@ export class FilesystemBackend implements Backend {
   }
 
   #readDocument(collection: string, id: string): StoredDocument {
-    const path = this.#documentPath(collection, id);
+    const file = this.#documentFile(collection, id);
     let text: string;
     try {
-      text = Deno.readTextFileSync(path);
+      text = Deno.readTextFileSync(file.path);
     } catch (error) {
-      throw this.#readError(collection, id, path, error);
+      throw documentFileError(file, error);
     }
-    return parseStoredDocument(text, { collection, id, source: path });
+    return parseStoredDocument(text, { collection, id, source: file.path });
   }
 
-  /** The file of a document as bytes, for a reader that parses it elsewhere (`DocumentRef.raw`). */
-  #readRaw(collection: string, id: string): RawDocument {
-    const path = this.#documentPath(collection, id);
-    try {
-      return { collection, id, source: path, data: Deno.readFileSync(path) };
-    } catch (error) {
-      throw this.#readError(collection, id, path, error);
-    }
+  #documentFile(collection: string, id: string): DocumentFile {
+    return { collection, id, path: this.#documentPath(collection, id), store: this.#options.uri };
   }
 
   #documentPath(collection: string, id: string): string {
     return join(this.#directory(collection), `${id}.json`);
-  }
-
-  #readError(collection: string, id: string, path: string, error: unknown): StoreError {
-    if (error instanceof Deno.errors.NotFound) {
-      return new StoreError(
-        `${collection}/index.json lists document ${id} but ${path} is missing; rebuild the index with ` +
-          `artdaq_database's rebuild_database_index`,
-      );
-    }
-    return this.#error(`read ${path}`, error);
   }
 
   #ioSync<T>(what: string, action: () => T): T {

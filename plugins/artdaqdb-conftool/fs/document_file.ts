@@ -1,0 +1,63 @@
+/**
+ * A filesystem provider's document file as plain data, so that any thread of the process can read it: the export
+ * reads, parses and renders a large run's documents on the pool's threads without the calling thread ever holding
+ * their bytes (plugins/artdaqdb-conftool/export.ts). The read errors are the provider's own, on every thread.
+ *
+ * @module
+ */
+import { describeError, StoreError } from "../../../core/errors.ts";
+
+/** Where one stored document lies. */
+export interface DocumentFile {
+  collection: string;
+  /** 24-hex `_id.$oid`. */
+  id: string;
+  /** The document's file. */
+  path: string;
+  /** The database (`filesystemdb://…`), for messages. */
+  store: string;
+}
+
+/**
+ * The error of a failed read of `file`: a missing file is an index that lists a document no longer there.
+ *
+ * @example
+ * ```ts
+ * documentFileError(file, new Deno.errors.NotFound("gone")).message; // "RunHistory/index.json lists document …"
+ * ```
+ */
+export function documentFileError(file: DocumentFile, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  if (error instanceof Deno.errors.NotFound) {
+    return new StoreError(
+      `${file.collection}/index.json lists document ${file.id} but ${file.path} is missing; rebuild the index ` +
+        `with artdaq_database's rebuild_database_index`,
+    );
+  }
+  return new StoreError(`artdaqDB ${file.store}: cannot read ${file.path}: ${describeError(error)}`, { cause: error });
+}
+
+/**
+ * The bytes of `file` (a {@link documentFileError} when it cannot be read).
+ *
+ * @example
+ * ```ts
+ * const bytes = readDocumentFile({ collection: "RunHistory", id, path, store: "filesystemdb:///data/db" });
+ * ```
+ */
+export function readDocumentFile(file: DocumentFile): Uint8Array {
+  try {
+    return Deno.readFileSync(file.path);
+  } catch (error) {
+    throw documentFileError(file, error);
+  }
+}
+
+/** The size of `file` in bytes (a {@link documentFileError} when it cannot be read). */
+export function documentFileSize(file: DocumentFile): number {
+  try {
+    return Deno.statSync(file.path).size;
+  } catch (error) {
+    throw documentFileError(file, error);
+  }
+}
