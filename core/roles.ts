@@ -8,6 +8,8 @@
  * @module
  */
 
+import type { PackedBlob } from "./blob/packed.ts";
+
 /** Log levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error" | "critical";
 
@@ -185,10 +187,10 @@ export interface Sink {
   /** Runs present in the archive, ascending. */
   listRuns(): Promise<number[]>;
   /**
-   * Store `blob` under key = run. "Already exists" with identical size and adler32 is `identical`;
-   * a different stored blob throws `ConflictError`.
+   * Store `blob` (bytes, or a blob in parts: core/blob/packed.ts) under key = run. "Already exists" with identical
+   * size and adler32 is `identical`; a different stored blob throws `ConflictError`.
    */
-  put(run: number, blob: Uint8Array): Promise<PutOutcome>;
+  put(run: number, blob: Uint8Array | PackedBlob): Promise<PutOutcome>;
   /** Metadata of the stored blob, or null when absent. */
   stat(run: number): Promise<SinkEntry | null>;
   /** The stored blob, or null when absent. */

@@ -26,4 +26,5 @@ export {
   type UnpackedBlob,
 } from "./format.ts";
 export { RESERVED_LINES } from "./escape.ts";
+export { PackedBlob } from "./packed.ts";
 export { bytesEqual, concatBytes, releaseBytes } from "./bytes.ts";

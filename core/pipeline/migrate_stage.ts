@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { adler32, bytesEqual, packBlob, releaseBytes } from "../blob/mod.ts";
+import { packBlobParts, PackedBlob, releaseBytes } from "../blob/mod.ts";
 import { VerificationError } from "../errors.ts";
 import { StageMeter } from "../measure.ts";
 import { loadStageState, stagePaths, type StageState } from "../state/mod.ts";
@@ -32,13 +32,14 @@ function verifyMode(env: StageEnv): "meta" | "full" {
  * Check that the sink holds exactly `blob` under `run`; throws `VerificationError` (retried) otherwise. Returns
  * what was compared, for the log line: `adler32 <sum>` (meta) or `bytes` (full).
  */
-export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array): Promise<string> {
+export async function verifyStored(env: StageEnv, run: number, bytes: Uint8Array | PackedBlob): Promise<string> {
+  const blob = PackedBlob.of(bytes);
   if (verifyMode(env) === "full") {
     const stored = await env.roles.sink.get(run);
     if (stored === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
-    if (!bytesEqual(stored, blob)) {
+    if (!blob.equals(stored)) {
       throw new VerificationError(
-        `run ${run}: the stored blob differs from the uploaded one (${stored.length} vs ${blob.length} bytes)`,
+        `run ${run}: the stored blob differs from the uploaded one (${stored.length} vs ${blob.size} bytes)`,
         { run },
       );
     }
@@ -46,10 +47,10 @@ export async function verifyStored(env: StageEnv, run: number, blob: Uint8Array)
   }
   const entry = await env.roles.sink.stat(run);
   if (entry === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });
-  const expected = adler32(blob);
-  if (entry.size !== blob.length || entry.adler32.toLowerCase() !== expected.toLowerCase()) {
+  const expected = blob.adler32;
+  if (entry.size !== blob.size || entry.adler32.toLowerCase() !== expected.toLowerCase()) {
     throw new VerificationError(
-      `run ${run}: the sink reports size ${entry.size} adler32 ${entry.adler32}, expected size ${blob.length} ` +
+      `run ${run}: the sink reports size ${entry.size} adler32 ${entry.adler32}, expected size ${blob.size} ` +
         `adler32 ${expected}`,
       { run },
     );
@@ -74,9 +75,8 @@ export async function migrateRun(
 ): Promise<RunOutcome> {
   if (awaitsUpdate(env, importState, run)) return { kind: "waiting" };
   const exported = await env.roles.store.exportRun(run);
-  const blob = packBlob(run, exported.configuration, exported.storedAt, exported.files);
-  // The exported files are in the blob now; their memory (a 12 MB run: ~12 MB) is freed at once.
-  for (const file of exported.files) releaseBytes(file.data);
+  // The blob in parts: views of the exported files, never joined into one more buffer (core/blob/packed.ts).
+  const blob = new PackedBlob(packBlobParts(run, exported.configuration, exported.storedAt, exported.files));
   if (env.fuzz.before("sink", run) === "write") {
     const outcome = await env.roles.sink.put(run, blob);
     if (outcome === "identical") env.logger.info(`Run ${run} already in UconDB with identical content`, { run });
@@ -85,15 +85,15 @@ export async function migrateRun(
   const compared = await verifyStored(env, run, blob);
   env.logger.debug(`Verification passed (${verifyMode(env)}, ${compared})`, { run });
   if (validate) {
-    const { errors, results } = validateBlob(blob);
+    const { errors, results } = validateBlob(blob.bytes());
     if (errors === 0) env.logger.info(`✓ Blob validation passed for run ${run}: ${JSON.stringify(results)}`, { run });
     else {
       env.logger.warn(`✗ Blob validation found ${errors} errors for run ${run}: ${JSON.stringify(results)}`, { run });
     }
   }
-  const bytes = blob.length;
-  releaseBytes(blob); // uploaded and verified: its memory goes now (see releaseBytes)
-  return { kind: "done", bytes };
+  // Uploaded and verified: the exported files behind the blob's parts are freed now (see releaseBytes).
+  for (const file of exported.files) releaseBytes(file.data);
+  return { kind: "done", bytes: blob.size };
 }
 
 /**

@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { PackedBlob } from "../../core/blob/packed.ts";
 import { SinkError, TransientError } from "../../core/errors.ts";
 import { JsonArrayReader, JsonArrayStreamError } from "../../core/json/array_stream.ts";
 import { sleep } from "../../core/pipeline/retry.ts";
@@ -105,7 +106,8 @@ interface Answer {
 const decoder = new TextDecoder();
 
 interface RequestOptions {
-  body?: Uint8Array;
+  /** The body, whole or in parts (see `HttpRequest.body`). */
+  body?: Uint8Array | readonly Uint8Array[];
   contentType?: string;
   authenticate?: boolean;
   /**
@@ -238,10 +240,11 @@ export class UconDBClient {
   }
 
   /**
-   * Create a version of `object` holding `data` (`POST /data/F/O?full_meta=yes`, Digest auth). Throws
-   * `KeyExistsError` when `key` is taken and `override` is not set.
+   * Create a version of `object` holding `data` (`POST /data/F/O?full_meta=yes`, Digest auth): bytes, or a blob in
+   * parts (core/blob/packed.ts), sent without joining them on plain HTTP. Throws `KeyExistsError` when `key` is
+   * taken and `override` is not set.
    */
-  async put(object: string, data: Uint8Array, options: PutOptions = {}): Promise<VersionMeta> {
+  async put(object: string, data: Uint8Array | PackedBlob, options: PutOptions = {}): Promise<VersionMeta> {
     const params: Record<string, string | string[] | undefined> = {
       key: options.key,
       override: options.key !== undefined ? (options.override ? "yes" : "no") : undefined,
@@ -251,7 +254,7 @@ export class UconDBClient {
     };
     const path = `/data/${encodeURIComponent(this.#folder)}/${encodeURIComponent(object)}${query(params)}`;
     const answer = await this.#request("POST", path, {
-      body: data,
+      body: data instanceof PackedBlob ? data.parts : data,
       contentType: "application/octet-stream",
       authenticate: true,
     });

@@ -6,8 +6,7 @@
  *
  * @module
  */
-import { adler32 } from "../../core/blob/adler32.ts";
-import { bytesEqual } from "../../core/blob/bytes.ts";
+import { PackedBlob } from "../../core/blob/packed.ts";
 import { ConflictError, SinkError, VerificationError } from "../../core/errors.ts";
 import type { Logger, PutOutcome, Sink, SinkEntry } from "../../core/roles.ts";
 import type { VerifyMode } from "../../core/config/types.ts";
@@ -73,9 +72,11 @@ export class UconDBSink implements Sink {
   /**
    * Store `blob` under key = tag = run with `override=no` and check the server's size and adler32 of what it
    * received (`VerificationError` when they differ). "Already exists" compares the stored version's size and
-   * adler32 with ours: identical is `identical`, different is a `ConflictError`.
+   * adler32 with ours: identical is `identical`, different is a `ConflictError`. A blob in parts is sent as it is
+   * (core/blob/packed.ts).
    */
-  async put(run: number, blob: Uint8Array): Promise<PutOutcome> {
+  async put(run: number, bytes: Uint8Array | PackedBlob): Promise<PutOutcome> {
+    const blob = PackedBlob.of(bytes);
     const key = String(run);
     try {
       const meta = await this.#client.put(this.#object, blob, { key, tags: [key], override: false });
@@ -88,7 +89,7 @@ export class UconDBSink implements Sink {
     if (!stored) {
       throw new SinkError(`run ${run}: UconDB said key ${key} exists, but no version has it; retry the run`, { run });
     }
-    const ours = { size: blob.length, adler32: adler32(blob) };
+    const ours = { size: blob.size, adler32: blob.adler32 };
     const theirs = entryOf(run, stored);
     if (theirs.size !== ours.size || theirs.adler32 !== ours.adler32) {
       throw new ConflictError(
@@ -107,21 +108,26 @@ export class UconDBSink implements Sink {
    * a fresh lookup, plus a byte comparison in `full` mode (default: the `verify` option). Throws
    * `VerificationError`.
    */
-  async verify(run: number, blob: Uint8Array, mode: VerifyMode = this.#verify, meta?: VersionMeta): Promise<void> {
+  async verify(
+    run: number,
+    bytes: Uint8Array | PackedBlob,
+    mode: VerifyMode = this.#verify,
+    meta?: VersionMeta,
+  ): Promise<void> {
+    const blob = PackedBlob.of(bytes);
     const stored = meta ?? await this.#client.lookupKey(this.#object, String(run));
     if (!stored) throw new VerificationError(`run ${run}: not found in UconDB after the put; retry the run`, { run });
     const theirs = entryOf(run, stored);
-    const ours = adler32(blob);
-    if (theirs.size !== blob.length || theirs.adler32 !== ours) {
+    if (theirs.size !== blob.size || theirs.adler32 !== blob.adler32) {
       throw new VerificationError(
         `run ${run}: UconDB stored ${theirs.size} bytes with adler32 ${theirs.adler32}, ` +
-          `we sent ${blob.length} bytes with adler32 ${ours}; the upload was altered, retry the run`,
+          `we sent ${blob.size} bytes with adler32 ${blob.adler32}; the upload was altered, retry the run`,
         { run },
       );
     }
     if (mode !== "full") return;
     const downloaded = await this.#client.getByKey(this.#object, String(run));
-    if (downloaded === null || !bytesEqual(downloaded, blob)) {
+    if (downloaded === null || !blob.equals(downloaded)) {
       throw new VerificationError(`run ${run}: the blob downloaded from UconDB differs from the one sent`, { run });
     }
   }

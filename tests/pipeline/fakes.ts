@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { adler32 } from "../../core/blob/mod.ts";
+import { adler32, PackedBlob } from "../../core/blob/mod.ts";
 import type { ArchiveFlags } from "../../core/cli/flags.ts";
 import { ShutdownController } from "../../core/cli/shutdown.ts";
 import { loadConfig } from "../../core/config/mod.ts";
@@ -217,7 +217,8 @@ export class FakeSink implements Sink {
     this.faults.check("list");
     return Promise.resolve([...this.blobs.keys()].sort((a, b) => a - b));
   }
-  put(run: number, blob: Uint8Array): Promise<PutOutcome> {
+  put(run: number, packed: Uint8Array | PackedBlob): Promise<PutOutcome> {
+    const blob = PackedBlob.of(packed).bytes();
     this.puts.push(run);
     this.faults.check(`put:${run}`);
     this.faults.check("put");

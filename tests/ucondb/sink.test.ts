@@ -2,7 +2,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { adler32 } from "../../core/blob/adler32.ts";
-import { packBlob } from "../../core/blob/mod.ts";
+import { packBlob, packBlobParts, PackedBlob } from "../../core/blob/mod.ts";
 import { ConfigurationError, ConflictError, SinkError, TransientError, VerificationError } from "../../core/errors.ts";
 import { redact } from "../../core/redact.ts";
 import { builtinRegistry } from "../../plugins/mod.ts";
@@ -23,6 +23,29 @@ const options = (extra: Partial<Options>): Options => ({
   retries: 0,
   timeout_seconds: 5,
   ...extra,
+});
+
+Deno.test("a blob in parts goes out under one Content-Length and is stored as the joined bytes, verified in full", async () => {
+  await using tmp = await tempDir("ucondb-sink-");
+  const sink = await ucondb(options({ server_url: "embedded:ucondb", verify: "full" }), testContext(tmp.path));
+  try {
+    // 200 files of 60 kB with reserved lines: ~12 MB in several hundred parts.
+    const files = Array.from({ length: 200 }, (_, i) => ({
+      path: `f${String(i).padStart(3, "0")}.fcl`,
+      data: te.encode(`#####\n${`k${i}: "${"x".repeat(58)}"\n`.repeat(1000)}End of Record\n`),
+    }));
+    const parts = packBlobParts(9, "9/demo", "2026-11-29T14:01:00Z", files);
+    ok(parts.length > 400, `${parts.length} parts`);
+    const blob = new PackedBlob(parts);
+    equal(await sink.put(9, blob), "created");
+    const whole = packBlob(9, "9/demo", "2026-11-29T14:01:00Z", files);
+    deepEqual(await sink.get(9), whole);
+    const stat = (await sink.stat(9))!;
+    deepEqual([stat.size, stat.adler32], [whole.length, adler32(whole)], "the server summed the joined bytes");
+    equal(await sink.put(9, whole), "identical", "the same bytes given whole are the same blob");
+  } finally {
+    await sink.close();
+  }
 });
 
 Deno.test("embedded:<dir> (relative to the config dir): put created → identical → conflict; stat, get, close", async () => {
