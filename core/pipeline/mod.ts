@@ -33,6 +33,7 @@ import type { StageName } from "../state/mod.ts";
 import { selectionFilter } from "./candidates.ts";
 import type { StageEnv, StageReport } from "./env.ts";
 import { Fuzzer } from "./fuzz.ts";
+import { compactHeap } from "../heap.ts";
 import { retryFailedImports, runImportStage } from "./import_stage.ts";
 import { retryFailedMigrations, runMigrateStage } from "./migrate_stage.ts";
 import { Progress } from "./progress.ts";
@@ -139,6 +140,8 @@ async function runStages(env: StageEnv): Promise<StageReport[]> {
   if (mode === "retry-failed-import") reports.push(await retryFailedImports(env));
   else if (mode === "full" || mode === "import-only") reports.push(await runImportStage(env));
   const wantsMigration = mode === "full" || mode === "migrate-only" || mode === "retry-failed-migrate";
+  // What the import's work left in the heap goes back before the migration starts (see compactHeap).
+  if (wantsMigration && reports.length > 0) compactHeap();
   if (wantsMigration && env.shutdown.requested) {
     env.logger.warn("Shutdown requested - the migration stage is not started");
   } else if (mode === "retry-failed-migrate") {
@@ -196,6 +199,8 @@ async function watch(env: StageEnv, options: RunArchiverOptions): Promise<number
     const didWork = reports.some((r) => r.result !== null || r.adopted > 0);
     if (didWork) report(env, options, reports, last, performance.now() - started);
     if (env.shutdown.requested) break;
+    if (didWork) compactHeap(); // the process waits now: what the cycle left in the heap goes back
+
     await sleep(seconds * 1000, env.shutdown.signal);
   }
   env.logger.info(`Watch stopped: ${env.shutdown.reason ?? "shutdown requested"}`);
