@@ -38,6 +38,8 @@ const PRODUCT_VERSION = "3.9.7";
 const NAMESPACE = "public";
 const HTML = "text/html; charset=UTF-8";
 const JSON_TYPE = "text/json; charset=UTF-8";
+/** Put bodies from this size on are streamed into their file as they arrive; smaller ones are read whole: 4 MiB. */
+const STREAM_BODY_BYTES = 4 << 20;
 
 /** Settings of the embedded server. */
 export interface ServerOptions {
@@ -298,10 +300,18 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       throw fail(411, "Content-Length required: send the blob as a complete body, not chunked");
     }
     if (Number(length) > maxBlobBytes) throw fail(413, `Blob too large: more than ${maxBlobBytes} bytes`);
-    // The body goes to a file of the folder as it arrives: a 12 MB blob is never held whole here.
-    const received = await folder.receive(c.req.raw.body ?? []);
     const key = one(args, "key") ?? null;
     const override = one(args, "override") === "yes";
+    if (key !== null && !override && folder.byKey(object, key)) {
+      // Refused whatever the body holds: read to its end (the connection stays usable) but not stored.
+      for await (const _ of c.req.raw.body ?? []) { /* drained */ }
+      throw applicationError(new KeyExists(object, key).message);
+    }
+    // A large body goes to a file of the folder as it arrives (a 12 MB blob is never held whole here); a small one is
+    // taken whole, which costs less per put (no file at all when identical bytes are stored already).
+    const received = Number(length) >= STREAM_BODY_BYTES
+      ? await folder.receive(c.req.raw.body ?? [])
+      : folder.received(new Uint8Array(await c.req.arrayBuffer()));
     try {
       const version = await folder.putReceived(object, received, {
         key,

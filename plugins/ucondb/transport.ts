@@ -8,9 +8,11 @@
  *   joined first (Deno's `fetch` sends a streamed body chunked, whatever its headers say).
  * - `https:` with the explicit insecure mode: `node:https` with `rejectUnauthorized: false` (Deno's `fetch` cannot
  *   skip verification per client); nothing else uses that path.
- * - plain `http:` (the embedded server on loopback, a UconDB behind a local proxy): `node:http`, which writes a body's
- *   parts one after another under one Content-Length: a 12 MB blob is never joined into one more buffer, and it is
- *   sent 2–3× faster than through `fetch` (BENCHMARKS.md round 9).
+ * - plain `http:` (the embedded server on loopback, a UconDB behind a local proxy) with a body of at least
+ *   {@link PARTS_MIN_BYTES} in parts: `node:http`, which writes the parts one after another under one Content-Length:
+ *   a 12 MB blob is never joined into one more buffer, and it is sent 2–3× faster than through `fetch`. Every other
+ *   plain request goes through `fetch`, whose cost per request is lower (a 50 kB put and its checks: ~1 ms less;
+ *   BENCHMARKS.md round 9).
  *
  * @module
  */
@@ -84,20 +86,26 @@ export interface TlsOptions {
  */
 export function createTransport(tls: TlsOptions = {}): Transport {
   if (tls.insecureSkipVerify) return new NodeTransport({ caPem: tls.caPem });
-  return new ByScheme(new FetchTransport(tls.caPem), new NodeTransport(null));
+  return new ByBody(new FetchTransport(tls.caPem), new NodeTransport(null));
 }
 
-/** `https:` requests through one transport, plain `http:` through another (see the module doc). */
-class ByScheme implements Transport {
-  constructor(readonly secure: Transport, readonly plain: Transport) {}
+/** Least size of a body in parts that goes through `node:http` on plain `http:` (see the module doc): 4 MiB. */
+export const PARTS_MIN_BYTES = 4 << 20;
+
+/** Large bodies in parts on plain `http:` through `node:http`, every other request through `fetch` (module doc). */
+class ByBody implements Transport {
+  constructor(readonly fetching: Transport, readonly streaming: Transport) {}
 
   send(request: HttpRequest): Promise<HttpResponse> {
-    return (request.url.startsWith("http:") ? this.plain : this.secure).send(request);
+    const body = request.body;
+    const parts = body !== undefined && !(body instanceof Uint8Array) && body.length > 1 &&
+      body.reduce((sum, part) => sum + part.length, 0) >= PARTS_MIN_BYTES;
+    return (parts && request.url.startsWith("http:") ? this.streaming : this.fetching).send(request);
   }
 
   close(): void {
-    this.secure.close();
-    this.plain.close();
+    this.fetching.close();
+    this.streaming.close();
   }
 }
 

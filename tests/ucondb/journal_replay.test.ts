@@ -86,6 +86,13 @@ Deno.test("received bodies: summed as they arrive; a refused put and a crash's l
   assert.deepEqual([received.size, received.adler32], [9, 300286872], "size and adler32 of the whole body");
   const version = await folder.putReceived("configuration", received, { key: "1", override: false, tags: [], tv: 0 });
   assert.equal(new TextDecoder().decode((await folder.readBlob(version.dataKey))!), "Wikipedia");
+  const again = await folder.receive(["Wi", "kipedia"].map(bytes));
+  const same = await folder.putReceived("configuration", again, { key: "2", override: false, tags: [], tv: 0 });
+  assert.equal(same.dataKey, version.dataKey, "identical bytes received in other chunks share the data key");
+  const other = await folder.receive(["Wikipedib"].map(bytes));
+  const differs = await folder.putReceived("configuration", other, { key: "3", override: false, tags: [], tv: 0 });
+  assert.notEqual(differs.dataKey, version.dataKey);
+  assert.equal(new TextDecoder().decode((await folder.readBlob(differs.dataKey))!), "Wikipedib");
   await assert.rejects(
     folder.put("configuration", bytes("other"), { key: "1", override: false, tags: [], tv: 0 }),
     /with key 1 already exists/,
