@@ -90,7 +90,7 @@ export function createTransport(tls: TlsOptions = {}): Transport {
 }
 
 /** Least size of a body in parts that goes through `node:http` on plain `http:` (see the module doc): 4 MiB. */
-export const PARTS_MIN_BYTES = 4 << 20;
+const PARTS_MIN_BYTES = 4 << 20;
 
 /** Large bodies in parts on plain `http:` through `node:http`, every other request through `fetch` (module doc). */
 class ByBody implements Transport {
