@@ -140,6 +140,8 @@ async function runStages(env: StageEnv): Promise<StageReport[]> {
   if (mode === "retry-failed-import") reports.push(await retryFailedImports(env));
   else if (mode === "full" || mode === "import-only") reports.push(await runImportStage(env));
   const wantsMigration = mode === "full" || mode === "migrate-only" || mode === "retry-failed-migrate";
+  // What the import's work left in the heap goes back before the migration starts (see compactHeap).
+  if (wantsMigration && reports.length > 0) compactHeap();
   if (wantsMigration && env.shutdown.requested) {
     env.logger.warn("Shutdown requested - the migration stage is not started");
   } else if (mode === "retry-failed-migrate") {
