@@ -10,11 +10,11 @@
  * <dir>/<ns>.<folder>/blobs/<key/1000>/<key> blob bytes (data_key = key)
  * ```
  *
- * A put streams its blob into a file of its own under `blobs/` as the body arrives (summing it as it goes, so a
- * 12 MB blob is never held whole), syncs it, and renames it to its data key, then appends and syncs one journal
- * line: a crash leaves either the whole version or an unreferenced file (received files are removed when the folder
- * is next opened, a blob file is overwritten by the next put), never a version without its data. A torn last journal
- * line (crash mid-append) is dropped at start.
+ * A put's blob is taken whole when small, or streamed into a file of its own under `blobs/` as the body arrives (a
+ * large one: summed as it goes, never held whole). It is synced and renamed to its data key (or dropped when identical
+ * bytes are stored already), then one journal line is appended and synced: a crash leaves either the whole version or
+ * an unreferenced file (received files are removed when the folder is next opened, a blob file is overwritten by the
+ * next put), never a version without its data. A torn last journal line (crash mid-append) is dropped at start.
  *
  * @module
  */
@@ -366,9 +366,9 @@ export class FolderStore {
   }
 
   /**
-   * Makes a received blob a new version (see {@link put}). Identical bytes already stored are shared (the received
-   * file is removed); otherwise the file becomes the blob of a new data key. On `KeyExists` or another failure the
-   * received file is removed.
+   * Makes a received blob a new version (see {@link put}). Identical bytes already stored are shared (a received
+   * file is removed); otherwise the blob (its received file, or its bytes written to a temporary file) is synced and
+   * renamed to a new data key. On `KeyExists` or another failure a received file is removed.
    */
   putReceived(
     object: string,
@@ -424,13 +424,12 @@ export class FolderStore {
    * file is renamed to.
    */
   async #storeBlob(received: ReceivedBlob): Promise<number> {
-    const inMemory = "bytes" in received ? received.bytes : null;
     for (const candidate of [this.#blobs.get(blobNumber(received.adler32, received.size)) ?? []].flat()) {
       let same: boolean;
-      if (inMemory) {
+      if ("bytes" in received) {
         const stored = await this.readBlob(candidate);
-        same = stored !== null && bytesEqual(stored, inMemory);
-      } else same = await filesEqual(this.#blobPath(candidate), (received as { path: string }).path);
+        same = stored !== null && bytesEqual(stored, received.bytes);
+      } else same = await filesEqual(this.#blobPath(candidate), received.path);
       if (same) {
         await this.discard(received);
         return candidate;
@@ -439,11 +438,14 @@ export class FolderStore {
     const dataKey = this.#nextDataKey++;
     const path = this.#blobPath(dataKey);
     await Deno.mkdir(join(path, ".."), { recursive: true });
-    const source = inMemory ? `${path}.tmp` : (received as { path: string }).path;
-    if (inMemory || this.#durable) {
-      using file = await Deno.open(source, inMemory ? { write: true, create: true, truncate: true } : { write: true });
-      if (inMemory) await writeAll(file, inMemory);
+    const source = "bytes" in received ? `${path}.tmp` : received.path;
+    if ("bytes" in received) {
+      using file = await Deno.open(source, { write: true, create: true, truncate: true });
+      await writeAll(file, received.bytes);
       if (this.#durable) await file.syncData();
+    } else if (this.#durable) {
+      using file = await Deno.open(source, { write: true });
+      await file.syncData();
     }
     await Deno.rename(source, path);
     return dataKey;
