@@ -8,7 +8,7 @@
  * @module
  */
 import { Adler32 } from "./adler32.ts";
-import { concatBytes } from "./bytes.ts";
+import { bytesEqual, concatBytes } from "./bytes.ts";
 
 /** The bytes of a blob in parts (see the module doc). */
 export class PackedBlob {
@@ -59,8 +59,7 @@ export class PackedBlob {
     if (bytes.length !== this.size) return false;
     let offset = 0;
     for (const part of this.parts) {
-      for (let i = 0; i < part.length; i++) if (bytes[offset + i] !== part[i]) return false;
-      offset += part.length;
+      if (!bytesEqual(bytes.subarray(offset, offset += part.length), part)) return false;
     }
     return true;
   }

@@ -32,8 +32,7 @@ function verifyMode(env: StageEnv): "meta" | "full" {
  * Check that the sink holds exactly `blob` under `run`; throws `VerificationError` (retried) otherwise. Returns
  * what was compared, for the log line: `adler32 <sum>` (meta) or `bytes` (full).
  */
-export async function verifyStored(env: StageEnv, run: number, bytes: Uint8Array | PackedBlob): Promise<string> {
-  const blob = PackedBlob.of(bytes);
+export async function verifyStored(env: StageEnv, run: number, blob: PackedBlob): Promise<string> {
   if (verifyMode(env) === "full") {
     const stored = await env.roles.sink.get(run);
     if (stored === null) throw new VerificationError(`run ${run} is not in the sink after upload`, { run });

@@ -27,13 +27,13 @@
  *
  * @module
  */
+import { compactHeap } from "../heap.ts";
 import { acquireLock, type HeldLock } from "../lock/mod.ts";
 import { retryCommandFor } from "../notify.ts";
 import type { StageName } from "../state/mod.ts";
 import { selectionFilter } from "./candidates.ts";
 import type { StageEnv, StageReport } from "./env.ts";
 import { Fuzzer } from "./fuzz.ts";
-import { compactHeap } from "../heap.ts";
 import { retryFailedImports, runImportStage } from "./import_stage.ts";
 import { retryFailedMigrations, runMigrateStage } from "./migrate_stage.ts";
 import { Progress } from "./progress.ts";
@@ -200,7 +200,6 @@ async function watch(env: StageEnv, options: RunArchiverOptions): Promise<number
     if (didWork) report(env, options, reports, last, performance.now() - started);
     if (env.shutdown.requested) break;
     if (didWork) compactHeap(); // the process waits now: what the cycle left in the heap goes back
-
     await sleep(seconds * 1000, env.shutdown.signal);
   }
   env.logger.info(`Watch stopped: ${env.shutdown.reason ?? "shutdown requested"}`);

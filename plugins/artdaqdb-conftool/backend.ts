@@ -47,7 +47,6 @@ export interface EncodedBatch {
   documents: readonly EncodedDocument[];
 }
 
-/** A stored document's bytes as read, not parsed: what a reader on another thread is handed. */
 /** A document found by the index but not read yet: `load` reads and parses it (each call afresh). */
 export interface DocumentRef {
   collection: string;

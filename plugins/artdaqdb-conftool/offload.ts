@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type OffloadPool, transferables } from "../../core/offload/mod.ts";
+import type { OffloadPool } from "../../core/offload/mod.ts";
 
 /** The pool and the size from which a run's work goes to it. */
 export interface Offload {
@@ -38,8 +38,7 @@ const TASKS: URL = new URL("./tasks.ts", import.meta.url);
  * `task(items, ...extra)`, run here when `items` total less than `offload.minBytes` (or there is no pool), else as
  * `task(stretch, ...extra)` on the pool's threads, one call per stretch (see the module doc): the results, one per
  * call, in order. `task` must be exported under its own name by plugins/artdaqdb-conftool/tasks.ts (the threads
- * look it up by name); with `transfer`, the byte buffers of the arguments move to the threads instead of being
- * copied.
+ * look it up by name).
  *
  * @example
  * ```ts
@@ -52,16 +51,14 @@ export async function inStretches<T, E extends unknown[], R>(
   size: (item: T) => number,
   task: (stretch: readonly T[], ...extra: E) => R,
   extra: E,
-  transfer = false,
 ): Promise<R[]> {
   let total = 0;
   for (const item of items) total += size(item);
   if (!offload || offload.pool.size === 0 || total < offload.minBytes) return [task(items, ...extra)];
   return await Promise.all(
-    splitBySize(items, Math.max(offload.pool.size, Math.ceil(total / STRETCH_BYTES)), size).map((stretch) => {
-      const args = [stretch, ...extra];
-      return offload.pool.call<R>(TASKS, task.name, args, transfer ? transferables(args) : []);
-    }),
+    splitBySize(items, Math.max(offload.pool.size, Math.ceil(total / STRETCH_BYTES)), size).map((stretch) =>
+      offload.pool.call<R>(TASKS, task.name, [stretch, ...extra])
+    ),
   );
 }
 

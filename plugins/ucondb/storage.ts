@@ -496,7 +496,7 @@ async function filesEqual(a: string, b: string): Promise<boolean> {
       const m = await readFull(second, y);
       if (n !== m) return false;
       if (n === 0) return true;
-      for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+      if (!bytesEqual(x.subarray(0, n), y.subarray(0, n))) return false;
     }
   } finally {
     first.close();

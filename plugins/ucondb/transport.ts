@@ -17,6 +17,7 @@
  * @module
  */
 import https from "node:https";
+import { concatBytes } from "../../core/blob/bytes.ts";
 import http from "node:http";
 
 /** One request. `timeoutMs` bounds the whole exchange, body included. */
@@ -112,7 +113,7 @@ class ByBody implements Transport {
 /** The whole body of a request (parts joined). */
 function wholeBody(body: HttpRequest["body"]): Uint8Array | undefined {
   if (body === undefined || body instanceof Uint8Array) return body;
-  return body.length === 1 ? body[0] : joinChunks(body);
+  return body.length === 1 ? body[0] : concatBytes(body);
 }
 
 class FetchTransport implements Transport {
@@ -198,7 +199,7 @@ class NodeTransport implements Transport {
           for (const [name, value] of Object.entries(response.headers)) {
             if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(", ") : value);
           }
-          resolve({ status, headers: answerHeaders, body: joinChunks(chunks) });
+          resolve({ status, headers: answerHeaders, body: concatBytes(chunks) });
         });
         response.on("error", fail);
       });
@@ -233,16 +234,6 @@ function deliver(onBody: (chunk: Uint8Array) => void, chunk: Uint8Array): void {
   } catch (error) {
     throw new ConsumerFailure(error);
   }
-}
-
-function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 /** The innermost cause of a fetch/socket failure, one line. */
