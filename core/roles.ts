@@ -42,7 +42,14 @@ export interface ManifestEntry {
 /** A FHiCL document prepared for artdaqDB: `name` is the file name (`boot.fcl`), `text` its exact content. */
 export interface PreparedDocument {
   name: string;
-  text: string;
+  /** The text; for a document holding `bytes`, decoded from them each time it is read (`utf8Text`). */
+  readonly text: string;
+  /**
+   * The text's exact UTF-8 bytes, when the document is a file of the run directory as is: a store that hashes,
+   * writes or hands the text to a thread uses them rather than `text`, so that a 12 MB run never becomes 12 MB of
+   * strings on the main thread. Released (emptied) once the run's import is over (`releasePrepared`).
+   */
+  bytes?: Uint8Array;
   /**
    * The file the text was read from, for messages, when it is a file of the run directory as is; absent for a
    * document the source generated (a converted text file, RunHistory.fcl) or supplied (schema.fcl).

@@ -67,3 +67,23 @@ export function releaseBytes(bytes: Uint8Array): void {
     if (!buffer.detached) buffer.transfer(0);
   }
 }
+
+const UTF8_TEXT = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * The text of UTF-8 `bytes`, a byte-order mark kept (so that its UTF-8 encoding is `bytes` again, for bytes that a
+ * strict decoder accepted). For text kept as its bytes, which stay outside the JavaScript heap and cross to a
+ * thread as bytes: decoded where it is read, never cached. Throws for bytes already released ({@link releaseBytes}),
+ * which would otherwise read as an empty text.
+ *
+ * @example
+ * ```ts
+ * utf8Text(new TextEncoder().encode("a: 1\n")); // "a: 1\n"
+ * ```
+ */
+export function utf8Text(bytes: Uint8Array): string {
+  if (bytes.buffer instanceof ArrayBuffer && bytes.buffer.detached) {
+    throw new Error("the text was read after its bytes were released");
+  }
+  return UTF8_TEXT.decode(bytes);
+}

@@ -37,8 +37,13 @@ export interface EncodedDocument {
   id: string;
   /** `documentFacts` of the stored document. */
   facts: DocumentFacts;
-  /** The `<oid>.json` file content. */
-  data: Uint8Array;
+  /** The `<oid>.json` file content; absent when the converting code wrote the file itself (`written`). */
+  data?: Uint8Array;
+  /**
+   * The file the converting code created itself ({@link Backend.newDocumentFile}), instead of handing over `data`:
+   * `upsertEncoded` makes it findable like one it wrote.
+   */
+  written?: DocumentFile;
 }
 
 /** Encoded documents to write into one collection. */
@@ -111,6 +116,15 @@ export interface Backend {
    * store then renders one document at a time and keeps only bytes, instead of every document's model.
    */
   upsertEncoded?(batches: ReadonlyArray<EncodedBatch>): Promise<void>;
+  /**
+   * Optional (the filesystem provider under group commit): where the code converting a document under a new id
+   * (one no listed document has) may create its file itself, on any thread (`writeNewDocumentFile`), so that its
+   * bytes are written where they are made instead of crossing threads and waiting for the rest of the run. Such a
+   * file is not findable until `upsertEncoded` is given the document with `written` (and, under group commit, the
+   * next commit); one whose put is abandoned is removed with `removeDocumentFile`. Null: documents reach
+   * `upsertEncoded` with their `data`.
+   */
+  newDocumentFile?(collection: string, id: string): DocumentFile | null;
   /** Removes documents by id (used only to clean up our own incomplete writes). */
   remove(collection: string, ids: readonly string[]): Promise<void>;
   /**

@@ -19,7 +19,8 @@ import { createHash } from "node:crypto";
 export const HASHES_ENTITY = "hashes";
 
 /**
- * The FHiCL text of the hashes document for the given entities (name and stored FHiCL text).
+ * The FHiCL text of the hashes document for the given entities (name and stored FHiCL text, or its UTF-8 bytes when
+ * given: hashed as they are, the text is not decoded).
  *
  * @example
  * ```ts
@@ -27,10 +28,12 @@ export const HASHES_ENTITY = "hashes";
  * // 'boot:"<md5 of a: 1>"\nconfiguration:"<md5 of boot:<md5>>"'
  * ```
  */
-export function hashesText(entities: ReadonlyArray<{ entity: string; text: string }>): string {
+export function hashesText(
+  entities: ReadonlyArray<{ entity: string; readonly text: string; bytes?: Uint8Array }>,
+): string {
   const digests = entities
     .filter((item) => item.entity !== "schema")
-    .map((item) => ({ entity: item.entity, md5: md5(item.text) }))
+    .map((item) => ({ entity: item.entity, md5: md5(item.bytes ?? item.text) }))
     .sort((a, b) => a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0);
   const configuration = md5(digests.map((item) => `${item.entity}:${item.md5}`).join(","));
   return [...digests.map((item) => `${fhiclKey(item.entity)}:"${item.md5}"`), `configuration:"${configuration}"`]
@@ -46,6 +49,7 @@ function fhiclKey(name: string): string {
   return key;
 }
 
-function md5(text: string): string {
-  return createHash("md5").update(text, "utf8").digest("hex");
+function md5(content: string | Uint8Array): string {
+  const hash = createHash("md5");
+  return (typeof content === "string" ? hash.update(content, "utf8") : hash.update(content)).digest("hex");
 }

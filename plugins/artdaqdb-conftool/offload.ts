@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { OffloadPool } from "../../core/offload/mod.ts";
+import { type OffloadPool, transferables } from "../../core/offload/mod.ts";
 
 /** The pool and the size from which a run's work goes to it. */
 export interface Offload {
@@ -37,7 +37,10 @@ const TASKS: URL = new URL("./tasks.ts", import.meta.url);
 /**
  * `task(items, ...extra)`, run here when `items` total less than `offload.minBytes` (or there is no pool), else as
  * `task(stretch, ...extra)` on the pool's threads, one call per stretch (see the module doc): the results, one per
- * call, in order. `task` must be exported under its own name by plugins/artdaqdb-conftool/tasks.ts (the threads
+ * call, in order. When a call fails, the first error is thrown once every call has ended, after `abandon` was given
+ * the result of each call that succeeded (to undo what it did). The byte buffers of the items of a stretch handed to a thread move there (they are empty here
+ * afterwards, and freed by the thread when the call ends): a run's bytes are not copied, and leave this thread as its
+ * stretches are converted. `task` must be exported under its own name by plugins/artdaqdb-conftool/tasks.ts (the threads
  * look it up by name).
  *
  * @example
@@ -51,15 +54,22 @@ export async function inStretches<T, E extends unknown[], R>(
   size: (item: T) => number,
   task: (stretch: readonly T[], ...extra: E) => R,
   extra: E,
+  abandon?: (result: R) => void,
 ): Promise<R[]> {
   let total = 0;
   for (const item of items) total += size(item);
   if (!offload || offload.pool.size === 0 || total < offload.minBytes) return [task(items, ...extra)];
-  return await Promise.all(
+  const settled = await Promise.allSettled(
     splitBySize(items, Math.max(offload.pool.size, Math.ceil(total / STRETCH_BYTES)), size).map((stretch) =>
-      offload.pool.call<R>(TASKS, task.name, [stretch, ...extra])
+      offload.pool.call<R>(TASKS, task.name, [stretch, ...extra], transferables(stretch))
     ),
   );
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed) {
+    for (const outcome of settled) if (outcome.status === "fulfilled") abandon?.(outcome.value);
+    throw failed.reason;
+  }
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<R>).value);
 }
 
 /**

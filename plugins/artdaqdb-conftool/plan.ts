@@ -21,8 +21,10 @@ import { fileStem, placeDocument, RUN_HISTORY, SCHEMA_ENTITY, schemaRules, SYSTE
 export interface PlannedDocument {
   /** Source file name (`boot.fcl`), or `hashes.fcl` for the generated hashes. */
   name: string;
-  /** The FHiCL text as prepared. */
-  text: string;
+  /** The FHiCL text as prepared (decoded from `bytes` at each read when the prepared document has them). */
+  readonly text: string;
+  /** The text's UTF-8 bytes, when the prepared document holds them (`PreparedDocument.bytes`). */
+  bytes?: Uint8Array;
   /** The run directory's file it was read from (`PreparedDocument.path`), for messages. */
   path?: string;
   collection: string;
@@ -81,7 +83,8 @@ export function planDocuments(
 
   const planned: PlannedDocument[] = [];
   const byEntity = new Map<string, string>();
-  const add = (name: string, text: string, collection: string, entity: string, path?: string) => {
+  const add = (content: PreparedDocument, collection: string, entity: string) => {
+    const { name, path, bytes } = content;
     checkEntity(run, name, entity);
     const other = byEntity.get(entity);
     if (other !== undefined) {
@@ -92,11 +95,14 @@ export function planDocuments(
       );
     }
     byEntity.set(entity, name);
-    const dbJson = () => convert(name, text, entity, path);
+    const dbJson = () => convert(name, content.text, entity, path);
     let payload: string | undefined;
     planned.push({
       name,
-      text,
+      get text() {
+        return content.text;
+      },
+      ...(bytes !== undefined ? { bytes } : {}),
       ...(path !== undefined ? { path } : {}),
       collection,
       entity,
@@ -108,10 +114,10 @@ export function planDocuments(
   };
   for (const document of documents) {
     const placement = placeDocument(document.name, rules);
-    add(document.name, document.text, placement.collection, placement.entity, document.path);
+    add(document, placement.collection, placement.entity);
   }
   if (kind === "initial" && !byEntity.has(HASHES_ENTITY)) {
-    add(`${HASHES_ENTITY}.fcl`, hashesText(planned), RUN_HISTORY, HASHES_ENTITY);
+    add({ name: `${HASHES_ENTITY}.fcl`, text: hashesText(planned) }, RUN_HISTORY, HASHES_ENTITY);
   }
   // The marker last; otherwise keep the prepared order.
   const isMarker = (p: PlannedDocument) => p.collection === SYSTEM_LAYOUT && p.entity === SCHEMA_ENTITY;

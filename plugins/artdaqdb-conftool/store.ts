@@ -29,7 +29,16 @@ import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
 import { inStretches, type Offload } from "./offload.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
-import { type EncodeCommon, encodeDocuments, type EncodeItem, storedDocument } from "./tasks.ts";
+import type { DocumentFile } from "./fs/document_file.ts";
+import {
+  discardWritten,
+  type EncodeCommon,
+  encodeDocuments,
+  type EncodeItem,
+  encodeItemSize,
+  type EncodeTarget,
+  storedDocument,
+} from "./tasks.ts";
 import { artdaqTimestampToIso, type Clock, systemClock } from "./timestamp.ts";
 
 /** Settings of {@link ConftoolStore} besides its backend. */
@@ -47,7 +56,8 @@ export interface ConftoolStoreSettings {
 
 /** What a put has to do for one version. */
 interface VersionDiff {
-  writes: Array<{ planned: PlannedDocument; id: string }>;
+  /** Documents to write, under an existing document's id (`replaces`) or a new one. */
+  writes: Array<{ planned: PlannedDocument; id: string; replaces: boolean }>;
   /** Documents to delete: surplus copies, and entities no longer planned. */
   removals: StoredDocument[];
   /** Entities stored but not planned (a subset of the removals' entities). */
@@ -245,14 +255,17 @@ export class ConftoolStore implements Store {
    */
   async #apply(run: number, configuration: string, version: string, diff: VersionDiff, timestamp: string) {
     const common: EncodeCommon = { run, configuration, version, timestamp };
-    const itemOf = (write: { planned: PlannedDocument; id: string }): EncodeItem => ({
-      name: write.planned.name,
-      text: write.planned.text,
-      ...(write.planned.path !== undefined ? { path: write.planned.path } : {}),
-      collection: write.planned.collection,
-      entity: write.planned.entity,
-      id: write.id,
-    });
+    const itemOf = ({ planned, id }: VersionDiff["writes"][number], file?: DocumentFile | null): EncodeItem => {
+      const target: EncodeTarget = {
+        name: planned.name,
+        ...(planned.path !== undefined ? { path: planned.path } : {}),
+        collection: planned.collection,
+        entity: planned.entity,
+        id,
+        ...(file ? { file } : {}),
+      };
+      return planned.bytes !== undefined ? { ...target, bytes: planned.bytes } : { ...target, text: planned.text };
+    };
     const byCollection = groupBy(diff.writes, (write) => write.planned.collection);
     const others = [...byCollection].filter(([collection]) => collection !== SYSTEM_LAYOUT);
     const layout = byCollection.get(SYSTEM_LAYOUT);
@@ -263,17 +276,31 @@ export class ConftoolStore implements Store {
       }
     };
     if (this.#backend.upsertEncoded) {
-      const items = ordered.flatMap(([, writes]) => writes.map(itemOf));
-      const encoded = (await inStretches(this.#offload, items, (item) => item.text.length, encodeDocuments, [common]))
-        .flat();
+      const backend = this.#backend;
+      const items = ordered.flatMap(([collection, writes]) =>
+        writes.map((write) => itemOf(write, write.replaces ? null : backend.newDocumentFile?.(collection, write.id)))
+      );
+      const encoded = (await inStretches(
+        this.#offload,
+        items,
+        encodeItemSize,
+        encodeDocuments,
+        [common],
+        discardWritten,
+      )).flat();
       let at = 0;
       const batches = ordered.map(([collection, writes]) => ({
         collection,
         documents: encoded.slice(at, at += writes.length),
       }));
-      await removeStale();
+      try {
+        await removeStale();
+      } catch (error) {
+        discardWritten(encoded);
+        throw error;
+      }
       await this.#backend.upsertEncoded(batches);
-      for (const document of encoded) releaseBytes(document.data); // written: freed now (see releaseBytes)
+      for (const document of encoded) if (document.data) releaseBytes(document.data); // written: freed now
       return;
     }
     const batches = ordered.map(([collection, writes]) => ({
@@ -320,7 +347,7 @@ function diffVersion(
     }
     const id = matches[0]?.id ??
       documentId({ collection: document.collection, configuration, version, entity: document.entity });
-    writes.push({ planned: document, id });
+    writes.push({ planned: document, id, replaces: matches.length > 0 });
     removals.push(...matches.slice(1));
   }
   const unplanned: string[] = [];

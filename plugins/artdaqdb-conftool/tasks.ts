@@ -4,24 +4,35 @@
  *
  * @module
  */
+import { utf8Text } from "../../core/blob/bytes.ts";
+import { streamArtdaqWith } from "../../core/json/mod.ts";
 import type { EncodedDocument, StoredDocument } from "./backend.ts";
-import { buildStoredDocument, encodeDocument } from "./document.ts";
+import { buildStoredDocument, documentFacts, encodeDocument } from "./document.ts";
+import { type DocumentFile, removeDocumentFile, writeNewDocumentFile } from "./fs/document_file.ts";
 import { convertDocument } from "./plan.ts";
 
 export { renderStretch } from "./export.ts";
 
-/** One document to convert and encode. */
-export interface EncodeItem {
+/** One document to convert and encode: its FHiCL as text or as the text's UTF-8 bytes (decoded where it runs). */
+export type EncodeItem = EncodeTarget & ({ text: string; bytes?: undefined } | { bytes: Uint8Array; text?: undefined });
+
+/** Where one document goes, and what it is called in messages. */
+export interface EncodeTarget {
   /** Source file name (for error messages). */
   name: string;
-  /** The FHiCL text. */
-  text: string;
   /** The run directory's file it was read from, for messages. */
   path?: string;
   collection: string;
   entity: string;
   /** 24-hex `_id.$oid`. */
   id: string;
+  /** The file to create with the document, when the backend lets the converting code write it (`newDocumentFile`). */
+  file?: DocumentFile;
+}
+
+/** Bytes of an item's FHiCL, to cut a run into stretches of about equal work. */
+export function encodeItemSize(item: EncodeItem): number {
+  return item.bytes?.length ?? item.text!.length;
 }
 
 /** What the documents of one put share. */
@@ -35,8 +46,9 @@ export interface EncodeCommon {
 
 /**
  * Converts each item's FHiCL to DB-JSON, wraps it as the stored document and encodes it in the filesystem
- * provider's file format, in order. A syntax error is thrown (as `RunInputError` naming run and file) before
- * anything is returned.
+ * provider's file format, in order: an item with a `file` is written there as it is encoded (streamed, never held
+ * whole) and comes back `written` without `data`, unless that file exists already. A syntax error is thrown (as
+ * `RunInputError` naming run and file) after the files this call wrote are removed.
  *
  * @example
  * ```ts
@@ -48,7 +60,28 @@ export interface EncodeCommon {
  * ```
  */
 export function encodeDocuments(items: readonly EncodeItem[], common: EncodeCommon): EncodedDocument[] {
-  return items.map((item) => encodeDocument(storedDocument(item, common)));
+  const encoded: EncodedDocument[] = [];
+  try {
+    for (const item of items) encoded.push(encodeItem(item, common));
+  } catch (error) {
+    discardWritten(encoded);
+    throw error;
+  }
+  return encoded;
+}
+
+function encodeItem(item: EncodeItem, common: EncodeCommon): EncodedDocument {
+  const stored = storedDocument(item, common);
+  const { file } = item;
+  if (file && writeNewDocumentFile(file, (sink) => streamArtdaqWith((writer) => writer.value(stored.doc), sink))) {
+    return { collection: stored.collection, id: stored.id, facts: documentFacts(stored.doc), written: file };
+  }
+  return encodeDocument(stored);
+}
+
+/** Removes the files that {@link encodeDocuments} wrote for documents whose put is abandoned. */
+export function discardWritten(documents: readonly EncodedDocument[]): void {
+  for (const document of documents) if (document.written) removeDocumentFile(document.written);
 }
 
 /**
@@ -60,14 +93,17 @@ export function storedDocument(item: EncodeItem, common: EncodeCommon): StoredDo
   return {
     collection: item.collection,
     id: item.id,
-    doc: buildStoredDocument(convertDocument(common.run, item, common.timestamp), {
-      collection: item.collection,
-      configuration: common.configuration,
-      version: common.version,
-      entity: item.entity,
-      run: String(common.run),
-      id: item.id,
-      timestamp: common.timestamp,
-    }),
+    doc: buildStoredDocument(
+      convertDocument(common.run, { ...item, text: item.text ?? utf8Text(item.bytes!) }, common.timestamp),
+      {
+        collection: item.collection,
+        configuration: common.configuration,
+        version: common.version,
+        entity: item.entity,
+        run: String(common.run),
+        id: item.id,
+        timestamp: common.timestamp,
+      },
+    ),
   };
 }

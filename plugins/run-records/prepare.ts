@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { utf8Text } from "../../core/blob/bytes.ts";
 import { describeError, RunInputError } from "../../core/errors.ts";
 import type { PreparedDocument, PreparedRun } from "../../core/roles.ts";
 import { generateRunHistory, generateRunHistory2, TEXT_CONVERTERS } from "./converters/mod.ts";
@@ -47,7 +48,7 @@ export function prepareRun(files: readonly RunFile[], options: PrepareOptions): 
   const documents: PreparedDocument[] = [];
   const generated = new Set<string>();
   for (const file of files) {
-    const mapped = documentFor(file.path, file.text, enabled);
+    const mapped = documentFor(file, enabled);
     if (mapped === null) continue;
     if (mapped.generated) generated.add(mapped.document.name);
     else if (options.runDir) mapped.document.path = join(options.runDir, file.path);
@@ -105,6 +106,13 @@ export interface MappedDocument {
   generated: boolean;
 }
 
+/** A file's name in the run directory and its content (`bytes`, when given, are the UTF-8 of `text`). */
+export interface FileContent {
+  path: string;
+  readonly text: string;
+  bytes?: Uint8Array;
+}
+
 /**
  * The document one run file becomes (null: the file is not archived as a document, only listed in the manifest):
  *
@@ -112,29 +120,46 @@ export interface MappedDocument {
  * - top-level `<name>.txt` of an enabled converter → `<name>.fcl`, converted;
  * - top-level `config.txt` (the boot file before September 2017) → `config.fcl`, by the `boot` converter when enabled;
  * - a converter's `.txt` whose converter is disabled → unchanged (`fhiclize_generate` honoured, parity I12);
- * - `.fcl` → unchanged;
+ * - `.fcl` → unchanged (as its bytes, when the file has them: the text is decoded where it is read);
  * - anything else → `<name without .txt>.fcl` holding the whole text (see `wrapTextFile`).
  *
  * @example
  * ```ts
- * documentFor("boot.txt", "debug level: 1\n", new Set(["boot"]))?.document.name; // "boot.fcl"
+ * documentFor({ path: "boot.txt", text: "debug level: 1\n" }, new Set(["boot"]))?.document.name; // "boot.fcl"
  * ```
  */
-export function documentFor(path: string, text: string, enabled: ReadonlySet<string>): MappedDocument | null {
+export function documentFor(file: FileContent, enabled: ReadonlySet<string>): MappedDocument | null {
+  const { path } = file;
   if (path === "schema.fcl") return null;
   const stem = /^([^/]+)\.txt$/.exec(path)?.[1];
   if (stem !== undefined && Object.hasOwn(TEXT_CONVERTERS, stem)) {
     return enabled.has(stem)
-      ? { document: { name: `${stem}.fcl`, text: TEXT_CONVERTERS[stem](text) }, generated: true }
-      : { document: { name: path, text }, generated: false };
+      ? { document: { name: `${stem}.fcl`, text: TEXT_CONVERTERS[stem](file.text) }, generated: true }
+      : { document: asIs(file), generated: false };
   }
   if (stem === "config") {
     return enabled.has("boot")
-      ? { document: { name: "config.fcl", text: TEXT_CONVERTERS.boot(text) }, generated: true }
-      : { document: { name: path, text }, generated: false };
+      ? { document: { name: "config.fcl", text: TEXT_CONVERTERS.boot(file.text) }, generated: true }
+      : { document: asIs(file), generated: false };
   }
-  if (path.endsWith(".fcl")) return { document: { name: path, text }, generated: false };
-  return { document: { name: `${path.replace(/\.txt$/, "")}.fcl`, text: wrapTextFile(path, text) }, generated: true };
+  if (path.endsWith(".fcl")) return { document: asIs(file), generated: false };
+  return {
+    document: { name: `${path.replace(/\.txt$/, "")}.fcl`, text: wrapTextFile(path, file.text) },
+    generated: true,
+  };
+}
+
+/** The file as a document of its own name and content, its bytes kept as bytes. */
+function asIs(file: FileContent): PreparedDocument {
+  const { bytes } = file;
+  if (bytes === undefined) return { name: file.path, text: file.text };
+  return {
+    name: file.path,
+    bytes,
+    get text() {
+      return utf8Text(bytes);
+    },
+  };
 }
 
 /** A converted `boot.fcl` next to a `boot.fcl` already in the run directory would silently lose one of them. */

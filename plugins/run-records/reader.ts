@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
-import { releaseBytes } from "../../core/blob/bytes.ts";
+import { utf8Text } from "../../core/blob/bytes.ts";
 import { describeError, RunInputError, TransientError } from "../../core/errors.ts";
 import type { ManifestEntry } from "../../core/roles.ts";
 
@@ -21,9 +21,14 @@ export interface ReadLimits {
   maxRunBytes: number;
 }
 
-/** One file of a run: its manifest entry and its text. */
+/**
+ * One file of a run: its manifest entry and its content, kept as the bytes read (outside the JavaScript heap: a
+ * 12 MB run held as text made the main thread's heap grow by the text of every run in flight, BENCHMARKS.md round
+ * 10). `text` decodes them each time it is read.
+ */
 export interface RunFile extends ManifestEntry {
-  text: string;
+  bytes: Uint8Array;
+  readonly text: string;
 }
 
 /** How many files of one run are read at the same time (I/O overlap without opening hundreds of files at once). */
@@ -188,7 +193,7 @@ async function readOne(
       { run },
     );
   }
-  let text: string;
+  let text: string; // decoded to be checked, then dropped: the bytes are what is kept
   try {
     text = UTF8.decode(bytes);
   } catch {
@@ -208,9 +213,15 @@ async function readOne(
     );
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  const size = bytes.length;
-  releaseBytes(bytes); // the text is what is kept: the bytes go now, not at the next collection
-  return { path: file.path, size, sha256, text };
+  return {
+    path: file.path,
+    size: bytes.length,
+    sha256,
+    bytes,
+    get text() {
+      return utf8Text(bytes);
+    },
+  };
 }
 
 /** Offset of the first byte that is not valid UTF-8 (for the error message). */

@@ -20,7 +20,7 @@
  */
 import { join } from "node:path";
 import { Adler32 } from "../../core/blob/adler32.ts";
-import { bytesEqual, concatBytes } from "../../core/blob/bytes.ts";
+import { bytesEqual, concatBytes, releaseBytes } from "../../core/blob/bytes.ts";
 import { StoreError } from "../../core/errors.ts";
 
 /** One version as stored. */
@@ -338,7 +338,14 @@ export class FolderStore {
     try {
       using file = await Deno.open(path, { write: true, createNew: true });
       const flush = async () => {
-        if (pending.length > 0) await writeAll(file, pending.length === 1 ? pending[0] : concatBytes(pending));
+        if (pending.length > 0) {
+          const joined = pending.length === 1 ? pending[0] : concatBytes(pending);
+          await writeAll(file, joined);
+          // Written: freed now. This thread's heap barely grows while it receives, so the buffers would otherwise
+          // wait for a collection that V8 makes only after ~64 MB of them (BENCHMARKS.md round 10).
+          releaseBytes(joined);
+          for (const chunk of pending) releaseBytes(chunk);
+        }
         pending = [];
         pendingBytes = 0;
       };

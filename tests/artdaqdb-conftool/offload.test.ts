@@ -15,17 +15,26 @@ import { openFilesystemStore, preparedRun } from "./_fixtures.ts";
 
 const RUN_DIR = join(realFixturesDir(), "run_records/1001506");
 
-/** ProtoDUNE run 1001506's 105 real `.fcl` files (11.7 MB) as a prepared run of the SBN schema. */
-function largeRun(run: number): PreparedRun {
+/**
+ * ProtoDUNE run 1001506's 105 real `.fcl` files (11.7 MB) as a prepared run of the SBN schema; with `asBytes`, each
+ * held as its bytes, as the run-record source prepares a run directory's files.
+ */
+function largeRun(run: number, asBytes = false): PreparedRun {
   const names = [...Deno.readDirSync(RUN_DIR)].filter((e) => e.isFile && e.name.endsWith(".fcl")).map((e) => e.name);
   names.sort();
   return preparedRun(run, {
-    documents: names.map((name) => ({
-      name,
-      text: Deno.readTextFileSync(join(RUN_DIR, name)),
-      path: join(RUN_DIR, name),
-    })),
+    documents: names.map((name) => {
+      const path = join(RUN_DIR, name);
+      if (!asBytes) return { name, text: Deno.readTextFileSync(path), path };
+      const bytes = Deno.readFileSync(path);
+      return { name, bytes, path, text: "not read: a store hands the bytes on" };
+    }),
   });
+}
+
+/** The document files (`<oid>.json`) below `dir`, and any temporary file left there. */
+function documentFilesBelow(dir: string): string[] {
+  return [...filesBelow(dir).keys()].filter((path) => !path.endsWith("/index.json"));
 }
 
 /** Every file below `dir` (relative path → bytes), except `SystemMetadata` (its record has a random id). */
@@ -66,6 +75,66 @@ Deno.test("conftool offload: a 12 MB run stored and exported on threads equals t
   } finally {
     await one.close();
     await threads.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conftool offload: under group commit, documents written on the threads equal one thread's; a crash's leftover is replaced", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conftool-offload-" });
+  const one = openFilesystemStore(join(root, "one"), { durable: false });
+  const pool = new OffloadPool(2);
+  const threads = openFilesystemStore(join(root, "threads"), { durable: true, offload: { pool, minBytes: 0 } });
+  try {
+    await one.putRun(largeRun(1001506), "initial");
+    await one.putRun(largeRun(1001506), "update");
+    const expected = filesBelow(join(root, "one"));
+    // A document a crash left half-written and unlisted under the id the put derives: replaced, not kept.
+    const leftover = [...expected.keys()].find((path) =>
+      path.startsWith("RunHistory/") && !path.endsWith("index.json")
+    );
+    assert.ok(leftover);
+    Deno.mkdirSync(join(root, "threads", "RunHistory"), { recursive: true });
+    Deno.writeTextFileSync(join(root, "threads", leftover), '{\n"document" : {');
+
+    await threads.deferCommits(true);
+    const run = largeRun(1001506, true);
+    await threads.putRun(run, "initial");
+    await threads.putRun(largeRun(1001506, true), "update");
+    await threads.deferCommits(false);
+    const held = run.documents.filter((document) => document.bytes !== undefined);
+    assert.equal(held.length, 105);
+    assert.ok(held.every((document) => document.bytes!.length === 0), "the bytes moved to the threads");
+
+    const stored = filesBelow(join(root, "threads"));
+    assert.ok(expected.size > 100, `${expected.size} files`);
+    assert.deepEqual([...stored.keys()].sort(), [...expected.keys()].sort());
+    for (const [path, data] of expected) assert.deepEqual(stored.get(path), data, path);
+    assert.deepEqual(await threads.listRuns(), await one.listRuns());
+  } finally {
+    await one.close();
+    await threads.close();
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("conftool offload: a syntax error under group commit removes the documents the threads wrote", async () => {
+  const root = await Deno.makeTempDir({ prefix: "conftool-offload-" });
+  const pool = new OffloadPool(2);
+  const store = openFilesystemStore(root, { durable: true, offload: { pool, minBytes: 0 } });
+  try {
+    const bad = largeRun(9, true);
+    bad.documents.push({
+      name: "EventBuilder1.fcl",
+      text: "a: 1\nb: [1,\n",
+      path: "/daq/run_records/9/EventBuilder1.fcl",
+    });
+    await store.deferCommits(true);
+    await assert.rejects(store.putRun(bad, "initial"), RunInputError);
+    await store.deferCommits(false);
+    assert.deepEqual(await store.listRuns(), []);
+    assert.deepEqual(documentFilesBelow(root), [], "no document file is left behind");
+  } finally {
+    await store.close();
     await Deno.remove(root, { recursive: true });
   }
 });

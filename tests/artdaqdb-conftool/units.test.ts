@@ -155,6 +155,20 @@ Deno.test("hashes: sorted entity digests, schema excluded, configuration digest 
   fhiclToDbJson(text, "hashes"); // always valid FHiCL, even for digests starting with a digit
 });
 
+Deno.test("hashes: an entity held as bytes is hashed as its bytes, the same digest as its text", () => {
+  const boot = '\uFEFFa: "é"\r\n';
+  const asText = hashesText([{ entity: "boot", text: boot }]);
+  const bytes = new TextEncoder().encode(boot);
+  const asBytes = hashesText([{
+    entity: "boot",
+    bytes,
+    get text(): string {
+      throw new Error("the text is not decoded");
+    },
+  }]);
+  assert.equal(asBytes, asText);
+});
+
 Deno.test("bson: duplicate keys, key order and the C++ types survive a raw round trip", () => {
   const doc = parseOrdered(
     '{"document":{"data":{"main":{"a":"1","a":"2"}}},"comments":[{"linenum":1,"value":"x"}],' +

@@ -1,5 +1,5 @@
-import { deepEqual, equal } from "node:assert/strict";
-import { releaseBytes } from "../../core/blob/bytes.ts";
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 
 Deno.test("releaseBytes frees a whole buffer at once (its views empty) and leaves slices of larger buffers alone", () => {
   const whole = new Uint8Array(8 << 20).fill(1);
@@ -16,4 +16,13 @@ Deno.test("releaseBytes frees a whole buffer at once (its views empty) and leave
   deepEqual([...slice], [2, 3], "a slice is not released");
   deepEqual([...big], [1, 2, 3, 4]);
   releaseBytes(new Uint8Array(0));
+});
+
+Deno.test("utf8Text decodes bytes each time (a byte-order mark kept) and refuses released bytes", () => {
+  const text = '\uFEFFa: "é" # ☃\r\n';
+  const bytes = new TextEncoder().encode(text);
+  equal(utf8Text(bytes), text);
+  deepEqual(new TextEncoder().encode(utf8Text(bytes)), bytes, "its UTF-8 is the bytes again");
+  releaseBytes(bytes);
+  throws(() => utf8Text(bytes), /read after its bytes were released/, "never an empty text in its place");
 });

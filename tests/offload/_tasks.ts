@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { getHeapSpaceStatistics } from "node:v8";
 import { RunInputError } from "../../core/errors.ts";
 import { parse } from "../../core/fhicl/mod.ts";
 
@@ -63,4 +64,29 @@ export function identity(): string {
 /** The same token, as another task. */
 export function identityAgain(): string {
   return IDENTITY;
+}
+
+let kept: Uint8Array | undefined;
+
+/**
+ * Keeps a reference to `bytes` past the call and returns their length; without `bytes`, the length of those kept
+ * by the last call, now (one task, so that both calls go to the same thread).
+ */
+export function keep(bytes?: Uint8Array): number {
+  if (bytes) kept = bytes;
+  return kept?.length ?? -1;
+}
+
+/**
+ * Makes `count` strings of ~300 kB (each a large object of its own) survive young-generation collections, so that
+ * they end up in the old large-object space, drops them, and returns the bytes of this thread's large-object space
+ * (needs `--expose-gc`).
+ */
+export function promoteLargeStrings(count: number): number {
+  const gc = (globalThis as { gc?: (options: { type: string }) => void }).gc!;
+  const held = Array.from({ length: count }, () => new TextDecoder().decode(new Uint8Array(300_000).fill(120)));
+  gc({ type: "minor" });
+  gc({ type: "minor" });
+  held.length = 0;
+  return getHeapSpaceStatistics().find((space) => space.space_name === "large_object_space")!.space_size;
 }

@@ -47,6 +47,34 @@ Deno.test("offload: byte buffers cross intact; arguments given in `transfer` mov
   }
 });
 
+Deno.test("offload: a thread frees its copies of a call's byte arguments when the call ends", async () => {
+  const pool = new OffloadPool(1);
+  try {
+    const given = new Uint8Array(1 << 20).fill(3);
+    assert.equal(await pool.call(TASKS, "keep", [given]), 1 << 20);
+    assert.equal(given.length, 1 << 20, "copied, not transferred: the caller's bytes stay");
+    assert.equal(await pool.call(TASKS, "keep", []), 0, "the thread's copy was released after the call");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("offload: a thread's dead large objects are collected after a call once they pass 8 MiB", async () => {
+  const script = new URL("./_large_objects.ts", import.meta.url).pathname;
+  const run = async (flags: string) => {
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `--v8-flags=${flags}`, script],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    return Number(new TextDecoder().decode(stdout).trim());
+  };
+  // 40 calls × 4 strings of 300 kB promoted and dropped: ~48 MB without the collections.
+  const bytes = await run("--expose-gc");
+  assert.ok(bytes > 4 << 20 && bytes <= 10 << 20, `large-object space ${bytes} bytes`);
+});
+
 Deno.test("offload: transferables finds each buffer once, down to three levels", () => {
   const shared = new Uint8Array(8);
   const deep = new Uint8Array(4);

@@ -21,7 +21,7 @@ const ALL = new Set(FHICLIZE_NAMES);
 async function generate(runDir: string, run: number): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for await (const entry of Deno.readDir(runDir)) {
-    const mapped = documentFor(entry.name, await Deno.readTextFile(join(runDir, entry.name)), ALL);
+    const mapped = documentFor({ path: entry.name, text: await Deno.readTextFile(join(runDir, entry.name)) }, ALL);
     if (mapped?.generated) out.set(mapped.document.name, mapped.document.text);
   }
   const metadata = await readText(join(runDir, "metadata.txt"));

@@ -43,6 +43,10 @@ Deno.test("prepare 11001 (modern, complete): documents, update, times, byte-exac
   assertEquals(names(prepared.updateDocuments), ["RunHistory2.fcl", "schema.fcl"]);
   const tpc = prepared.documents.find((d) => d.name === "tpc01.fcl")!;
   assertEquals(tpc.text, await Deno.readTextFile(join(PROJECT_RECORDS, "11001/tpc01.fcl")));
+  // A run directory's own FHiCL is held as its bytes (outside the JavaScript heap), its text decoded when read;
+  // generated documents are texts.
+  assertEquals(tpc.bytes, await Deno.readFile(join(PROJECT_RECORDS, "11001/tpc01.fcl")));
+  assertEquals(prepared.documents.find((d) => d.name === "boot.fcl")!.bytes, undefined);
   const onDisk = (await Array.fromAsync(Deno.readDir(join(PROJECT_RECORDS, "11001")))).map((e) => e.name).sort();
   assertEquals(prepared.manifest.map((m) => m.path), onDisk);
   for (const entry of prepared.manifest) {

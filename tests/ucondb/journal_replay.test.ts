@@ -84,6 +84,7 @@ Deno.test("received bodies: summed as they arrive; a refused put and a crash's l
     yield* chunks;
   })());
   assert.deepEqual([received.size, received.adler32], [9, 300286872], "size and adler32 of the whole body");
+  assert.ok(chunks.every((chunk) => chunk.length === 0), "each chunk is freed once written, not at a collection");
   const version = await folder.putReceived("configuration", received, { key: "1", override: false, tags: [], tv: 0 });
   assert.equal(new TextDecoder().decode((await folder.readBlob(version.dataKey))!), "Wikipedia");
   const again = await folder.receive(["Wi", "kipedia"].map(bytes));

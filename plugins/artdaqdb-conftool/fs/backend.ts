@@ -11,7 +11,7 @@
  */
 
 import { statSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { ArchiverError, describeError, StoreError } from "../../../core/errors.ts";
 import { heapCheckpoint } from "../../../core/heap.ts";
 import { pathExists } from "../../../core/paths.ts";
@@ -187,13 +187,23 @@ export class FilesystemBackend implements Backend {
    */
   async #writeDocuments(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     const directory = this.#directory(collection);
-    const files = documents.map((encoded) => ({ name: `${encoded.id}.json`, data: encoded.data }));
+    const files: Array<{ name: string; data: Uint8Array }> = [];
+    const created: string[] = [];
+    for (const encoded of documents) {
+      if (encoded.data) files.push({ name: `${encoded.id}.json`, data: encoded.data });
+      else created.push(encoded.written!.path);
+    }
     const durable = this.#options.durable;
     await this.#io(`write documents into ${directory}`, async () => {
+      if (created.length > 0 && durable) {
+        if (this.#writeBehind) {
+          const names = this.#unsyncedIn(directory);
+          for (const path of created) names.add(basename(path));
+        } else await this.#syncFiles(created, [directory]); // group commit turned off since: flushed now
+      }
       if (!this.#writeBehind || !durable) return await writeFilesAtomic(directory, files, durable);
       const replacing: typeof files = [];
-      let names = this.#unsynced.get(directory);
-      if (!names) this.#unsynced.set(directory, names = new Set());
+      const names = this.#unsyncedIn(directory);
       Deno.mkdirSync(directory, { recursive: true });
       for (const file of files) {
         // One call (~20 µs) where a temporary file and its rename took ~35 µs (BENCHMARKS.md round 8).
@@ -215,15 +225,43 @@ export class FilesystemBackend implements Backend {
     this.#unsynced.clear();
     const files = written.flatMap(([directory, names]) => [...names].map((name) => join(directory, name)));
     try {
-      await runPool(files, SYNC_CONCURRENCY, async (path) => {
-        using file = await Deno.open(path, { read: true });
-        await file.syncData();
-      }, () => false);
-      await Promise.all(written.map(([directory]) => syncDirectory(directory)));
+      await this.#syncFiles(files, written.map(([directory]) => directory));
     } catch (error) {
       this.#syncFailure = this.#error("flush written documents to disk (fsync)", error);
       throw this.#syncFailure;
     }
+  }
+
+  /** fsyncs `files`, {@link SYNC_CONCURRENCY} at a time, then `directories`. */
+  async #syncFiles(files: readonly string[], directories: readonly string[]): Promise<void> {
+    await runPool(files, SYNC_CONCURRENCY, async (path) => {
+      using file = await Deno.open(path, { read: true });
+      await file.syncData();
+    }, () => false);
+    await Promise.all(directories.map((directory) => syncDirectory(directory)));
+  }
+
+  /** The names written into `directory` under group commit and not fsynced yet. */
+  #unsyncedIn(directory: string): Set<string> {
+    let names = this.#unsynced.get(directory);
+    if (!names) this.#unsynced.set(directory, names = new Set());
+    return names;
+  }
+
+  /**
+   * Under group commit, the file a converting thread may create for a document under a new id (see
+   * `Backend.newDocumentFile`); its collection's directory is made here. Outside group commit, null: the documents
+   * come with their bytes and are written atomically with their fsyncs by `upsertEncoded`.
+   */
+  newDocumentFile(collection: string, id: string): DocumentFile | null {
+    if (!this.#writeBehind) return null;
+    const directory = this.#directory(collection);
+    try {
+      Deno.mkdirSync(directory, { recursive: true });
+    } catch (error) {
+      throw this.#error(`create ${directory}`, error);
+    }
+    return this.#documentFile(collection, id);
   }
 
   /** Makes written documents findable: their `index.json` entries, now or (write-behind) at the next commit. */

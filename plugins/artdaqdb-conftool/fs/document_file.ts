@@ -61,3 +61,51 @@ export function documentFileSize(file: DocumentFile): number {
     throw documentFileError(file, error);
   }
 }
+
+/**
+ * Creates `file` with the bytes `write` hands to its sink, in order, synchronously (a piece may be reused once the
+ * sink returns): false, with nothing written, when the file exists already (a document a crash left unlisted: its
+ * caller hands the bytes to the backend, which replaces it atomically). A failed write removes what it created and
+ * throws the provider's one-line `StoreError`. The file is not fsynced: the backend's commit does that before any
+ * index lists it.
+ *
+ * @example
+ * ```ts
+ * writeNewDocumentFile(file, (sink) => sink(new TextEncoder().encode("{}")));
+ * ```
+ */
+export function writeNewDocumentFile(file: DocumentFile, write: (sink: (piece: Uint8Array) => void) => void): boolean {
+  let handle: Deno.FsFile;
+  try {
+    handle = Deno.openSync(file.path, { write: true, createNew: true, mode: 0o644 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    throw writeError(file, error);
+  }
+  try {
+    write((piece) => {
+      let written = 0;
+      while (written < piece.length) written += handle.writeSync(piece.subarray(written));
+    });
+  } catch (error) {
+    handle.close();
+    removeDocumentFile(file);
+    throw writeError(file, error);
+  }
+  handle.close();
+  return true;
+}
+
+/** Removes `file` if it is there (a document file written for a put that was abandoned, never listed). */
+export function removeDocumentFile(file: DocumentFile): void {
+  try {
+    Deno.removeSync(file.path);
+  } catch {
+    // never created, or already gone: unlisted either way
+  }
+}
+
+function writeError(file: DocumentFile, error: unknown): StoreError {
+  if (error instanceof StoreError) return error;
+  return new StoreError(`artdaqDB ${file.store}: cannot write ${file.path}: ${describeError(error)}`, { cause: error });
+}
