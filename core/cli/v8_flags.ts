@@ -3,14 +3,17 @@
  * `--v8-flags=…`, `deno task compile` builds it into the binary, and `bench:e2e` runs the archiver with it (a test
  * keeps the three in step).
  *
- * `--max-semi-space-size=16`: V8 sizes each isolate's young generation from the machine's memory (up to 64 MB
- * committed on a 24 GB host, and the main thread's grows to that under the archiver's allocation pattern); 16 MB
- * semi-spaces still hold what a conversion thread keeps alive while it converts a large document.
+ * `--max-semi-space-size=8`: V8 sizes each isolate's young generation from the machine's memory (up to 64 MB
+ * committed on a 24 GB host, and every busy isolate's grows to its maximum under the archiver's allocation pattern,
+ * whatever it keeps alive); 8 MB semi-spaces (16 MB of young generation per isolate: the main thread and each
+ * conversion thread) still hold what a conversion thread keeps alive while it converts a stretch of 256 KiB.
  *
- * Measured (BENCHMARKS.md round 4, `bench:e2e`, tmpfs, 2 workers): ~70 kB records, 1,500 runs: peak RSS 282 →
- * 245 MB; 3,000 runs: 421 → 294 MB, both at less CPU; 12 MB records: the same speed (24.8 vs 24.6 MB/s over four
- * pairs). Smaller semi-spaces, `--heap-growing-percent` and `--max-old-space-size=1024` lower the RSS further but
- * slow the conversion threads by 30-60 % (measured there too).
+ * Measured (BENCHMARKS.md, `bench:e2e`, tmpfs, 2 workers): round 4, 16 instead of V8's sizing: ~70 kB records, 3,000
+ * runs: peak RSS 421 → 294 MB at less CPU. Round 10, 8 instead of 16, once a run's text no longer sat on the main
+ * thread: 12 MB records, 10 runs 243–251 → 206–214 MB and 40 runs 271–281 → 237–253 MB at the same speed; ~70 kB
+ * records, 3,000 runs the same runs per minute and CPU, 150–165 instead of 174–178 MB. (In round 9, with the text of
+ * the runs in flight on the main thread, 8 cost small runs 3–5 %; in round 4, with whole runs per thread call,
+ * smaller semi-spaces slowed the conversion threads by 30–60 %.)
  *
  * `--expose-gc`: lets the main thread's heap governor (core/heap.ts) run a full collection when its heap has grown
  * well beyond what is alive, which bounds the main thread alone (round 5: 6,000 small runs 267 → 194 MB).
@@ -19,4 +22,4 @@
  */
 
 /** The flags, comma-separated as `--v8-flags=` takes them. */
-export const ARCHIVER_V8_FLAGS = "--max-semi-space-size=16,--expose-gc";
+export const ARCHIVER_V8_FLAGS = "--max-semi-space-size=8,--expose-gc";

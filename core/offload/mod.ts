@@ -12,10 +12,10 @@
  * - Calls go to the thread with the fewest calls in work. Threads start on first use and stay (their compiled
  *   code stays warm) until the pool is closed or has been idle for {@link IDLE_MS}, so a process that forgets to
  *   close its pool still exits.
- * - An idle thread whose next call is another task than its last (the import's conversion, then the migration's
- *   rendering) is replaced by a fresh one: its heap holds what the last kind of work left (~50–100 MB after 12 MB
- *   runs), which V8 would keep until a collection that an idle thread never gets, and its compiled code is of little
- *   use to the new task (BENCHMARKS.md round 7: 10 runs of 12 MB, peak RSS 562–579 → 515–555 MB, same time).
+ * - A thread serves every task (the import's conversion, then the migration's rendering): round 7 replaced a thread
+ *   whose next task differed, when its heap still held ~50–100 MB of the last kind of work; since the runs' bytes move
+ *   to the threads and their young generations are 16 MB, keeping it costs no memory and saves starting two threads
+ *   (BENCHMARKS.md round 10: 10 runs of 12 MB, CPU −0.5 s in 5 of 6 pairs, the same peak RSS).
  * - At most {@link MAX_QUEUED} calls wait at each thread; later calls wait here, their arguments not yet copied:
  *   a posted call's arguments are serialized at once into a buffer of their size, so posting every stretch of two
  *   12 MB runs would hold a copy of both runs until the threads got to them.
@@ -138,8 +138,6 @@ interface Thread {
   worker: Worker;
   pending: Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>;
   idleTimer?: ReturnType<typeof setTimeout>;
-  /** The task (`module#name`) of its last call. */
-  task?: string;
 }
 
 /** A pool of worker threads running task functions (see the module doc). */
@@ -197,14 +195,6 @@ export class OffloadPool {
       const thread = this.#pick();
       if (!thread) return;
       const { call, transfer, resolve, reject } = this.#waiting.shift()!;
-      const task = `${call.module}#${call.name}`;
-      if (thread.task !== undefined && thread.task !== task && thread.pending.size === 0) {
-        // Another kind of work: a fresh thread (see the module doc).
-        this.#waiting.unshift({ call, transfer, resolve, reject });
-        this.#stop(thread); // dispatches the waiting calls, this one first, to a new thread
-        return;
-      }
-      thread.task = task;
       thread.pending.set(call.id, { resolve, reject });
       clearTimeout(thread.idleTimer);
       thread.worker.postMessage(call, transfer);
