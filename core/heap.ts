@@ -119,12 +119,12 @@ export class HeapGovernor {
  * Gives the memory of the JavaScript heap back at a moment between phases of work (after the import stage, before
  * the migration; after a `--watch` cycle): one of V8's "last resort" full collections, which also shrinks the young
  * generation to its minimum and releases free pages. The young generation grows to its maximum under sustained
- * allocation (16 MB with the `archive` task's flags, 32 MB in round 9) and V8 otherwise keeps it at that size; the import of 12 MB runs
- * left it there for the whole migration (BENCHMARKS.md round 9: 10 runs of 12 MB, peak RSS 364–378 → 322–346 MB at
- * the same CPU; 2,000 small runs: the same runs per minute, the migration alone up to 10 % slower while the young
- * generation grows back). Too dear to run often (several collections, and the regrowth: small runs with it in place of
- * the governor's collections cost 8–17 % more CPU), so only between phases. Needs `gc` (`--expose-gc`); returns
- * whether it ran.
+ * allocation (16 MB with the `archive` task's flags; 32 MB in round 9) and V8 otherwise keeps it at that size; the
+ * import of 12 MB runs left it there for the whole migration (BENCHMARKS.md round 9: 10 runs of 12 MB, peak RSS
+ * 364–378 → 322–346 MB at the same CPU; 2,000 small runs: the same runs per minute, the migration alone up to 10 %
+ * slower while the young generation grows back). Too dear to run often (several collections, and the regrowth: small
+ * runs with it in place of the governor's collections cost 8–17 % more CPU), so only between phases. Needs `gc`
+ * (`--expose-gc`); returns whether it ran.
  *
  * @example
  * ```ts

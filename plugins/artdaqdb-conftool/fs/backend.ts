@@ -183,7 +183,8 @@ export class FilesystemBackend implements Backend {
    * name is written straight to that name, without its fsync, which `commit()` does for all of them at once before
    * any index lists them (one disk flush per commit instead of several per run). Until then no reader opens it, so a
    * crash can leave it torn but never listed; the retry finds the file (ids follow the document's identity) and
-   * replaces it atomically.
+   * replaces it atomically. A document a converting thread wrote itself (`written`, see {@link newDocumentFile}) is
+   * such a file already: it only joins the commit's fsyncs.
    */
   async #writeDocuments(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     const directory = this.#directory(collection);
