@@ -3,8 +3,9 @@
  * exported functions of task modules. The archiver's JavaScript runs on one thread; converting a 12 MB run
  * (FHiCL → stored documents, stored documents → the exported FHiCL) keeps that thread busy for most of a second,
  * while the other cores idle. A task that takes text or bytes and returns bytes can run on a pool thread instead:
- * text is copied into the thread (a memory copy, ~10 ms for 12 MB) and the result's byte buffers are
- * *transferred* back (no copy).
+ * text is copied into the thread (a memory copy, ~10 ms for 12 MB), byte buffers are copied or, when the caller
+ * names them in `transfer`, moved, and the result's byte buffers are *transferred* back (no copy). The thread frees
+ * its copies of a call's byte buffers when the call ends (core/offload/worker.ts).
  *
  * - A task is `(module, name, args)`: the thread imports `module` (a URL; once per thread) and calls
  *   `module[name](...args)`. Arguments cross by structured clone; every `Uint8Array` of the result (top level,
