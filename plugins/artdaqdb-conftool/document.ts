@@ -190,7 +190,7 @@ export function payloadKey(doc: JsonObject): string {
  * encoded.facts.version; // "12345/standard"
  * ```
  */
-export function encodeDocument(stored: StoredDocument): EncodedDocument {
+export function encodeDocument(stored: StoredDocument): EncodedDocument & { data: Uint8Array } {
   return {
     collection: stored.collection,
     id: stored.id,
