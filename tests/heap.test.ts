@@ -149,7 +149,8 @@ Deno.test("compactHeap: with the archiver's V8 flags it gives the grown young ge
   };
   const compacted = await run([`--v8-flags=${ARCHIVER_V8_FLAGS}`]);
   assert.equal(compacted.ran, true);
-  assert.ok(compacted.before >= 16 * MB, `the churn grew the young generation to ${compacted.before / MB} MB`);
+  // The churn grows the young generation towards its maximum (16 MB under `--max-semi-space-size=8`), from ~1 MB.
+  assert.ok(compacted.before >= 8 * MB, `the churn grew the young generation to ${compacted.before / MB} MB`);
   assert.ok(compacted.after <= 2 * MB, `after compactHeap: ${compacted.after / MB} MB`);
   const plain = await run([]);
   assert.equal(plain.ran, false);
