@@ -54,6 +54,50 @@ export class PackedBlob {
     return this.parts.length === 1 ? this.parts[0] : concatBytes(this.parts);
   }
 
+  /**
+   * A comparison of this blob with bytes that arrive in pieces (a download), none of them kept: `push` each piece in
+   * order, then `matches()`.
+   *
+   * @example
+   * ```ts
+   * const comparison = blob.comparison();
+   * for await (const chunk of response.body!) comparison.push(chunk);
+   * comparison.matches(); // true when the pieces were exactly the blob
+   * ```
+   */
+  comparison(): { push(piece: Uint8Array): void; matches(): boolean } {
+    const parts = this.parts;
+    const size = this.size;
+    let part = 0; // the part the next byte is compared with,
+    let offset = 0; // and where in it
+    let seen = 0;
+    let same = true;
+    return {
+      push(piece: Uint8Array): void {
+        seen += piece.length;
+        if (!same || seen > size) {
+          same = false;
+          return;
+        }
+        let at = 0;
+        while (at < piece.length) {
+          while (offset === parts[part].length) {
+            part++;
+            offset = 0;
+          }
+          const n = Math.min(piece.length - at, parts[part].length - offset);
+          if (!bytesEqual(piece.subarray(at, at + n), parts[part].subarray(offset, offset + n))) {
+            same = false;
+            return;
+          }
+          at += n;
+          offset += n;
+        }
+      },
+      matches: () => same && seen === size,
+    };
+  }
+
   /** Whether `bytes` are exactly this blob (compared part by part, without joining the parts). */
   equals(bytes: Uint8Array): boolean {
     if (bytes.length !== this.size) return false;

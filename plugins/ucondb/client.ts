@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { PackedBlob } from "../../core/blob/packed.ts";
 import { SinkError, TransientError } from "../../core/errors.ts";
 import { JsonArrayReader, JsonArrayStreamError } from "../../core/json/array_stream.ts";
@@ -229,14 +230,40 @@ export class UconDBClient {
 
   /** The blob of the version of `object` with `key` (`GET /data/F/O?key=K`), or null when there is none. */
   async getByKey(object: string, key: string): Promise<Uint8Array | null> {
+    return (await this.#getByKey(object, key))?.body ?? null;
+  }
+
+  /**
+   * Whether the version of `object` with `key` holds exactly `blob` (`GET /data/F/O?key=…`, compared piece by piece
+   * as it arrives: the download is never held whole), or null when there is no such version.
+   *
+   * @example
+   * ```ts
+   * const same = await client.compareByKey("configuration", "12345", blob); // true, false, or null when missing
+   * ```
+   */
+  async compareByKey(object: string, key: string, blob: PackedBlob): Promise<boolean | null> {
+    let comparison = blob.comparison();
+    const answer = await this.#getByKey(object, key, () => {
+      comparison = blob.comparison(); // a retried request compares afresh
+      return (chunk) => {
+        comparison.push(chunk);
+        releaseBytes(chunk); // compared: freed now (a whole buffer the transport handed over; a view is left alone)
+      };
+    });
+    return answer === null ? null : comparison.matches();
+  }
+
+  /** `GET /data/F/O?key=K`: the answer (its body to `onBody` when given), or null when there is no such version. */
+  async #getByKey(object: string, key: string, onBody?: RequestOptions["onBody"]): Promise<Answer | null> {
     const path = `/data/${encodeURIComponent(this.#folder)}/${encodeURIComponent(object)}${query({ key })}`;
-    const answer = await this.#request("GET", path);
+    const answer = await this.#request("GET", path, onBody ? { onBody } : {});
     if (answer.status === 404 && /Version not found/.test(answer.message)) return null;
     // The real server answers a missing object with a 500 about `NoneType ... getVersion`.
     if (answer.status === 500 && /NoneType.*getVersion/.test(answer.message)) return null;
     this.#expectFolder(answer);
     this.#expectOk(answer, "GET /data");
-    return answer.body;
+    return answer;
   }
 
   /**

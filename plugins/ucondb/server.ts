@@ -24,6 +24,7 @@ import type { Logger } from "../../core/roles.ts";
 import { describeError } from "../../core/errors.ts";
 import { challengeHeader, checkAuthorization } from "./digest.ts";
 import {
+  type BlobFile,
   type FolderStore,
   isValidFolderName,
   KeyExists,
@@ -327,10 +328,11 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
     }
   };
 
-  const blobAnswer = (folder: FolderStore, version: StoredVersion, data: Uint8Array<ArrayBuffer>): Response =>
-    new Response(data, {
+  const blobAnswer = (folder: FolderStore, version: StoredVersion, data: BlobFile): Response =>
+    new Response(data.stream, {
       status: 200,
       headers: {
+        "content-length": String(data.size),
         "content-type": "application/octet-stream",
         "X-UConDB-product-version": PRODUCT_VERSION,
         "X-UConDB-version-id": String(version.id),
@@ -346,11 +348,16 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       },
     });
 
-  const readData = async (folder: FolderStore, dataKey: number): Promise<Uint8Array<ArrayBuffer>> => {
-    const data = await folder.readBlob(dataKey);
+  /** The stored blob under `dataKey`, streamed from its file (never read whole), or the server's 404. */
+  const readData = async (folder: FolderStore, dataKey: number): Promise<BlobFile> => {
+    const data = await folder.openBlob(dataKey);
     if (!data) throw fail(404, "Data not found");
     return data;
   };
+
+  /** A blob's bytes as an answer with the given headers (and its `content-length`). */
+  const dataAnswer = (data: BlobFile, headers: Record<string, string>): Response =>
+    new Response(data.stream, { status: 200, headers: { "content-length": String(data.size), ...headers } });
 
   const get = async (relpath: string, query: Args): Promise<Response> => {
     const { folder: folderName, object, args } = dataArgs(relpath, query);
@@ -366,7 +373,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       }
       if (metaOnly) return text(200, metadataJson(folder.name, version), JSON_TYPE);
       // The real server answers `id=` with a text/html content type and no X-UConDB headers.
-      return new Response(await readData(folder, version.dataKey), { status: 200, headers: { "content-type": HTML } });
+      return dataAnswer(await readData(folder, version.dataKey), { "content-type": HTML });
     }
     if (!folder) throw applicationError("'NoneType' object has no attribute 'getObject'");
     const dataKey = one(args, "data_key");
@@ -376,14 +383,10 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       );
     }
     if (dataKey !== undefined) {
-      const data = await readData(folder, intArg(dataKey));
-      return new Response(data, {
-        status: 200,
-        headers: {
-          "content-type": "application/octet-stream",
-          "X-UConDB-product-version": PRODUCT_VERSION,
-          "X-UConDB-data-key": dataKey,
-        },
+      return dataAnswer(await readData(folder, intArg(dataKey)), {
+        "content-type": "application/octet-stream",
+        "X-UConDB-product-version": PRODUCT_VERSION,
+        "X-UConDB-data-key": dataKey,
       });
     }
     const version = selectVersion(folder, object, args);
@@ -474,10 +477,7 @@ export function createUconDBApp(repository: Repository, options: ServerOptions):
       } else {
         key = intArg(dataKey!);
       }
-      return new Response(await readData(folder, key), {
-        status: 200,
-        headers: { "content-type": "application/octet-stream" },
-      });
+      return dataAnswer(await readData(folder, key), { "content-type": "application/octet-stream" });
     },
     lookup_versions: async (c, relpath, args) => {
       if (c.req.method !== "POST") throw applicationError("AssertionError");

@@ -126,8 +126,7 @@ export class UconDBSink implements Sink {
       );
     }
     if (mode !== "full") return;
-    const downloaded = await this.#client.getByKey(this.#object, String(run));
-    if (downloaded === null || !blob.equals(downloaded)) {
+    if (await this.#client.compareByKey(this.#object, String(run), blob) !== true) {
       throw new VerificationError(`run ${run}: the blob downloaded from UconDB differs from the one sent`, { run });
     }
   }

@@ -92,6 +92,12 @@ export type ReceivedBlob =
   | { readonly bytes: Uint8Array; readonly size: number; readonly adler32: number }
   | { readonly path: string; readonly size: number; readonly adler32: number };
 
+/** A stored blob being read: its size and a stream of its bytes ({@link FolderStore.openBlob}). */
+export interface BlobFile {
+  size: number;
+  stream: ReadableStream<Uint8Array>;
+}
+
 /** Name prefix of received blob files under `blobs/` (removed when the folder is opened: a crash left them). */
 const RECEIVED_PREFIX = "received-";
 
@@ -293,6 +299,26 @@ export class FolderStore {
   /** The version with `id`, if any. */
   byId(id: number): StoredVersion | undefined {
     return Number.isSafeInteger(id) && id > 0 ? this.#versions[id] : undefined;
+  }
+
+  /**
+   * The blob stored under `dataKey` as a stream of its file, with its size, or null: what a download answers, so
+   * that a 12 MB blob is sent as it is read rather than held (the stream closes the file at its end or cancel).
+   */
+  async openBlob(dataKey: number): Promise<BlobFile | null> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(this.#blobPath(dataKey), { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    }
+    try {
+      return { size: (await file.stat()).size, stream: file.readable };
+    } catch (error) {
+      file.close();
+      throw error;
+    }
   }
 
   /** The bytes stored under `dataKey`, or null. */

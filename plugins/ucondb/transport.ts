@@ -34,8 +34,9 @@ export interface HttpRequest {
   timeoutMs: number;
   /**
    * Where a successful (2xx) answer's body goes, piece by piece as it arrives, instead of into `body` (which is
-   * then empty): a large listing is read without holding it. Other answers are collected as usual. An exception
-   * it throws ends the exchange with that exception.
+   * then empty): a large listing is read without holding it. Each piece is the consumer's (the transport does not
+   * touch it again). Other answers are collected as usual. An exception it throws ends the exchange with that
+   * exception.
    */
   onBody?: (chunk: Uint8Array) => void;
 }

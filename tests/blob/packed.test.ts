@@ -31,6 +31,33 @@ Deno.test("PackedBlob: parts of a packed run equal packBlob's bytes, with the sa
   }
 });
 
+Deno.test("PackedBlob.comparison: bytes arriving in any pieces match exactly the blob, no more, no less", () => {
+  const random = seededRandom(5);
+  for (let trial = 0; trial < 50; trial++) {
+    const parts = Array.from(
+      { length: 1 + Math.floor(random() * 5) },
+      () => te.encode("x".repeat(Math.floor(random() * 30)) + trial),
+    );
+    parts.splice(Math.floor(random() * parts.length), 0, new Uint8Array(0)); // an empty part anywhere
+    const blob = new PackedBlob(parts);
+    const whole = blob.bytes().slice();
+    const inPieces = (bytes: Uint8Array) => {
+      const comparison = blob.comparison();
+      for (let at = 0; at < bytes.length;) {
+        const n = Math.min(bytes.length - at, 1 + Math.floor(random() * 17));
+        comparison.push(bytes.subarray(at, at += n));
+      }
+      return comparison.matches();
+    };
+    assert.ok(inPieces(whole), "the blob itself, in random pieces");
+    const altered = whole.slice();
+    altered[Math.floor(random() * altered.length)] ^= 1;
+    assert.ok(!inPieces(altered), "one flipped bit is seen");
+    assert.ok(!inPieces(whole.subarray(1)), "a shorter download is seen");
+    assert.ok(!inPieces(concatBytes([whole, te.encode("!")])), "a longer download is seen");
+  }
+});
+
 Deno.test("PackedBlob.of: bytes become a blob of one part (no copy); a PackedBlob stays itself", () => {
   const bytes = te.encode("Wikipedia");
   const blob = PackedBlob.of(bytes);

@@ -4,6 +4,7 @@
  */
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { adler32 } from "../../core/blob/adler32.ts";
+import { PackedBlob } from "../../core/blob/packed.ts";
 import { SinkError } from "../../core/errors.ts";
 import { KeyExistsError } from "../../plugins/ucondb/client.ts";
 import { peer } from "./_helpers.ts";
@@ -35,7 +36,10 @@ Deno.test("put → lookup, get by key, list: metadata and bytes are exact (binar
     equal(String(meta.adler32), adler32(blob));
     deepEqual([...meta.tags].sort(), [key, "client-test"].sort());
     deepEqual(await client.getByKey(object, key), blob);
+    equal(await client.compareByKey(object, key, PackedBlob.of(blob)), true, "compared as it downloads");
+    equal(await client.compareByKey(object, key, PackedBlob.of(te.encode(`other ${i}`))), false);
   }
+  equal(await client.compareByKey(object, "9999", PackedBlob.of(every256)), null);
   const looked = await client.lookupKeys(object, ["1000", "1002", "9999"]);
   deepEqual(looked.map((meta) => meta.key).sort(), ["1000", "1002"]);
   const listed = await client.listVersions(object);

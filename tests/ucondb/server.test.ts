@@ -148,6 +148,7 @@ Deno.test("get: by key (query and path form), X-UConDB headers, meta_only, id, d
       equal(response.headers.get("content-type"), "application/octet-stream");
       equal(response.headers.get("x-ucondb-version-key"), key);
       equal(response.headers.get("x-ucondb-data-size"), "256");
+      equal(response.headers.get("content-length"), "256", "streamed from its file, with its length (not chunked)");
       equal(response.headers.get("x-ucondb-adler32"), adler32(blob));
       equal(response.headers.get("x-ucondb-product-version"), "3.9.7");
       equal(JSON.parse(response.headers.get("x-ucondb-metadata")!).key, key);
