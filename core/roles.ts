@@ -202,6 +202,11 @@ export interface Sink {
   stat(run: number): Promise<SinkEntry | null>;
   /** The stored blob, or null when absent. */
   get(run: number): Promise<Uint8Array | null>;
+  /**
+   * Whether the stored blob is exactly `blob`, compared as it is read (never held whole: `--verify full` of a 12 MB
+   * run), or null when absent.
+   */
+  matches(run: number, blob: PackedBlob): Promise<boolean | null>;
   describe(): string;
   close(): Promise<void>;
 }

@@ -100,11 +100,8 @@ export class PackedBlob {
 
   /** Whether `bytes` are exactly this blob (compared part by part, without joining the parts). */
   equals(bytes: Uint8Array): boolean {
-    if (bytes.length !== this.size) return false;
-    let offset = 0;
-    for (const part of this.parts) {
-      if (!bytesEqual(bytes.subarray(offset, offset += part.length), part)) return false;
-    }
-    return true;
+    const comparison = this.comparison();
+    comparison.push(bytes);
+    return comparison.matches();
   }
 }

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { releaseBytes } from "../../core/blob/bytes.ts";
+import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
@@ -217,7 +217,7 @@ export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Win
   const choice = new LoadChoice<Uint8Array>();
   for (const { file } of items) {
     const bytes = readDocumentFile(file);
-    const text = decoder.decode(bytes);
+    const text = utf8Text(bytes); // a byte-order mark kept, as `Deno.readTextFile` (the unthreaded reader) does
     releaseBytes(bytes); // decoded: freed now, not when this thread next collects its heap
     const { doc } = parseStoredDocument(text, { collection: file.collection, id: file.id, source: file.path });
     choice.offer(file.collection, documentFacts(doc), () => encoder.encode(render(doc)));
@@ -226,8 +226,6 @@ export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Win
 }
 
 const encoder = new TextEncoder();
-/** Keeps a byte-order mark, as `Deno.readTextFile` (the unthreaded reader) does. */
-const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Sorts files in place by path, comparing UTF-16 code units (the canonical order of an export, core/roles.ts

@@ -126,7 +126,7 @@ export class UconDBSink implements Sink {
       );
     }
     if (mode !== "full") return;
-    if (await this.#client.compareByKey(this.#object, String(run), blob) !== true) {
+    if (await this.matches(run, blob) !== true) {
       throw new VerificationError(`run ${run}: the blob downloaded from UconDB differs from the one sent`, { run });
     }
   }
@@ -135,6 +135,11 @@ export class UconDBSink implements Sink {
   async stat(run: number): Promise<SinkEntry | null> {
     const meta = await this.#client.lookupKey(this.#object, String(run));
     return meta ? entryOf(run, meta) : null;
+  }
+
+  /** Whether the stored blob is exactly `blob`, compared piece by piece as it downloads; null when absent. */
+  matches(run: number, blob: PackedBlob): Promise<boolean | null> {
+    return this.#client.compareByKey(this.#object, String(run), blob);
   }
 
   /** The stored blob (`GET /data/F/O?key=run`), or null. */

@@ -248,6 +248,10 @@ export class FakeSink implements Sink {
   get(run: number): Promise<Uint8Array | null> {
     return Promise.resolve(this.#served(run));
   }
+  matches(run: number, blob: PackedBlob): Promise<boolean | null> {
+    const served = this.#served(run);
+    return Promise.resolve(served === null ? null : blob.equals(served));
+  }
   describe(): string {
     return "fake sink";
   }

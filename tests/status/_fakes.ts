@@ -118,6 +118,7 @@ export function fakeRoles(world: FakeWorld): Pick<RoleTypes, "source" | "store" 
       return Promise.resolve({ run, size: bytes.length, adler32: adler32(bytes), createdAt: "2026-11-29T10:32:00Z" });
     },
     get: (run) => Promise.resolve(world.ucon.includes(run) ? blob(run) : null),
+    matches: (run, packed) => Promise.resolve(world.ucon.includes(run) ? packed.equals(blob(run)) : null),
     describe: () => "https://ucondb.example/app folder demo/object run_records",
     close: () => Promise.resolve(),
   };

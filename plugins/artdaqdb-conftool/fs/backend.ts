@@ -32,7 +32,7 @@ import { SYSTEM_METADATA, systemMetadataDocument, systemMetadataFileText } from 
 import type { Clock } from "../timestamp.ts";
 import { runPool } from "../../../core/pipeline/pool.ts";
 import { writeFilesAtomic } from "./atomic.ts";
-import { type DocumentFile, documentFileError } from "./document_file.ts";
+import { type DocumentFile, documentFileError, writeNewDocumentFile } from "./document_file.ts";
 import { CollectionIndex, EMPTY_INDEX_TEXT, type IndexQueries } from "./index_file.ts";
 import { IndexAdditions, IndexCatalog, NotStreamable, parseIndexText, PendingView } from "./index_stream.ts";
 import { LOCK_FILE, withFileLock } from "./lock.ts";
@@ -188,10 +188,10 @@ export class FilesystemBackend implements Backend {
    */
   async #writeDocuments(collection: string, documents: readonly EncodedDocument[]): Promise<void> {
     const directory = this.#directory(collection);
-    const files: Array<{ name: string; data: Uint8Array }> = [];
+    const files: Array<{ name: string; id: string; data: Uint8Array }> = [];
     const created: string[] = [];
     for (const encoded of documents) {
-      if (encoded.data) files.push({ name: `${encoded.id}.json`, data: encoded.data });
+      if (encoded.data) files.push({ name: `${encoded.id}.json`, id: encoded.id, data: encoded.data });
       else created.push(encoded.written!.path);
     }
     const durable = this.#options.durable;
@@ -207,8 +207,7 @@ export class FilesystemBackend implements Backend {
       const names = this.#unsyncedIn(directory);
       Deno.mkdirSync(directory, { recursive: true });
       for (const file of files) {
-        // One call (~20 µs) where a temporary file and its rename took ~35 µs (BENCHMARKS.md round 8).
-        if (writeNewFile(join(directory, file.name), file.data)) names.add(file.name);
+        if (writeNewDocumentFile(this.#documentFile(collection, file.id), file.data)) names.add(file.name);
         else replacing.push(file);
       }
       await writeFilesAtomic(directory, replacing, true);
@@ -603,24 +602,5 @@ function fileStamp(path: string): string | null {
     return `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
   } catch {
     return null;
-  }
-}
-
-/**
- * Writes `data` as the new file `path` (never replacing one); false when the file exists. A failed write removes
- * what it wrote and throws.
- */
-function writeNewFile(path: string, data: Uint8Array): boolean {
-  try {
-    Deno.writeFileSync(path, data, { createNew: true, mode: 0o644 });
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return false;
-    try {
-      Deno.removeSync(path);
-    } catch {
-      // nothing was created, or it cannot be removed: unlisted either way
-    }
-    throw error;
   }
 }
