@@ -8,6 +8,7 @@
 
 import { RunInputError } from "../errors.ts";
 import { JsonNumber, JsonObject, type JsonValue } from "../json/model.ts";
+import { type JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
 import { formatKarmaDouble } from "../json/stringify.ts";
 import { INCLUDE_KEY_PREFIX } from "./comments.ts";
 
@@ -57,36 +58,265 @@ function renderScalar(value: JsonValue, type: string): string {
 }
 
 /**
- * The fields of one metadata node that the writer reads, each the first entry with its key (as `get` finds it),
- * read in one pass over the node's entries instead of one lookup per field: walking backwards, the first entry
- * of a key is the one assigned last.
+ * One node of DB-JSON metadata as the writer reads it: of each field, the first entry with its key (the one `get`
+ * finds); a missing field, or one that is not a string, reads as "".
  */
-class Meta {
+class MetaNode {
+  /** The first `type` entry's value as stored, kept for {@link metaFor}'s comparison (undefined when missing). */
+  typeValue: JsonValue | undefined = undefined;
   type = "";
   comment = "";
   annotation = "";
   protection = "";
-  children: JsonValue | undefined = undefined;
-  constructor(meta: JsonObject) {
-    const flat = meta.flat;
-    for (let j = flat.length - 2; j >= 0; j -= 2) {
-      const key = flat[j];
-      const value = flat[j + 1];
-      if (key === "type") this.type = text(value);
-      else if (key === "comment") this.comment = text(value);
-      else if (key === "annotation") this.annotation = text(value);
-      else if (key === "protection") this.protection = text(value);
-      else if (key === "children") this.children = value;
-    }
+  /** The first `children` entry when it is an object, else empty. */
+  children: FhiclMetadata = NO_METADATA;
+  /**
+   * False when this node or one below holds a container as a value the writer does not read as a node (its nesting,
+   * which the limit counts, is not known): such a node is never taken for another place with the same text
+   * (`readNode`). Every other node is: two nodes of the same text render the same, also where `metaFor` compares
+   * their types by identity (it then picks between equal nodes).
+   */
+  shareable = true;
+  /** Levels of JSON nesting of its text, itself included (when shareable). */
+  height = 1;
+}
+
+/**
+ * The entries of a DB-JSON metadata object (`document.metadata`, or a node's `children`) in order, duplicate keys
+ * kept: the key of entry `i` at `2 * i`, its node at `2 * i + 1` (null for a value that is not an object). Built
+ * from the ordered model ({@link dbJsonToFhicl}) or read straight from a stored document's text
+ * ({@link readFhiclMetadata}), so that the export does not build the model of the metadata, four fifths of a
+ * stored document.
+ */
+export class FhiclMetadata {
+  readonly flat: Array<string | MetaNode | null>;
+  /** False when a node in it is not shareable (see `MetaNode.shareable`). */
+  readonly shareable: boolean;
+  /** Levels of JSON nesting of its text, itself included (when shareable). */
+  readonly height: number;
+  constructor(flat: Array<string | MetaNode | null>, shareable = true, height = 1) {
+    this.flat = flat;
+    this.shareable = shareable;
+    this.height = height;
+  }
+  get size(): number {
+    return this.flat.length >> 1;
+  }
+  /** The node of the first entry with `key` (undefined when there is none). */
+  get(key: string): MetaNode | null | undefined {
+    const flat = this.flat;
+    for (let j = 0; j < flat.length; j += 2) if (flat[j] === key) return flat[j + 1] as MetaNode | null;
+    return undefined;
   }
 }
 
-function renderTable(data: JsonObject, children: JsonValue | undefined): string {
-  return "{\n" + renderAtoms(data, children instanceof JsonObject ? children : EMPTY, false) + "\n}";
+const NO_METADATA = new FhiclMetadata([]);
+Object.freeze(NO_METADATA.flat);
+
+/** Bits of the fields a {@link MetaNode} has taken (each from its first entry). */
+const TYPE = 1, COMMENT = 2, ANNOTATION = 4, PROTECTION = 8, CHILDREN = 16;
+
+/** The metadata of the ordered model's object `metadata`, as the writer reads it. */
+function metadataOf(metadata: JsonObject): FhiclMetadata {
+  const source = metadata.flat;
+  const flat: Array<string | MetaNode | null> = new Array(source.length);
+  for (let j = 0; j < source.length; j += 2) {
+    const node = source[j + 1];
+    flat[j] = source[j] as string;
+    flat[j + 1] = node instanceof JsonObject ? metaNodeOf(node) : null;
+  }
+  return new FhiclMetadata(flat);
 }
 
-function renderSequence(data: JsonValue[], children: JsonValue | undefined): string {
-  const metas = children instanceof JsonObject ? children : EMPTY;
+function metaNodeOf(object: JsonObject): MetaNode {
+  const node = new MetaNode();
+  const flat = object.flat;
+  let taken = 0;
+  for (let j = 0; j < flat.length; j += 2) {
+    const value = flat[j + 1];
+    switch (flat[j]) {
+      case "type":
+        if (taken & TYPE) break;
+        taken |= TYPE;
+        node.typeValue = value;
+        node.type = text(value);
+        break;
+      case "comment":
+        if (!(taken & COMMENT)) node.comment = text(value);
+        taken |= COMMENT;
+        break;
+      case "annotation":
+        if (!(taken & ANNOTATION)) node.annotation = text(value);
+        taken |= ANNOTATION;
+        break;
+      case "protection":
+        if (!(taken & PROTECTION)) node.protection = text(value);
+        taken |= PROTECTION;
+        break;
+      case "children":
+        if (!(taken & CHILDREN) && value instanceof JsonObject) node.children = metadataOf(value);
+        taken |= CHILDREN;
+        break;
+    }
+  }
+  return node;
+}
+
+/**
+ * Reads the DB-JSON metadata object at the reader's position (`document.metadata` of a stored document) straight
+ * into the writer's tree: the same tree {@link dbJsonToFhicl} makes of the model, without the model. Null when the
+ * value there is not an object (rendering it then fails as {@link dbJsonToFhicl} does).
+ *
+ * @example
+ * ```ts
+ * const reader = new JsonReader(text); // positioned at the value of "metadata"
+ * renderFhicl(data, readFhiclMetadata(reader));
+ * ```
+ */
+export function readFhiclMetadata(reader: JsonReader): FhiclMetadata | null {
+  if (reader.peek() !== 0x7b) {
+    reader.value();
+    return null;
+  }
+  try {
+    return readMetadata(reader);
+  } finally {
+    keepSeenNodes();
+  }
+}
+
+/**
+ * Nodes read lately, with their exact text, the most used first. Most nodes of a document have one of a few texts
+ * (a leaf `{"type" : "number", "comment" : "", "annotation" : ""}` in the JsonWriter layout; the metadata of each of
+ * a hundred identical tables), and where a node's whole text is found again, that is the same node: one comparison
+ * of text instead of reading it key by key. The nodes are shared, never changed.
+ */
+const SEEN: Array<{ text: string; node: MetaNode }> = [];
+const SEEN_SLOTS = 16;
+/** Longest text kept once a document is read (as a copy: a slice would keep the whole document's text alive). */
+const SEEN_KEPT_TEXT = 4096;
+
+function readNode(reader: JsonReader): MetaNode {
+  const text = reader.text;
+  const start = reader.pos;
+  for (let i = 0; i < SEEN.length; i++) {
+    const seen = SEEN[i];
+    const n = seen.text.length;
+    // Two characters first (the last, and the middle one): most texts that are not this node differ there.
+    // The nesting limit holds as if the text were read again.
+    if (
+      text.charCodeAt(start + n - 1) === 0x7d && text.charCodeAt(start + (n >> 1)) === seen.text.charCodeAt(n >> 1) &&
+      text.slice(start, start + n) === seen.text && reader.depth + seen.node.height <= MAX_JSON_DEPTH
+    ) {
+      reader.pos = start + n;
+      if (i > 0) {
+        SEEN[i] = SEEN[i - 1];
+        SEEN[i - 1] = seen;
+      }
+      return seen.node;
+    }
+  }
+  const node = readMetaNode(reader);
+  if (node.shareable) {
+    const seen = { text: text.slice(start, reader.pos), node };
+    if (SEEN.length < SEEN_SLOTS) SEEN.push(seen);
+    else SEEN[SEEN_SLOTS - 1] = seen;
+  }
+  return node;
+}
+
+/** Keeps the short texts of {@link SEEN} as copies of their own, and lets the others go. */
+function keepSeenNodes(): void {
+  let kept = 0;
+  for (const seen of SEEN) {
+    if (seen.text.length <= SEEN_KEPT_TEXT) SEEN[kept++] = { text: (" " + seen.text).slice(1), node: seen.node };
+  }
+  SEEN.length = kept;
+}
+
+function readMetadata(reader: JsonReader): FhiclMetadata {
+  const flat: Array<string | MetaNode | null> = [];
+  const list = { shareable: true };
+  let height = 0;
+  for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
+    if (reader.peek() === 0x7b) {
+      const node = readNode(reader);
+      if (!node.shareable) list.shareable = false;
+      if (node.height > height) height = node.height;
+      flat.push(key, node);
+    } else {
+      skip(reader, list);
+      flat.push(key, null);
+    }
+  }
+  return new FhiclMetadata(flat, list.shareable, 1 + height);
+}
+
+function readMetaNode(reader: JsonReader): MetaNode {
+  const node = new MetaNode();
+  let taken = 0;
+  for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
+    switch (key) {
+      case "type":
+        if (taken & TYPE) skip(reader, node);
+        else {
+          taken |= TYPE;
+          if (reader.peek() === 0x22) node.typeValue = reader.string();
+          else {
+            node.typeValue = reader.value();
+            if (node.typeValue instanceof JsonObject || Array.isArray(node.typeValue)) node.shareable = false;
+          }
+          node.type = text(node.typeValue);
+        }
+        break;
+      case "comment":
+        if (taken & COMMENT) skip(reader, node);
+        else node.comment = readText(reader, node);
+        taken |= COMMENT;
+        break;
+      case "annotation":
+        if (taken & ANNOTATION) skip(reader, node);
+        else node.annotation = readText(reader, node);
+        taken |= ANNOTATION;
+        break;
+      case "protection":
+        if (taken & PROTECTION) skip(reader, node);
+        else node.protection = readText(reader, node);
+        taken |= PROTECTION;
+        break;
+      case "children":
+        if (!(taken & CHILDREN) && reader.peek() === 0x7b) {
+          node.children = readMetadata(reader);
+          node.height = 1 + node.children.height;
+          if (!node.children.shareable) node.shareable = false;
+        } else skip(reader, node);
+        taken |= CHILDREN;
+        break;
+      default:
+        skip(reader, node);
+    }
+  }
+  return node;
+}
+
+/** Reads past a value the writer does not use; a container makes `node` unshareable (its height is not known). */
+function skip(reader: JsonReader, node: { shareable: boolean }): void {
+  const value = reader.value();
+  if (value instanceof JsonObject || Array.isArray(value)) node.shareable = false;
+}
+
+/** The next value as the writer reads a text field: a string, or "" for any other value. */
+function readText(reader: JsonReader, node: MetaNode): string {
+  if (reader.peek() === 0x22) return reader.string();
+  skip(reader, node);
+  return "";
+}
+
+function renderTable(data: JsonObject, children: FhiclMetadata): string {
+  return "{\n" + renderAtoms(data, children, false) + "\n}";
+}
+
+function renderSequence(data: JsonValue[], metas: FhiclMetadata): string {
   const flat = metas.flat;
   let out = "[";
   // Element metadata is keyed "0", "1", … in order: while every earlier entry had its own index as key, entry i
@@ -96,8 +326,8 @@ function renderSequence(data: JsonValue[], children: JsonValue | undefined): str
   for (let i = 0; i < data.length; i++) {
     const name = i < INDEX_KEYS.length ? INDEX_KEYS[i] : String(i);
     aligned &&= 2 * i < flat.length && flat[2 * i] === name;
-    const meta = aligned ? flat[2 * i + 1] : metas.get(name);
-    if (!(meta instanceof JsonObject)) break; // the C++ writer silently drops the rest
+    const meta = aligned ? flat[2 * i + 1] as MetaNode | null : metas.get(name);
+    if (meta == null) break; // the C++ writer silently drops the rest
     if (i > 0) out += ", ";
     out += renderElement(data[i], meta);
   }
@@ -108,34 +338,30 @@ function renderSequence(data: JsonValue[], children: JsonValue | undefined): str
 const INDEX_KEYS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
 
 /** A sequence element: no comment line; nested sequences keep their `" " + annotation + "\n"`. */
-function renderElement(value: JsonValue, meta: JsonObject): string {
-  if (value instanceof JsonObject) return renderTable(value, meta.get("children"));
-  if (Array.isArray(value)) {
-    const fields = new Meta(meta);
-    return renderSequence(value, fields.children) + " " + fields.annotation + "\n";
-  }
-  return renderScalar(value, text(meta.get("type")));
+function renderElement(value: JsonValue, meta: MetaNode): string {
+  if (value instanceof JsonObject) return renderTable(value, meta.children);
+  if (Array.isArray(value)) return renderSequence(value, meta.children) + " " + meta.annotation + "\n";
+  return renderScalar(value, meta.type);
 }
 
-function renderAtom(key: string, value: JsonValue, meta: JsonObject, own?: JsonObject): string {
-  const fields = new Meta(meta);
+function renderAtom(key: string, value: JsonValue, meta: MetaNode, own: MetaNode | null | undefined): string {
   if (key.startsWith(INCLUDE_KEY_PREFIX)) {
-    return ' \n#include "' + scalarText(value) + '" ' + fields.annotation + "\n";
+    return ' \n#include "' + scalarText(value) + '" ' + meta.annotation + "\n";
   }
-  const protection = fields.protection;
-  let out = fields.comment + "\n" + key;
+  const protection = meta.protection;
+  let out = meta.comment + "\n" + key;
   if (protection !== "" && protection !== "@none") out += " " + protection;
   out += ": ";
-  if (value instanceof JsonObject) return out + renderTable(value, fields.children);
-  if (Array.isArray(value)) return out + renderSequence(value, fields.children) + " " + fields.annotation + "\n";
+  if (value instanceof JsonObject) return out + renderTable(value, meta.children);
+  if (Array.isArray(value)) return out + renderSequence(value, meta.children) + " " + meta.annotation + "\n";
   // A later duplicate of a key whose first occurrence was a table: printed as a `string`, with no annotation. A
   // quoted string keeps its own quotes (`own`): the `string` rule would unquote "x,y" into invalid FHiCL.
-  if (fields.type === "table") {
-    const ownType = text(own?.get("type"));
+  if (meta.type === "table") {
+    const ownType = own?.type ?? "";
     const quoted = ownType === "string_doublequoted" || ownType === "string_singlequoted";
     return out + renderScalar(value, quoted ? ownType : "string");
   }
-  return out + renderScalar(value, fields.type) + " " + fields.annotation + "\n";
+  return out + renderScalar(value, meta.type) + " " + meta.annotation + "\n";
 }
 
 /**
@@ -145,28 +371,34 @@ function renderAtom(key: string, value: JsonValue, meta: JsonObject, own?: JsonO
  * data (a string printed with a number's type; a repeated table or sequence rendered with the first one's children,
  * which drops every child the first lacked), we use the entry's own metadata, so that no value is lost.
  */
-function metaFor(first: JsonValue | undefined, own: JsonValue | undefined, value: JsonValue): JsonValue | undefined {
-  if (own === first || !(first instanceof JsonObject) || !(own instanceof JsonObject)) return first;
+function metaFor(
+  first: MetaNode | null | undefined,
+  own: MetaNode | null | undefined,
+  value: JsonValue,
+): MetaNode | null | undefined {
+  if (own === first || first == null || own == null) return first;
   if (value instanceof JsonObject || Array.isArray(value)) return own;
-  const firstType = first.get("type");
-  return firstType === own.get("type") || firstType === "table" ? first : own;
+  const firstType = first.typeValue;
+  return firstType === own.typeValue || firstType === "table" ? first : own;
 }
 
-/** Metadata entries with `key`, in order (small tables are scanned; large ones use the prebuilt index). */
-function metasWithKey(metas: JsonObject, key: string, index: Map<string, JsonValue[]> | null): JsonValue[] {
-  if (index !== null) return index.get(key) ?? [];
-  return metas.getAll(key);
+/** Metadata entries with `key`, in order. */
+function metasWithKey(metas: FhiclMetadata, key: string): Array<MetaNode | null> {
+  const flat = metas.flat;
+  const all: Array<MetaNode | null> = [];
+  for (let j = 0; j < flat.length; j += 2) if (flat[j] === key) all.push(flat[j + 1] as MetaNode | null);
+  return all;
 }
 
-function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): string {
+function renderAtoms(data: JsonObject, metas: FhiclMetadata, topLevel: boolean): string {
   // Tables are small as a rule; a large one gets a key index so that lookups stay linear overall.
-  let index: Map<string, JsonValue[]> | null = null;
+  let index: Map<string, Array<MetaNode | null>> | null = null;
   if (metas.size > 16) {
     index = new Map();
     const flat = metas.flat;
     for (let j = 0; j < flat.length; j += 2) {
       const k = flat[j] as string;
-      const meta = flat[j + 1];
+      const meta = flat[j + 1] as MetaNode | null;
       const list = index.get(k);
       if (list === undefined) index.set(k, [meta]);
       else list.push(meta);
@@ -183,22 +415,22 @@ function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): st
     else if (flat.length <= 32) { for (let j = 0; j < 2 * i; j += 2) occurrence += flat[j] === key ? 1 : 0; }
     else occurrences = new Map();
     occurrences?.set(key, occurrence + 1);
-    let meta: JsonValue | undefined;
-    let own: JsonValue | undefined;
+    let meta: MetaNode | null | undefined;
+    let own: MetaNode | null | undefined;
     if (occurrence === 0) {
       meta = own = index !== null ? index.get(key)?.[0] : metas.get(key);
     } else {
-      const candidates = metasWithKey(metas, key, index);
+      const candidates = index !== null ? index.get(key) ?? [] : metasWithKey(metas, key);
       own = candidates[occurrence];
       meta = metaFor(candidates[0], own, value);
     }
-    if (!(meta instanceof JsonObject)) {
+    if (meta == null) {
       if (topLevel) {
         throw new RunInputError(`DB-JSON has no metadata for the top-level key "${key}"; the document is damaged`);
       }
       break; // nested: the C++ writer silently drops the rest of the table
     }
-    out += renderAtom(key, value, meta, own instanceof JsonObject ? own : undefined);
+    out += renderAtom(key, value, meta, own);
   }
   return out;
 }
@@ -215,15 +447,26 @@ function renderAtoms(data: JsonObject, metas: JsonObject, topLevel: boolean): st
  */
 export function dbJsonToFhicl(doc: JsonValue): string {
   const document = field(doc, "document") ?? doc;
-  const data = field(document, "data");
   const metadata = field(document, "metadata");
-  if (!(data instanceof JsonObject) || !(metadata instanceof JsonObject)) {
+  return renderFhicl(field(document, "data"), metadata instanceof JsonObject ? metadataOf(metadata) : null);
+}
+
+/**
+ * {@link dbJsonToFhicl} of a document's `data` (in the ordered model) and `metadata` (as
+ * {@link readFhiclMetadata} reads it). Throws `RunInputError` when either is missing or not an object.
+ *
+ * @example
+ * ```ts
+ * renderFhicl(data, readFhiclMetadata(reader)); // "\na: 1 # one\n"
+ * ```
+ */
+export function renderFhicl(data: JsonValue | undefined, metadata: FhiclMetadata | null): string {
+  if (!(data instanceof JsonObject) || metadata === null) {
     throw new RunInputError("not an artdaq_database FHiCL document: document.data or document.metadata is missing");
   }
-  const part = (name: string): [JsonObject, JsonObject] => {
+  const part = (name: string): [JsonObject, FhiclMetadata] => {
     const d = data.get(name);
-    const m = field(metadata.get(name), "children");
-    return [d instanceof JsonObject ? d : EMPTY, m instanceof JsonObject ? m : EMPTY];
+    return [d instanceof JsonObject ? d : EMPTY, metadata.get(name)?.children ?? NO_METADATA];
   };
   const [prologData, prologMeta] = part("prolog");
   const [mainData, mainMeta] = part("main");

@@ -22,7 +22,7 @@ export {
   type JsonValue,
   toPlain,
 } from "./model.ts";
-export { JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOrderedOptions } from "./parse.ts";
+export { JsonReader, JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOrderedOptions } from "./parse.ts";
 export {
   type ArtdaqBytesWriter,
   encodeArtdaq,

@@ -102,7 +102,7 @@ function cacheKey(text: string, start: number, end: number, key: string): void {
 
 /**
  * The end (closing quote) of a string whose opening quote is at `start - 1`, or `-1` when it holds an escape or a
- * control character or is unterminated (the exact scan, {@link parseOrdered}'s `escapedString`, then decodes it or
+ * control character or is unterminated (the exact scan, {@link escapedStringAt}, then decodes it or
  * names the error).
  */
 function plainStringEnd(text: string, start: number): number {
@@ -113,6 +113,95 @@ function plainStringEnd(text: string, start: number): number {
     if (c === 0x5c || c < 0x20) return -1;
   }
   return -1;
+}
+
+/** Throws the {@link JsonSyntaxError} for `reason` at offset `at` of `text`. */
+function failAt(text: string, source: string, reason: string, at: number): never {
+  throw new JsonSyntaxError(source, locate(text, at), reason);
+}
+
+function describeAt(text: string, at: number): string {
+  return at >= text.length ? "end of input" : JSON.stringify(text[at]);
+}
+
+/** Where the last {@link readKeyAt} or {@link parseValueAt} stopped (module state: parsing is synchronous). */
+let endedAt = 0;
+
+/**
+ * The string whose opening quote is at `at`, escapes decoded; {@link endedAt} is left after its closing quote.
+ */
+function escapedStringAt(text: string, source: string, at: number): string {
+  const len = text.length;
+  let p = at + 1;
+  let out = "";
+  let chunk = p;
+  for (;;) {
+    if (p >= len) failAt(text, source, "unterminated string", at);
+    const c = text.charCodeAt(p);
+    if (c === 0x22) {
+      endedAt = p + 1;
+      return out + text.slice(chunk, p);
+    }
+    if (c === 0x5c) {
+      out += text.slice(chunk, p);
+      const e = text.charCodeAt(p + 1);
+      if (e === 0x75) {
+        const hex = text.slice(p + 2, p + 6);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) failAt(text, source, "bad \\u escape", p);
+        out += String.fromCharCode(parseInt(hex, 16));
+        p += 6;
+      } else {
+        const decoded = ESCAPES[e];
+        if (decoded === undefined) failAt(text, source, `bad escape \\${text[p + 1] ?? ""}`, p);
+        out += decoded;
+        p += 2;
+      }
+      chunk = p;
+      continue;
+    }
+    if (c < 0x20) failAt(text, source, "control character in string", p);
+    p++;
+  }
+}
+
+/** The string value whose opening quote is at `at`; {@link endedAt} is left after it. */
+function stringAt(text: string, source: string, at: number): string {
+  const end = plainStringEnd(text, at + 1);
+  if (end < 0) return escapedStringAt(text, source, at);
+  endedAt = end + 1;
+  return text.slice(at + 1, end);
+}
+
+/**
+ * The object key whose opening quote is at `at` (from the key cache when it is there); {@link endedAt} is left
+ * after the `:` that follows it.
+ */
+function readKeyAt(text: string, source: string, at: number): string {
+  if (text.charCodeAt(at) !== 0x22) failAt(text, source, `expected a key string, found ${describeAt(text, at)}`, at);
+  const start = at + 1;
+  // A cached key equal to the text up to the next quote is the key (it holds no backslash, so that quote ends it).
+  let end = text.indexOf('"', start);
+  let key: string | undefined;
+  if (end > start) {
+    key = cachedKey(text, start, end);
+    if (key === undefined) {
+      end = plainStringEnd(text, start);
+      if (end >= 0) {
+        key = text.slice(start, end);
+        if (end - start <= 64) cacheKey(text, start, end, key = detached(key));
+      }
+    }
+  }
+  let pos: number;
+  if (key === undefined) {
+    key = escapedStringAt(text, source, at);
+    pos = endedAt;
+  } else pos = end + 1;
+  let c = text.charCodeAt(pos);
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+  if (c !== 0x3a) failAt(text, source, `expected ':' after key, found ${describeAt(text, pos)}`, pos);
+  endedAt = pos + 1;
+  return key;
 }
 
 /**
@@ -126,80 +215,25 @@ function plainStringEnd(text: string, start: number): number {
  * ```
  */
 export function parseOrdered(text: string, options: ParseOrderedOptions = {}): JsonValue {
-  const source = options.source ?? "<input>";
+  return parseValueAt(text, 0, options.source ?? "<input>", options.allowTrailing ?? false, 0);
+}
+
+/**
+ * The JSON value that starts at offset `start` of `text` (after optional whitespace), inside `depth` open
+ * containers; {@link endedAt} is left after it. Unless `allowTrailing`, only whitespace may follow it.
+ */
+function parseValueAt(text: string, start: number, source: string, allowTrailing: boolean, depth: number): JsonValue {
+  const limit = MAX_JSON_DEPTH - depth;
   const len = text.length;
   // One loop with the position in a local variable (helpers that shared it through a closure cost a context slot
   // access per character). Nesting is kept on an explicit stack so that deep input cannot overflow the JS stack:
   // the open containers, and for objects the key of the entry being read (null for arrays).
   const containers: Array<JsonObject | JsonValue[]> = [];
   const keys: Array<string | null> = [];
-  let pos = 0;
+  let pos = start;
 
-  const fail = (reason: string, at: number): never => {
-    throw new JsonSyntaxError(source, locate(text, at), reason);
-  };
-  const describe = (at: number): string => at >= len ? "end of input" : JSON.stringify(text[at]);
-
-  /** The string at `at` (its opening quote) with escapes decoded; `pos` is left after it. */
-  const escapedString = (at: number): string => {
-    let p = at + 1;
-    let out = "";
-    let chunk = p;
-    for (;;) {
-      if (p >= len) fail("unterminated string", at);
-      const c = text.charCodeAt(p);
-      if (c === 0x22) {
-        pos = p + 1;
-        return out + text.slice(chunk, p);
-      }
-      if (c === 0x5c) {
-        out += text.slice(chunk, p);
-        const e = text.charCodeAt(p + 1);
-        if (e === 0x75) {
-          const hex = text.slice(p + 2, p + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail("bad \\u escape", p);
-          out += String.fromCharCode(parseInt(hex, 16));
-          p += 6;
-        } else {
-          const decoded = ESCAPES[e];
-          if (decoded === undefined) fail(`bad escape \\${text[p + 1] ?? ""}`, p);
-          out += decoded;
-          p += 2;
-        }
-        chunk = p;
-        continue;
-      }
-      if (c < 0x20) fail("control character in string", p);
-      p++;
-    }
-  };
-
-  /** The object key whose opening quote is at `pos`; `pos` is left after the `:` that follows it. */
-  const readKey = (): string => {
-    if (text.charCodeAt(pos) !== 0x22) fail(`expected a key string, found ${describe(pos)}`, pos);
-    const start = pos + 1;
-    // A cached key equal to the text up to the next quote is the key (it holds no backslash, so that quote ends it).
-    let end = text.indexOf('"', start);
-    let key: string | undefined;
-    if (end > start) {
-      key = cachedKey(text, start, end);
-      if (key === undefined) {
-        end = plainStringEnd(text, start);
-        if (end >= 0) {
-          key = text.slice(start, end);
-          if (end - start <= 64) cacheKey(text, start, end, key = detached(key));
-        }
-      }
-    }
-    if (key === undefined) key = escapedString(pos);
-    else pos = end + 1;
-    let c = text.charCodeAt(pos);
-    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
-    if (c !== 0x3a) fail(`expected ':' after key, found ${describe(pos)}`, pos);
-    pos++;
-    return key;
-  };
-
+  const fail = (reason: string, at: number): never => failAt(text, source, reason, at);
+  const describe = (at: number): string => describeAt(text, at);
   const parseNumber = (): JsonNumber => {
     const start = pos;
     let c = text.charCodeAt(pos);
@@ -232,11 +266,8 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
     while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
     let value: JsonValue;
     if (c === 0x22) {
-      const end = plainStringEnd(text, pos + 1);
-      if (end >= 0) {
-        value = text.slice(pos + 1, end);
-        pos = end + 1;
-      } else value = escapedString(pos);
+      value = stringAt(text, source, pos);
+      pos = endedAt;
     } else if (c === 0x7b || c === 0x5b) {
       pos++;
       let next = text.charCodeAt(pos);
@@ -246,8 +277,9 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
           pos++;
           value = new JsonObject();
         } else {
-          const key = readKey();
-          if (containers.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
+          const key = readKeyAt(text, source, pos);
+          pos = endedAt;
+          if (containers.length >= limit) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
           containers.push(new JsonObject());
           keys.push(key);
           continue;
@@ -256,7 +288,7 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
         pos++;
         value = [];
       } else {
-        if (containers.length >= MAX_JSON_DEPTH) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
+        if (containers.length >= limit) fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`, pos);
         containers.push([]);
         keys.push(null);
         continue;
@@ -271,11 +303,12 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
     for (;;) {
       const depth = containers.length - 1;
       if (depth < 0) {
-        if (!options.allowTrailing) {
+        if (!allowTrailing) {
           let t = text.charCodeAt(pos);
           while (t === 0x20 || t === 0x0a || t === 0x0d || t === 0x09) t = text.charCodeAt(++pos);
           if (pos < len) fail(`unexpected ${describe(pos)} after the JSON value`, pos);
         }
+        endedAt = pos;
         return value;
       }
       const container = containers[depth];
@@ -289,7 +322,8 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
         if (key !== null) {
           next = text.charCodeAt(pos);
           while (next === 0x20 || next === 0x0a || next === 0x0d || next === 0x09) next = text.charCodeAt(++pos);
-          keys[depth] = readKey();
+          keys[depth] = readKeyAt(text, source, pos);
+          pos = endedAt;
         }
         break;
       }
@@ -300,5 +334,96 @@ export function parseOrdered(text: string, options: ParseOrderedOptions = {}): J
       keys.pop();
       value = container as JsonValue;
     }
+  }
+}
+
+/**
+ * A pull reader over JSON text, for a caller that reads part of a document into a structure of its own instead of
+ * the ordered model: objects are entered key by key (keys come from the parser's key cache), any other value is
+ * parsed into the model. Errors are the parser's {@link JsonSyntaxError}s, nesting is limited as in
+ * {@link parseOrdered}, and text after the last value is not looked at.
+ *
+ * @example
+ * ```ts
+ * const reader = new JsonReader('{"a": "x", "b": [1]}');
+ * for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
+ *   if (key === "a") reader.string(); // "x"
+ *   else reader.value(); // [JsonNumber("1")]
+ * }
+ * ```
+ */
+export class JsonReader {
+  /** Offset of the next character to read. */
+  pos = 0;
+  /** The text read. */
+  readonly text: string;
+  /** Name used in error messages (a file name). */
+  readonly source: string;
+  /** Objects entered and not yet left. */
+  #depth = 0;
+  constructor(text: string, source = "<input>") {
+    this.text = text;
+    this.source = source;
+  }
+  /** Number of objects entered and not yet left. */
+  get depth(): number {
+    return this.#depth;
+  }
+  /** The code of the next character that is not whitespace (NaN at the end); {@link pos} is moved to it. */
+  peek(): number {
+    const text = this.text;
+    let pos = this.pos;
+    let c = text.charCodeAt(pos);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = text.charCodeAt(++pos);
+    this.pos = pos;
+    return c;
+  }
+  /** The next value, in the ordered model. */
+  value(): JsonValue {
+    const value = parseValueAt(this.text, this.pos, this.source, true, this.#depth);
+    this.pos = endedAt;
+    return value;
+  }
+  /** The next value, which must be a string. */
+  string(): string {
+    if (this.peek() !== 0x22) this.fail(`expected a string, found ${describeAt(this.text, this.pos)}`);
+    const value = stringAt(this.text, this.source, this.pos);
+    this.pos = endedAt;
+    return value;
+  }
+  /** Enters the next value, which must be an object: its first key (the reader is then at its value), or null. */
+  firstKey(): string | null {
+    if (this.peek() !== 0x7b) this.fail(`expected an object, found ${describeAt(this.text, this.pos)}`);
+    if (this.#depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    this.pos++;
+    this.#depth++;
+    if (this.peek() === 0x7d) {
+      this.pos++;
+      this.#depth--;
+      return null;
+    }
+    return this.#key();
+  }
+  /** After the value of an entry: the next key of the object, or null when the object ends (it is then left). */
+  nextKey(): string | null {
+    const c = this.peek();
+    if (c === 0x2c) {
+      this.pos++;
+      this.peek();
+      return this.#key();
+    }
+    if (c !== 0x7d) this.fail(`expected ',' or '}', found ${describeAt(this.text, this.pos)}`);
+    this.pos++;
+    this.#depth--;
+    return null;
+  }
+  /** Throws the {@link JsonSyntaxError} for `reason` at {@link pos}. */
+  fail(reason: string): never {
+    return failAt(this.text, this.source, reason, this.pos);
+  }
+  #key(): string {
+    const key = readKeyAt(this.text, this.source, this.pos);
+    this.pos = endedAt;
+    return key;
   }
 }
