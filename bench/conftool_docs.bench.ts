@@ -4,8 +4,8 @@
  *
  * - import: FHiCL text → `fhiclToDbJson` → stored document (`buildStoredDocument`) → JsonWriter bytes
  *   (`encodeDocument`), what the conftool store does per document;
- * - export: stored JSON text → `parseOrdered` → `documentFacts` + `dbJsonToFhicl` → UTF-8 bytes, what the export
- *   does per document.
+ * - export: stored JSON text → `readForExport` (the model of all but `document.metadata`, which is read into the
+ *   FHiCL writer's tree) → facts + FHiCL → UTF-8 bytes, what the export does per document.
  *
  * Run: `deno bench -A --no-prompt bench/conftool_docs.bench.ts`. MB = FHiCL source bytes; the figures per
  * CPU-second (user + system of this process) are printed first, because the wall clock of a shared machine also
@@ -16,9 +16,9 @@
 import { join } from "node:path";
 import process from "node:process";
 import { realFixturesDir } from "../core/paths.ts";
-import { dbJsonToFhicl, fhiclToDbJson } from "../core/fhicl/mod.ts";
-import { type JsonObject, parseOrdered } from "../core/json/mod.ts";
-import { buildStoredDocument, documentFacts, encodeDocument } from "../plugins/artdaqdb-conftool/document.ts";
+import { fhiclToDbJson } from "../core/fhicl/mod.ts";
+import { buildStoredDocument, encodeDocument } from "../plugins/artdaqdb-conftool/document.ts";
+import { readForExport } from "../plugins/artdaqdb-conftool/export.ts";
 
 const RUN = join(realFixturesDir(), "run_records/1001506");
 const STAMP = "2024-03-04T12:05:01.337-0600";
@@ -59,10 +59,9 @@ function importDoc(doc: Doc, i: number): Uint8Array {
   return encodeDocument({ collection: "RunHistory", id: "", doc: stored }).data;
 }
 
-function exportDoc(text: string): Uint8Array {
-  const doc = parseOrdered(text, { allowTrailing: true }) as JsonObject;
-  documentFacts(doc);
-  return encoder.encode(dbJsonToFhicl(doc));
+function exportDoc(text: string, i: number): Uint8Array {
+  const read = readForExport(text, { collection: "RunHistory", id: String(i), source: `document ${i}` });
+  return encoder.encode(read.render());
 }
 
 function set(label: string, docs: Doc[]) {

@@ -226,7 +226,7 @@ export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Win
 }
 
 /** A stored document read for the export: its bookkeeping facts, and its rendering (made only for a winner). */
-interface ExportRead {
+export interface ExportRead {
   facts: DocumentFacts;
   render(): string;
 }
@@ -237,8 +237,15 @@ interface ExportRead {
  * rendering as `dbJsonToFhicl` of the whole model at about half the cost. A document of another shape (no
  * `document` object), or text the reader refuses, is parsed whole as the provider reads it, so a damaged document
  * fails with the provider's error.
+ *
+ * @example
+ * ```ts
+ * const read = readForExport(text, { collection: "RunHistory", id, source: path });
+ * read.facts.entities; // ["boot"]
+ * read.render(); // the FHiCL conftool exports
+ * ```
  */
-function readForExport(text: string, where: { collection: string; id: string; source: string }): ExportRead {
+export function readForExport(text: string, where: { collection: string; id: string; source: string }): ExportRead {
   try {
     const read = readWithoutMetadataModel(text, where.source);
     if (read !== null) return read;
