@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import process from "node:process";
-import { dbJsonToFhicl, fhiclToDbJson, parse } from "../core/fhicl/mod.ts";
+import { dbJsonToFhicl, fhiclToDbJson, parse, readDbJsonParts, renderFhicl } from "../core/fhicl/mod.ts";
 import { parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
 import { realFixturesDir } from "../core/paths.ts";
 
@@ -50,6 +50,14 @@ cpuThroughput(
   () => files.forEach((f) => stringifyArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: stamp }))),
 );
 cpuThroughput("dbJsonToFhicl", () => docs.forEach((d) => dbJsonToFhicl(d)));
+cpuThroughput("parseOrdered + dbJsonToFhicl", () => stored.forEach((s) => dbJsonToFhicl(parseOrdered(s))));
+cpuThroughput("readDbJsonParts + renderFhicl", () => stored.forEach(renderStored));
+
+/** The export from stored text as the store does it: the metadata read straight into the writer's tree. */
+function renderStored(text: string): string {
+  const parts = readDbJsonParts(text)!;
+  return renderFhicl(parts.data, parts.metadata);
+}
 
 Deno.bench("parse (full dialect)", { group: "fhicl", baseline: true }, () => {
   for (const f of files) parse(f.text, { filename: f.name });
@@ -70,3 +78,11 @@ Deno.bench("dbJsonToFhicl (export, from the model)", { group: "export" }, () => 
 Deno.bench("parseOrdered + dbJsonToFhicl (export, from stored JSON text)", { group: "export" }, () => {
   for (const s of stored) dbJsonToFhicl(parseOrdered(s));
 });
+
+Deno.bench(
+  "readDbJsonParts + renderFhicl (export, from stored JSON text, metadata not modelled)",
+  { group: "export" },
+  () => {
+    for (const s of stored) renderStored(s);
+  },
+);

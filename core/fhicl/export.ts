@@ -8,7 +8,7 @@
 
 import { RunInputError } from "../errors.ts";
 import { JsonNumber, JsonObject, type JsonValue } from "../json/model.ts";
-import { type JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
+import { JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
 import { formatKarmaDouble } from "../json/stringify.ts";
 import { INCLUDE_KEY_PREFIX } from "./comments.ts";
 
@@ -473,4 +473,56 @@ export function renderFhicl(data: JsonValue | undefined, metadata: FhiclMetadata
   let out = "";
   if (prologData.size > 0) out += "BEGIN_PROLOG\n" + renderAtoms(prologData, prologMeta, true) + "\nEND_PROLOG\n";
   return out + renderAtoms(mainData, mainMeta, true);
+}
+
+/** What {@link readDbJsonParts} reads of a DB-JSON text. */
+export interface DbJsonParts {
+  /** `document.data` in the ordered model (undefined when missing). */
+  data: JsonValue | undefined;
+  /** `document.metadata` as the writer reads it (null when missing or not an object). */
+  metadata: FhiclMetadata | null;
+  /** The other top-level entries (bookkeeping of a stored document), in the ordered model. */
+  others: JsonObject;
+}
+
+/**
+ * Reads a DB-JSON text of the usual shape, `{"document": {"data": …, "metadata": …, …}, …}` (a stored document or a
+ * `fhicl_to_json` output), for its export: `document.data` into the model, `document.metadata` straight into the
+ * writer's tree ({@link readFhiclMetadata}), the other top-level entries into the model; of `document` and of its
+ * parts the first entry counts, as `get` finds it. Null when the text is not an object whose first `document` entry is
+ * an object (parse it whole then). Throws `JsonSyntaxError` for invalid text; text after the object is not read.
+ *
+ * @example
+ * ```ts
+ * const parts = readDbJsonParts(text, "doc.json");
+ * const fhicl = parts ? renderFhicl(parts.data, parts.metadata) : dbJsonToFhicl(parseOrdered(text));
+ * ```
+ */
+export function readDbJsonParts(text: string, source = "<input>"): DbJsonParts | null {
+  const reader = new JsonReader(text, source);
+  if (reader.peek() !== 0x7b) return null;
+  const others: JsonValue[] = [];
+  let found = false;
+  let data: JsonValue | undefined;
+  let metadata: FhiclMetadata | null = null;
+  for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
+    if (key !== "document" || found) {
+      others.push(key, reader.value());
+      continue;
+    }
+    found = true;
+    if (reader.peek() !== 0x7b) return null;
+    let haveData = false;
+    let haveMetadata = false;
+    for (let part = reader.firstKey(); part !== null; part = reader.nextKey()) {
+      if (part === "data" && !haveData) {
+        haveData = true;
+        data = reader.value();
+      } else if (part === "metadata" && !haveMetadata) {
+        haveMetadata = true;
+        metadata = readFhiclMetadata(reader);
+      } else reader.value();
+    }
+  }
+  return found ? { data, metadata, others: new JsonObject({ flat: others }) } : null;
 }

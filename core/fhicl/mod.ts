@@ -28,7 +28,14 @@ export type * from "./ast.ts";
 export { FhiclSyntaxError } from "./errors.ts";
 export { print } from "./printer.ts";
 export { artdaqTimestamp, fhiclToDbJson, type FhiclToDbJsonOptions } from "./dbjson.ts";
-export { dbJsonToFhicl, type FhiclMetadata, readFhiclMetadata, renderFhicl } from "./export.ts";
+export {
+  type DbJsonParts,
+  dbJsonToFhicl,
+  type FhiclMetadata,
+  readDbJsonParts,
+  readFhiclMetadata,
+  renderFhicl,
+} from "./export.ts";
 export { INCLUDE_KEY_PREFIX, rewriteIncludes, scanComments } from "./comments.ts";
 export { isNumberToken, MAX_FHICL_DEPTH } from "./parser.ts";
 export type { IncludeReader } from "./includes.ts";

@@ -12,8 +12,8 @@
  */
 
 import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
-import { dbJsonToFhicl, type FhiclMetadata, readFhiclMetadata, renderFhicl } from "../../core/fhicl/mod.ts";
-import { JsonObject, JsonReader, JsonSyntaxError, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
+import { dbJsonToFhicl, readDbJsonParts, renderFhicl } from "../../core/fhicl/mod.ts";
+import { JsonObject, JsonSyntaxError, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
@@ -257,34 +257,10 @@ export function readForExport(text: string, where: { collection: string; id: str
 }
 
 function readWithoutMetadataModel(text: string, source: string): ExportRead | null {
-  const reader = new JsonReader(text, source);
-  if (reader.peek() !== 0x7b) return null;
-  const others: JsonValue[] = [];
-  let payload = false;
-  let data: JsonValue | undefined;
-  let metadata: FhiclMetadata | null = null;
-  for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
-    if (key !== "document" || payload) {
-      others.push(key, reader.value());
-      continue;
-    }
-    // `document`, as `get` finds it: its first entry, and of that its first `data` and first `metadata`.
-    payload = true;
-    if (reader.peek() !== 0x7b) return null;
-    let haveData = false;
-    let haveMetadata = false;
-    for (let part = reader.firstKey(); part !== null; part = reader.nextKey()) {
-      if (part === "data" && !haveData) {
-        haveData = true;
-        data = reader.value();
-      } else if (part === "metadata" && !haveMetadata) {
-        haveMetadata = true;
-        metadata = readFhiclMetadata(reader);
-      } else reader.value();
-    }
-  }
-  if (!payload) return null;
-  const facts = documentFacts(new JsonObject({ flat: others }));
+  const parts = readDbJsonParts(text, source);
+  if (parts === null) return null;
+  const facts = documentFacts(parts.others);
+  const { data, metadata } = parts;
   return {
     facts,
     render: () => facts.format === "json" ? stringifyArtdaq(data ?? new JsonObject()) : renderFhicl(data, metadata),

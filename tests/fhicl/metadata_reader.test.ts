@@ -6,7 +6,7 @@
  * fields, fields of the wrong kind, unknown fields, missing or repeated entries); and with the nesting limit of the
  * whole parse, also where a node seen before is found again deeper.
  */
-import { dbJsonToFhicl, fhiclToDbJson, readFhiclMetadata, renderFhicl } from "../../core/fhicl/mod.ts";
+import { dbJsonToFhicl, fhiclToDbJson, readDbJsonParts, readFhiclMetadata, renderFhicl } from "../../core/fhicl/mod.ts";
 import { Random, randomCommentedText } from "../../core/fhicl/generate.ts";
 import {
   JsonNumber,
@@ -21,23 +21,11 @@ import {
 import { assertEquals, assertOk, assertThrows } from "../json/_assert.ts";
 import { FIXTURE_TIMESTAMP, listFcl, REAL_FIXTURES } from "./_corpus.ts";
 
-/** `document.data` as a model and `document.metadata` read from the text, rendered. */
+/** `document.data` as a model and `document.metadata` read from the text, rendered (never the whole parse). */
 function renderFromText(text: string): string {
-  const reader = new JsonReader(text, "doc.json");
-  let data: JsonValue | undefined;
-  let metadata = null;
-  for (let key = reader.firstKey(); key !== null; key = reader.nextKey()) {
-    if (key !== "document") {
-      reader.value();
-      continue;
-    }
-    for (let part = reader.firstKey(); part !== null; part = reader.nextKey()) {
-      if (part === "data") data = reader.value();
-      else if (part === "metadata") metadata = readFhiclMetadata(reader);
-      else reader.value();
-    }
-  }
-  return renderFhicl(data, metadata);
+  const parts = readDbJsonParts(text, "doc.json");
+  if (parts === null) throw new Error("not a document of the usual shape");
+  return renderFhicl(parts.data, parts.metadata);
 }
 
 /** The outcome of rendering: the text, or the error's class and message. */
