@@ -18,6 +18,13 @@ Deno.test("comment scanner: quotes, markers, line numbers, ASCII only", () => {
   // An empty "" is no quoted span ("[^"]+" needs a character), so its second quote opens one up to the next quote.
   assertEquals([...scanComments('c: "" # hidden\nd: "x" # seen\n')], [[2, "# seen"]]);
   assertEquals([...scanComments("a: 1 # ok é dropped\n# later")], [[1, "# ok "]]);
+  // The first character past ASCII stops the scan wherever it is: last, an astral one, a lone surrogate.
+  assertEquals([...scanComments("# x\n# y é")], [[1, "# x"], [2, "# y "]]);
+  assertEquals([...scanComments("# x\n# \u{1f600} y")], [[1, "# x"], [2, "# "]]);
+  assertEquals([...scanComments("# a\ud800b\n# c")], [[1, "# a"]]);
+  // A long ASCII text (past the ASCII check's kept scratch space) is scanned to its end.
+  const long = "a: 1\n".repeat(300_000) + "# last";
+  assertEquals([...scanComments(long)], [[300_001, "# last"]]);
   assertEquals([...scanComments("a: 1\n")], []);
 });
 
