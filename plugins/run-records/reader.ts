@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
 import { utf8Text } from "../../core/blob/bytes.ts";
@@ -34,9 +35,31 @@ export interface RunFile extends ManifestEntry {
 /** How many files of one run are read at the same time (I/O overlap without opening hundreds of files at once). */
 const READ_CONCURRENCY = 8;
 const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-/** Control bytes that never occur in text files (tab, line ends, form feed and ESC are allowed). */
-// deno-lint-ignore no-control-regex
-const BINARY = /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/;
+/** Control bytes that make a file binary: all below 0x20 but tab, LF, VT, FF, CR and ESC (terminal colours). */
+const BINARY = new Uint8Array(256).map((_, b) => b < 0x20 && !(b >= 0x09 && b <= 0x0d) && b !== 0x1b ? 1 : 0);
+
+const NO_WORDS = new Uint32Array(0);
+
+/**
+ * Offset of the first {@link BINARY} byte, or -1. Four bytes at a time: a word none of whose bytes is below 0x20
+ * (the usual one: `(w - 0x20202020) & ~w & 0x80808080` is 0 exactly then) is passed without looking at its bytes.
+ * In UTF-8 these bytes are those control characters and nothing else, so this finds the first control character.
+ */
+export function firstBinaryByte(bytes: Uint8Array): number {
+  // Bytes one by one up to a multiple of 4 in the buffer, then whole words, then the bytes after the last word.
+  const head = (4 - (bytes.byteOffset % 4)) % 4;
+  const count = bytes.length > head ? (bytes.length - head) >> 2 : 0;
+  for (let i = 0; i < head && i < bytes.length; i++) if (BINARY[bytes[i]]) return i;
+  const words = count > 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset + head, count) : NO_WORDS;
+  for (let i = 0; i < count; i++) {
+    const w = words[i];
+    if (((w - 0x20202020) & ~w & 0x80808080) === 0) continue;
+    const at = head + (i << 2);
+    for (let j = at; j < at + 4; j++) if (BINARY[bytes[j]]) return j;
+  }
+  for (let i = Math.min(head, bytes.length) + (count << 2); i < bytes.length; i++) if (BINARY[bytes[i]]) return i;
+  return -1;
+}
 
 /**
  * Read every file below `runDir` (sorted by relative path, `/`-separated).
@@ -193,22 +216,22 @@ async function readOne(
       { run },
     );
   }
-  let text: string; // decoded to be checked, then dropped: the bytes are what is kept
-  try {
-    text = UTF8.decode(bytes);
-  } catch {
+  // Checked as bytes (no text is made of them: the bytes are what is kept): UTF-8 by the native validator, control
+  // characters by a scan of the bytes (in UTF-8 these bytes are those characters and nothing else).
+  if (!isUtf8(bytes)) {
     throw new RunInputError(
       `run ${run}: ${display} is not UTF-8 text (byte ${firstInvalidUtf8(bytes)}); ` +
         `convert it to UTF-8 (iconv -f latin1 -t utf-8) or remove it from the run directory`,
       { run },
     );
   }
-  const binary = BINARY.exec(text);
-  if (binary) {
+  const binary = firstBinaryByte(bytes);
+  if (binary >= 0) {
     throw new RunInputError(
       `run ${run}: ${display} contains binary data (control byte 0x${
-        binary[0].charCodeAt(0).toString(16).padStart(2, "0")
-      } at character ${binary.index}); replace it with the text file DAQInterface wrote or remove it`,
+        bytes[binary].toString(16).padStart(2, "0")
+      } at character ${UTF8.decode(bytes.subarray(0, binary)).length}); replace it with the text file DAQInterface ` +
+        `wrote or remove it`,
       { run },
     );
   }

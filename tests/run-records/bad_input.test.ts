@@ -7,6 +7,7 @@ import { deepStrictEqual as assertEquals, ok, rejects } from "node:assert/strict
 import { join } from "node:path";
 import { RunInputError } from "../../core/errors.ts";
 import { runRecords } from "../../plugins/run-records/mod.ts";
+import { firstBinaryByte, readRunFile } from "../../plugins/run-records/reader.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { RecordingLogger } from "../_helpers/recorders.ts";
 import { BAD_RECORDS } from "./_corpus.ts";
@@ -126,4 +127,47 @@ Deno.test("generated: a file the archiver may not read → permission denied, wi
   const result = JSON.parse(stdout.split("\n").pop()!);
   assertEquals([result.ok, result.name], [false, "RunInputError"]);
   ok(expected.test(result.message), result.message);
+});
+
+Deno.test("binary check on the bytes: the first control byte of the regex's set, found four bytes at a time", () => {
+  // The definition it replaces: decoded, then /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/ on the text.
+  // deno-lint-ignore no-control-regex
+  const reference = /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/;
+  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+  const encoder = new TextEncoder();
+  const pieces = ["a", "b: 1\n", "\t", "\r\n", "\x1b[0m", "é", "\u{1f600}", "\x0b\x0c", "\x00", "\x07", "\x1f", "\x0e"];
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let found = 0;
+  for (let i = 0; i < 3000; i++) {
+    let text = "";
+    const length = Math.floor(random() * 40);
+    for (let k = 0; k < length; k++) {
+      const piece = pieces[Math.floor(random() * pieces.length)];
+      text += piece.charCodeAt(0) < 0x20 && piece !== "\t" && random() < 0.8 ? "x" : piece;
+    }
+    // At every byte offset of its buffer (the words are read only from an aligned start).
+    const shift = Math.floor(random() * 4);
+    const buffer = new Uint8Array(shift + text.length * 4);
+    const written = encoder.encodeInto(text, buffer.subarray(shift)).written;
+    const bytes = buffer.subarray(shift, shift + written);
+    const at = firstBinaryByte(bytes);
+    const match = reference.exec(text);
+    assertEquals(at < 0 ? null : decoder.decode(bytes.subarray(0, at)).length, match ? match.index : null, text);
+    if (match) {
+      assertEquals(bytes[at], match[0].charCodeAt(0));
+      found++;
+    }
+  }
+  ok(found > 500 && found < 2500, `${found} of 3000 texts hold a control byte`);
+});
+
+Deno.test("binary check: the message names the character (byte-order mark and multi-byte characters counted)", async () => {
+  await using dir = await tempDir("binary-check-");
+  const path = "boot.fcl";
+  await Deno.writeTextFile(join(dir.path, path), '\ufeffa: "é\u{1f600}"\n\x00b: 1\n');
+  await rejects(
+    readRunFile(dir.path, path, 12009, 1 << 20),
+    runError(12009, /boot\.fcl contains binary data \(control byte 0x00 at character 10\)/),
+  );
 });
