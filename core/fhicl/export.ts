@@ -8,7 +8,7 @@
 
 import { RunInputError } from "../errors.ts";
 import { JsonNumber, JsonObject, type JsonValue } from "../json/model.ts";
-import { JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
+import { detached, JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
 import { formatKarmaDouble } from "../json/stringify.ts";
 import { INCLUDE_KEY_PREFIX } from "./comments.ts";
 
@@ -79,6 +79,8 @@ class MetaNode {
   shareable = true;
   /** Levels of JSON nesting of its text, itself included (when shareable). */
   height = 1;
+  /** True once its strings and those below it are copies, not slices of a document's text (`keepSeenNodes`). */
+  ownStrings = false;
 }
 
 /**
@@ -225,13 +227,36 @@ function readNode(reader: JsonReader): MetaNode {
   return node;
 }
 
-/** Keeps the short texts of {@link SEEN} as copies of their own, and lets the others go. */
+/**
+ * Keeps the short texts of {@link SEEN}, and their nodes' strings, as copies of their own (a slice of 13 or more
+ * characters keeps the whole document's text alive: a 300 kB string that only a full collection frees), and lets
+ * the others go.
+ */
 function keepSeenNodes(): void {
   let kept = 0;
   for (const seen of SEEN) {
-    if (seen.text.length <= SEEN_KEPT_TEXT) SEEN[kept++] = { text: (" " + seen.text).slice(1), node: seen.node };
+    if (seen.text.length > SEEN_KEPT_TEXT) continue;
+    ownStrings(seen.node);
+    SEEN[kept++] = { text: detached(seen.text), node: seen.node };
   }
   SEEN.length = kept;
+}
+
+/** Replaces the strings of `node` and of the nodes below it by copies of their own (once per node). */
+function ownStrings(node: MetaNode): void {
+  if (node.ownStrings) return;
+  node.ownStrings = true;
+  node.type = detached(node.type);
+  if (typeof node.typeValue === "string") node.typeValue = node.type;
+  node.comment = detached(node.comment);
+  node.annotation = detached(node.annotation);
+  node.protection = detached(node.protection);
+  const flat = node.children.flat;
+  for (let j = 0; j < flat.length; j += 2) {
+    flat[j] = detached(flat[j] as string);
+    const child = flat[j + 1];
+    if (child instanceof MetaNode) ownStrings(child);
+  }
 }
 
 function readMetadata(reader: JsonReader): FhiclMetadata {
