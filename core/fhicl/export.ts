@@ -116,7 +116,8 @@ const NO_METADATA = new FhiclMetadata([]);
 Object.freeze(NO_METADATA.flat);
 
 /** Bits of the fields a {@link MetaNode} has taken (each from its first entry). */
-const TYPE = 1, COMMENT = 2, ANNOTATION = 4, PROTECTION = 8, CHILDREN = 16;
+const TYPE = 1, CHILDREN = 2;
+const TEXT_FIELD = { comment: 4, annotation: 8, protection: 16 } as const;
 
 /** The metadata of the ordered model's object `metadata`, as the writer reads it. */
 function metadataOf(metadata: JsonObject): FhiclMetadata {
@@ -135,8 +136,9 @@ function metaNodeOf(object: JsonObject): MetaNode {
   const flat = object.flat;
   let taken = 0;
   for (let j = 0; j < flat.length; j += 2) {
+    const key = flat[j] as string;
     const value = flat[j + 1];
-    switch (flat[j]) {
+    switch (key) {
       case "type":
         if (taken & TYPE) break;
         taken |= TYPE;
@@ -144,16 +146,10 @@ function metaNodeOf(object: JsonObject): MetaNode {
         node.type = text(value);
         break;
       case "comment":
-        if (!(taken & COMMENT)) node.comment = text(value);
-        taken |= COMMENT;
-        break;
       case "annotation":
-        if (!(taken & ANNOTATION)) node.annotation = text(value);
-        taken |= ANNOTATION;
-        break;
       case "protection":
-        if (!(taken & PROTECTION)) node.protection = text(value);
-        taken |= PROTECTION;
+        if (!(taken & TEXT_FIELD[key])) node[key] = text(value);
+        taken |= TEXT_FIELD[key];
         break;
       case "children":
         if (!(taken & CHILDREN) && value instanceof JsonObject) node.children = metadataOf(value);
@@ -295,19 +291,11 @@ function readMetaNode(reader: JsonReader): MetaNode {
         }
         break;
       case "comment":
-        if (taken & COMMENT) skip(reader, node);
-        else node.comment = readText(reader, node);
-        taken |= COMMENT;
-        break;
       case "annotation":
-        if (taken & ANNOTATION) skip(reader, node);
-        else node.annotation = readText(reader, node);
-        taken |= ANNOTATION;
-        break;
       case "protection":
-        if (taken & PROTECTION) skip(reader, node);
-        else node.protection = readText(reader, node);
-        taken |= PROTECTION;
+        if (taken & TEXT_FIELD[key]) skip(reader, node);
+        else node[key] = readText(reader, node);
+        taken |= TEXT_FIELD[key];
         break;
       case "children":
         if (!(taken & CHILDREN) && reader.peek() === 0x7b) {
