@@ -111,6 +111,9 @@ Deno.test("carbon: registry-created carbon + measured store + stage counters lan
     host: "127.0.0.1",
     port: peer.port,
     metric_prefix: "e2e.run_archiver",
+    // What this test checks is where the metrics land: a slow machine must not turn the default 2 s bound on the
+    // shutdown flush into lost lines (one CI run lost them all).
+    close_timeout_seconds: 15,
   }, context);
   class ConftoolStore {
     listRuns(): Promise<number[]> {
@@ -128,6 +131,7 @@ Deno.test("carbon: registry-created carbon + measured store + stage counters lan
   meter.failed(42, { durationMs: 20 });
   meter.finish();
   await metrics.close();
+  assert.deepEqual(logger.at("warn"), [], "every metric was delivered before the shutdown");
 
   for (const path of ["ConftoolStore.listRuns.duration_ms", "ArtdaqDBClient.get_archived_runs.duration_ms"]) {
     const [[, value]] = await peer.waitForPoints(`e2e.run_archiver.${path}`, (p) => p.length === 1);
