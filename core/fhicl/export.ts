@@ -9,6 +9,7 @@
 import { RunInputError } from "../errors.ts";
 import { JsonNumber, JsonObject, type JsonValue } from "../json/model.ts";
 import { detached, JsonReader, MAX_JSON_DEPTH } from "../json/parse.ts";
+import { ownModelStrings, readReusing, RecentTexts } from "../json/recent_texts.ts";
 import { formatKarmaDouble } from "../json/stringify.ts";
 import { INCLUDE_KEY_PREFIX } from "./comments.ts";
 
@@ -79,7 +80,7 @@ class MetaNode {
   shareable = true;
   /** Levels of JSON nesting of its text, itself included (when shareable). */
   height = 1;
-  /** True once its strings and those below it are copies, not slices of a document's text (`keepSeenNodes`). */
+  /** True once its strings and those below it are copies, not slices of a document's text (`SEEN.keep`). */
   ownStrings = false;
 }
 
@@ -179,63 +180,34 @@ export function readFhiclMetadata(reader: JsonReader): FhiclMetadata | null {
   try {
     return readMetadata(reader);
   } finally {
-    keepSeenNodes();
+    SEEN.keep();
   }
 }
 
 /**
- * Nodes read lately, with their exact text, the most used first. Most nodes of a document have one of a few texts
- * (a leaf `{"type" : "number", "comment" : "", "annotation" : ""}` in the JsonWriter layout; the metadata of each of
- * a hundred identical tables), and where a node's whole text is found again, that is the same node: one comparison
- * of text instead of reading it key by key. The nodes are shared, never changed.
+ * Nodes read lately, with their exact text: most nodes of a document have one of a few texts (a leaf
+ * `{"type" : "number", "comment" : "", "annotation" : ""}` in the JsonWriter layout; the metadata of each of a
+ * hundred identical tables), taken after one comparison of text instead of being read key by key. A new node takes the
+ * last place: the leaves used most stay first.
  */
-const SEEN: Array<{ text: string; node: MetaNode }> = [];
-const SEEN_SLOTS = 16;
-/** Longest text kept once a document is read (as a copy: a slice would keep the whole document's text alive). */
-const SEEN_KEPT_TEXT = 4096;
+const SEEN = new RecentTexts<MetaNode>({
+  slots: 16,
+  insertAt: 15,
+  keptText: 4096,
+  keptDocument: 1 << 20,
+  ownStrings,
+});
 
 function readNode(reader: JsonReader): MetaNode {
-  const text = reader.text;
   const start = reader.pos;
-  for (let i = 0; i < SEEN.length; i++) {
-    const seen = SEEN[i];
-    const n = seen.text.length;
-    // Two characters first (the last, and the middle one): most texts that are not this node differ there.
-    // The nesting limit holds as if the text were read again.
-    if (
-      text.charCodeAt(start + n - 1) === 0x7d && text.charCodeAt(start + (n >> 1)) === seen.text.charCodeAt(n >> 1) &&
-      text.slice(start, start + n) === seen.text && reader.depth + seen.node.height <= MAX_JSON_DEPTH
-    ) {
-      reader.pos = start + n;
-      if (i > 0) {
-        SEEN[i] = SEEN[i - 1];
-        SEEN[i - 1] = seen;
-      }
-      return seen.node;
-    }
+  const seen = SEEN.find(reader.text, start, MAX_JSON_DEPTH - reader.depth);
+  if (seen !== undefined) {
+    reader.pos = start + SEEN.length;
+    return seen;
   }
   const node = readMetaNode(reader);
-  if (node.shareable) {
-    const seen = { text: text.slice(start, reader.pos), node };
-    if (SEEN.length < SEEN_SLOTS) SEEN.push(seen);
-    else SEEN[SEEN_SLOTS - 1] = seen;
-  }
+  if (node.shareable) SEEN.remember(reader.text, start, reader.pos, node, node.height);
   return node;
-}
-
-/**
- * Keeps the short texts of {@link SEEN}, and their nodes' strings, as copies of their own (a slice of 13 or more
- * characters keeps the whole document's text alive: a 300 kB string that only a full collection frees), and lets
- * the others go.
- */
-function keepSeenNodes(): void {
-  let kept = 0;
-  for (const seen of SEEN) {
-    if (seen.text.length > SEEN_KEPT_TEXT) continue;
-    ownStrings(seen.node);
-    SEEN[kept++] = { text: detached(seen.text), node: seen.node };
-  }
-  SEEN.length = kept;
 }
 
 /** Replaces the strings of `node` and of the nodes below it by copies of their own (once per node). */
@@ -499,6 +471,30 @@ export interface DbJsonParts {
 }
 
 /**
+ * `document.data` subtrees read lately (at least 1,000 characters of text), with their models. The documents of a
+ * run repeat whole tables (every BoardReader of ProtoDUNE run 1001506 holds the same 40 kB destinations table: of
+ * its documents' data, 94 % is in subtrees that one of the 4 documents before it holds). A new subtree enters in the
+ * middle, so that a run of new ones does not push out the ones that recur; up to 256 KiB of text is kept from one
+ * document to the next.
+ */
+const DATA = new RecentTexts<JsonValue>({
+  slots: 16,
+  insertAt: 8,
+  keptText: 256 << 10,
+  keptDocument: 1 << 20,
+  ownStrings: ownModelStrings,
+});
+
+/** `document.data` at the reader, its repeated subtrees taken from {@link DATA} (shared: never changed). */
+function readData(reader: JsonReader): JsonValue {
+  try {
+    return readReusing(reader, DATA, 1000);
+  } finally {
+    DATA.keep();
+  }
+}
+
+/**
  * Reads a DB-JSON text of the usual shape, `{"document": {"data": …, "metadata": …, …}, …}` (a stored document or a
  * `fhicl_to_json` output), for its export: `document.data` into the model, `document.metadata` straight into the
  * writer's tree ({@link readFhiclMetadata}), the other top-level entries into the model; of `document` and of its
@@ -530,7 +526,7 @@ export function readDbJsonParts(text: string, source = "<input>"): DbJsonParts |
     for (let part = reader.firstKey(); part !== null; part = reader.nextKey()) {
       if (part === "data" && !haveData) {
         haveData = true;
-        data = reader.value();
+        data = readData(reader);
       } else if (part === "metadata" && !haveMetadata) {
         haveMetadata = true;
         metadata = readFhiclMetadata(reader);

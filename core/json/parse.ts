@@ -417,6 +417,31 @@ export class JsonReader {
     this.#depth--;
     return null;
   }
+  /** Enters the next value, which must be an array: true when it has an item (the reader is then at it). */
+  firstItem(): boolean {
+    if (this.peek() !== 0x5b) this.fail(`expected an array, found ${describeAt(this.text, this.pos)}`);
+    if (this.#depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    this.pos++;
+    this.#depth++;
+    if (this.peek() === 0x5d) {
+      this.pos++;
+      this.#depth--;
+      return false;
+    }
+    return true;
+  }
+  /** After an item: true when another follows (the reader is then at it), false when the array ends (it is left). */
+  nextItem(): boolean {
+    const c = this.peek();
+    if (c === 0x2c) {
+      this.pos++;
+      return true;
+    }
+    if (c !== 0x5d) this.fail(`expected ',' or ']', found ${describeAt(this.text, this.pos)}`);
+    this.pos++;
+    this.#depth--;
+    return false;
+  }
   /** Throws the {@link JsonSyntaxError} for `reason` at {@link pos}. */
   fail(reason: string): never {
     return failAt(this.text, this.source, reason, this.pos);
