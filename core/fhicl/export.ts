@@ -194,7 +194,8 @@ const SEEN = new RecentTexts<MetaNode>({
   slots: 16,
   insertAt: 15,
   keptText: 4096,
-  keptDocument: 1 << 20,
+  keptTotal: 64 << 10,
+  keptDocuments: 1 << 20,
   ownStrings,
 });
 
@@ -474,14 +475,16 @@ export interface DbJsonParts {
  * `document.data` subtrees read lately (at least 1,000 characters of text), with their models. The documents of a
  * run repeat whole tables (every BoardReader of ProtoDUNE run 1001506 holds the same 40 kB destinations table: of
  * its documents' data, 94 % is in subtrees that one of the 4 documents before it holds). A new subtree enters in the
- * middle, so that a run of new ones does not push out the ones that recur; up to 256 KiB of text is kept from one
- * document to the next.
+ * middle, so that a run of new ones does not push out the ones that recur; from one document to the next, up to
+ * 1 MiB of their text is kept, and up to 2 MiB of documents' text stays alive for them (with the metadata's 1 MiB,
+ * well under the 8 MiB of large objects past which a conversion thread collects after a call).
  */
 const DATA = new RecentTexts<JsonValue>({
   slots: 16,
   insertAt: 8,
   keptText: 256 << 10,
-  keptDocument: 1 << 20,
+  keptTotal: 1 << 20,
+  keptDocuments: 2 << 20,
   ownStrings: ownModelStrings,
 });
 

@@ -31,11 +31,15 @@ export interface RecentTextsOptions<T> {
   insertAt: number;
   /** Longest text kept from one document to the next ({@link keep}); longer ones are let go. */
   keptText: number;
+  /** Most text kept in all from one document to the next (the most used values first). */
+  keptTotal: number;
   /**
-   * Longest document whose values are kept, until found again, as slices of its text (which they keep alive);
-   * values of longer documents are let go when it has been read.
+   * Most text of documents that values kept from one document to the next may keep alive in all: a value is kept as a
+   * slice of its document's text until it is found again in a later one (then it gets strings of its own). Past this,
+   * such values are let go (a thread that keeps large strings alive would otherwise keep collecting in vain,
+   * core/offload/worker.ts).
    */
-  keptDocument: number;
+  keptDocuments: number;
   /** Makes the strings of a value kept from one document to the next copies of their own (called once a value). */
   ownStrings: (value: T) => void;
 }
@@ -115,17 +119,29 @@ export class RecentTexts<T> {
   }
 
   /**
-   * Called when a document's text has been read. Values with texts up to `keptText` long stay: those found again in a
+   * Called when a document's text has been read. Values with texts up to `keptText` long stay, the most used first,
+   * up to `keptTotal` of text in all: those found again in a
    * later document get copies of their own strings then (a slice of 13 or more characters keeps the whole document's
-   * text alive, a string only a full collection frees); until then a value keeps its document's text, so the values
-   * of documents longer than `keptDocument` go now.
+   * text alive, a string only a full collection frees); until then a value keeps its document's text, up to
+   * `keptDocuments` of such text in all.
    */
   keep(): void {
     const entries = this.#entries;
-    const { keptText, keptDocument } = this.#options;
+    const { keptText, keptTotal, keptDocuments } = this.#options;
     let kept = 0;
+    let total = 0;
+    /** The documents the values kept so far keep alive, by generation, and their text in all. */
+    const pinned = new Set<number>();
+    let pinnedText = 0;
     for (const entry of entries) {
-      if (entry.text.length > keptText || (!entry.own && entry.documentLength > keptDocument)) continue;
+      const length = entry.text.length;
+      if (length > keptText || total + length > keptTotal) continue;
+      if (!entry.own && !pinned.has(entry.generation)) {
+        if (pinnedText + entry.documentLength > keptDocuments) continue;
+        pinned.add(entry.generation);
+        pinnedText += entry.documentLength;
+      }
+      total += length;
       entries[kept++] = entry;
     }
     entries.length = kept;

@@ -22,7 +22,8 @@ const recent = () =>
     slots: 16,
     insertAt: 8,
     keptText: 1 << 16,
-    keptDocument: 1 << 20,
+    keptTotal: 1 << 20,
+    keptDocuments: 4 << 20,
     ownStrings: ownModelStrings,
   });
 
@@ -90,7 +91,8 @@ Deno.test("RecentTexts: long texts and the values of long documents are let go; 
     slots: 4,
     insertAt: 2,
     keptText: 100,
-    keptDocument: 1000,
+    keptTotal: 1000,
+    keptDocuments: 1000,
     ownStrings: ownModelStrings,
   });
   const small = '{"x":"a value that is long enough to be a slice"}';
@@ -103,7 +105,7 @@ Deno.test("RecentTexts: long texts and the values of long documents are let go; 
   const found = cache.find(`[${small}]`, 1, MAX_JSON_DEPTH);
   assertEquals(stringifyArtdaq(found!), stringifyArtdaq(parseOrdered(small)));
   assertEquals(cache.length, small.length);
-  // A value of a document over keptDocument goes when the document has been read, unless found again in a later one.
+  // A value of a document over keptDocuments goes when the document has been read, unless found again in a later one.
   const big = `[${small.replace("a value", "b value")}${" ".repeat(2000)}]`;
   cache.remember(big, 1, 1 + small.length, parseOrdered(small.replace("a value", "b value")), 1);
   cache.keep();
@@ -111,4 +113,32 @@ Deno.test("RecentTexts: long texts and the values of long documents are let go; 
   assertOk(cache.find(`[${small}]`, 1, MAX_JSON_DEPTH) !== undefined, "the value found before stays");
   // Not taken where it does not fit under the nesting limit.
   assertOk(cache.find(`[${small}]`, 1, 0) === undefined);
+  // At most keptTotal of text stays, the most used first.
+  const values = ["c", "d", "e"].map((c) => small.replace("a value", `${c} value`));
+  const three = `[${values.join(",")}]`;
+  let at = 1;
+  for (const value of values) {
+    cache.remember(three, at, at + value.length, parseOrdered(value), 1);
+    at += value.length + 1;
+  }
+  cache.find(three, 1 + values[0].length + 1, MAX_JSON_DEPTH); // "d" found: it moves up
+  cache.keep(); // keptTotal 1000 holds them all (and the one before)
+  assertOk(cache.find(`[${values[2]}]`, 1, MAX_JSON_DEPTH) !== undefined);
+  const tight = new RecentTexts<JsonValue>({
+    slots: 4,
+    insertAt: 3,
+    keptText: 100,
+    keptTotal: 2 * small.length,
+    keptDocuments: 1000,
+    ownStrings: ownModelStrings,
+  });
+  at = 1;
+  for (const value of values) {
+    tight.remember(three, at, at + value.length, parseOrdered(value), 1);
+    at += value.length + 1;
+  }
+  tight.keep(); // room for two texts: the first two in order stay, the third goes
+  assertOk(tight.find(`[${values[0]}]`, 1, MAX_JSON_DEPTH) !== undefined);
+  assertOk(tight.find(`[${values[1]}]`, 1, MAX_JSON_DEPTH) !== undefined);
+  assertOk(tight.find(`[${values[2]}]`, 1, MAX_JSON_DEPTH) === undefined, "over keptTotal");
 });
