@@ -393,51 +393,45 @@ export class JsonReader {
   }
   /** Enters the next value, which must be an object: its first key (the reader is then at its value), or null. */
   firstKey(): string | null {
-    if (this.peek() !== 0x7b) this.fail(`expected an object, found ${describeAt(this.text, this.pos)}`);
-    if (this.#depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    this.pos++;
-    this.#depth++;
-    if (this.peek() === 0x7d) {
-      this.pos++;
-      this.#depth--;
-      return null;
-    }
-    return this.#key();
+    return this.#enter(0x7b, 0x7d) ? this.#key() : null;
   }
   /** After the value of an entry: the next key of the object, or null when the object ends (it is then left). */
   nextKey(): string | null {
-    const c = this.peek();
-    if (c === 0x2c) {
-      this.pos++;
-      this.peek();
-      return this.#key();
-    }
-    if (c !== 0x7d) this.fail(`expected ',' or '}', found ${describeAt(this.text, this.pos)}`);
-    this.pos++;
-    this.#depth--;
-    return null;
+    if (!this.#next(0x7d)) return null;
+    this.peek();
+    return this.#key();
   }
   /** Enters the next value, which must be an array: true when it has an item (the reader is then at it). */
   firstItem(): boolean {
-    if (this.peek() !== 0x5b) this.fail(`expected an array, found ${describeAt(this.text, this.pos)}`);
-    if (this.#depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
-    this.pos++;
-    this.#depth++;
-    if (this.peek() === 0x5d) {
-      this.pos++;
-      this.#depth--;
-      return false;
-    }
-    return true;
+    return this.#enter(0x5b, 0x5d);
   }
   /** After an item: true when another follows (the reader is then at it), false when the array ends (it is left). */
   nextItem(): boolean {
+    return this.#next(0x5d);
+  }
+  /** Enters the container `open` … `close` at the reader: false when it is empty (it is then left). */
+  #enter(open: number, close: number): boolean {
+    if (this.peek() !== open) {
+      this.fail(`expected ${open === 0x7b ? "an object" : "an array"}, found ${describeAt(this.text, this.pos)}`);
+    }
+    if (this.#depth >= MAX_JSON_DEPTH) this.fail(`nesting deeper than ${MAX_JSON_DEPTH} levels`);
+    this.pos++;
+    this.#depth++;
+    if (this.peek() !== close) return true;
+    this.pos++;
+    this.#depth--;
+    return false;
+  }
+  /** After an element of the container that `close` ends: true at a `,` (passed), false at `close` (the container left). */
+  #next(close: number): boolean {
     const c = this.peek();
     if (c === 0x2c) {
       this.pos++;
       return true;
     }
-    if (c !== 0x5d) this.fail(`expected ',' or ']', found ${describeAt(this.text, this.pos)}`);
+    if (c !== close) {
+      this.fail(`expected ',' or '${String.fromCharCode(close)}', found ${describeAt(this.text, this.pos)}`);
+    }
     this.pos++;
     this.#depth--;
     return false;
