@@ -232,11 +232,11 @@ export interface ExportRead {
 }
 
 /**
- * Reads a stored document's text for the export. The model is built of everything but `document.metadata`, four
- * fifths of a document, which is read straight into the FHiCL writer's tree (`readFhiclMetadata`): the same
- * rendering as `dbJsonToFhicl` of the whole model at about half the cost. A document of another shape (no
- * `document` object), or text the reader refuses, is parsed whole as the provider reads it, so a damaged document
- * fails with the provider's error.
+ * Reads a stored document's text for the export (`readDbJsonParts`): the model is built of everything but
+ * `document.metadata`, four fifths of a document, which is read straight into the FHiCL writer's tree, and the
+ * subtrees of `document.data` that recent documents held are taken again: the same rendering as `dbJsonToFhicl` of
+ * the whole model at about a third of the cost. A document of another shape (no `document` object), or text the
+ * reader refuses, is parsed whole as the provider reads it, so a damaged document fails with the provider's error.
  *
  * @example
  * ```ts
