@@ -50,7 +50,14 @@ export interface RecentTextsOptions<T> {
  *
  * @example
  * ```ts
- * const recent = new RecentTexts<JsonValue>({ slots: 16, insertAt: 8, keptText: 4096, ownStrings: () => {} });
+ * const recent = new RecentTexts<JsonValue>({
+ *   slots: 16,
+ *   insertAt: 8,
+ *   keptText: 4096,
+ *   keptTotal: 65536,
+ *   keptDocuments: 1 << 20,
+ *   ownStrings: ownModelStrings,
+ * });
  * const value = recent.find(text, at, MAX_JSON_DEPTH) ?? readAndRemember(); // at += recent.length on a find
  * ```
  */

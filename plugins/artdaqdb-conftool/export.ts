@@ -13,7 +13,7 @@
 
 import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl, readDbJsonParts, renderFhicl } from "../../core/fhicl/mod.ts";
-import { JsonObject, JsonSyntaxError, stringifyArtdaq } from "../../core/json/mod.ts";
+import { JsonObject, JsonSyntaxError, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
@@ -167,7 +167,8 @@ export function exportPaths(
 export function exportDocuments(documents: readonly StoredDocument[]): ExportResult {
   const choice = new LoadChoice<Uint8Array>();
   for (const stored of byCollectionAndId(documents)) {
-    choice.offer(stored.collection, documentFacts(stored.doc), () => encoder.encode(render(stored.doc)));
+    const read = modelRead(stored.doc);
+    choice.offer(stored.collection, read.facts, () => encoder.encode(read.render()));
   }
   return exportResult(choice.winners());
 }
@@ -192,7 +193,8 @@ export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?:
   const choice = new LoadChoice<Uint8Array>();
   for (const ref of sorted) {
     const { doc } = await ref.load();
-    choice.offer(ref.collection, documentFacts(doc), () => encoder.encode(render(doc)));
+    const read = modelRead(doc);
+    choice.offer(ref.collection, read.facts, () => encoder.encode(read.render()));
   }
   return exportResult(choice.winners());
 }
@@ -252,8 +254,15 @@ export function readForExport(text: string, where: { collection: string; id: str
   } catch (error) {
     if (!(error instanceof JsonSyntaxError)) throw error;
   }
-  const { doc } = parseStoredDocument(text, where);
-  return { facts: documentFacts(doc), render: () => render(doc) };
+  return modelRead(parseStoredDocument(text, where).doc);
+}
+
+/** {@link ExportRead} of a document parsed whole (the ordered model). */
+function modelRead(doc: JsonObject): ExportRead {
+  const facts = documentFacts(doc);
+  const payload = doc.get("document");
+  const data = payload instanceof JsonObject ? payload.get("data") : undefined;
+  return { facts, render: () => originText(facts.format, data, () => dbJsonToFhicl(doc)) };
 }
 
 function readWithoutMetadataModel(text: string, source: string): ExportRead | null {
@@ -261,10 +270,7 @@ function readWithoutMetadataModel(text: string, source: string): ExportRead | nu
   if (parts === null) return null;
   const facts = documentFacts(parts.others);
   const { data, metadata } = parts;
-  return {
-    facts,
-    render: () => facts.format === "json" ? stringifyArtdaq(data ?? new JsonObject()) : renderFhicl(data, metadata),
-  };
+  return { facts, render: () => originText(facts.format, data, () => renderFhicl(data, metadata)) };
 }
 
 const encoder = new TextEncoder();
@@ -289,12 +295,10 @@ function exportResult(winners: ReadonlyArray<Winner<Uint8Array>>): ExportResult 
   return { files, storedAt: exportTime(winners) };
 }
 
-/** The text `read_document` with `dataformat: "origin"` returns for a stored document. */
-function render(doc: JsonObject): string {
-  if (documentFacts(doc).format === "json") {
-    const payload = doc.get("document");
-    const data = payload instanceof JsonObject ? payload.get("data") : undefined;
-    return stringifyArtdaq(data ?? new JsonObject());
-  }
-  return dbJsonToFhicl(doc);
+/**
+ * The text `read_document` with `dataformat: "origin"` returns for a stored document: a JSON payload's `data` in the
+ * JsonWriter layout, anything else as FHiCL (`fhicl`).
+ */
+function originText(format: string, data: JsonValue | undefined, fhicl: () => string): string {
+  return format === "json" ? stringifyArtdaq(data ?? new JsonObject()) : fhicl();
 }
