@@ -11,8 +11,9 @@
  *                     [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]
  * ```
  *
- * The archiver runs with the `archive` task's V8 flags (core/cli/v8_flags.ts); `--v8-flags=FLAGS` replaces them
- * (`--v8-flags=` runs it with V8's defaults).
+ * The archiver runs with the `archive` task's V8 flags and environment (core/cli/v8_flags.ts); `--v8-flags=FLAGS`
+ * replaces the flags (`--v8-flags=` runs it with V8's defaults), and a variable of that environment set where the
+ * bench runs keeps its value (`MALLOC_ARENA_MAX=16 deno task bench:e2e …`: glibc's default on 2 cores).
  *
  * Credentials never go on the command line: for a MongoDB store or a real UconDB put them in the environment
  * (`BENCH_STORE_URI`, `BENCH_SINK_URL`, `UCONDB_USER`, `UCONDB_PASSWORD`); the generated configuration refers to

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { ARCHIVER_V8_FLAGS } from "../core/cli/v8_flags.ts";
-import { type HeapAccess, heapCheckpoint, HeapGovernor, MIN_HEAP_SLACK } from "../core/heap.ts";
+import {
+  type HeapAccess,
+  heapCheckpoint,
+  HeapGovernor,
+  MIN_HEAP_SLACK,
+  PRESSURE_RSS,
+  PRESSURE_SLACK,
+} from "../core/heap.ts";
 
 const MB = 2 ** 20;
 
@@ -13,8 +20,12 @@ class FakeHeap implements HeapAccess {
   live = 10 * MB;
   garbage = 0;
   collections = 0;
+  resident = 100 * MB;
   used(): number {
     return this.live + this.garbage;
+  }
+  rss(): number {
+    return this.resident;
   }
   collect(): void {
     this.garbage = 0;
@@ -50,6 +61,28 @@ Deno.test("heap governor: the slack is at least half the live heap (a large live
   assert.equal(governor.check(), false);
   heap.garbage = 201 * MB;
   assert.equal(governor.check(), true);
+});
+
+Deno.test("heap governor: above PRESSURE_RSS of resident memory the slack is a quarter of the live heap, at least PRESSURE_SLACK", () => {
+  const heap = new FakeHeap();
+  const governor = new HeapGovernor({ access: heap });
+  heap.resident = PRESSURE_RSS; // at the mark: not yet under pressure
+  heap.garbage = PRESSURE_SLACK + 1;
+  assert.equal(governor.check(), false);
+  heap.resident = PRESSURE_RSS + 1;
+  heap.garbage = PRESSURE_SLACK; // exactly the slack: not yet
+  assert.equal(governor.check(), false);
+  heap.garbage = PRESSURE_SLACK + 1;
+  assert.equal(governor.check(), true);
+  // A large live heap under pressure: a quarter of it.
+  heap.live = 100 * MB;
+  heap.garbage = 0;
+  governor.rebase();
+  heap.garbage = 25 * MB;
+  assert.equal(governor.check(), false);
+  heap.garbage = 25 * MB + 1;
+  assert.equal(governor.check(), true);
+  assert.equal(heap.collections, 2);
 });
 
 Deno.test("heap governor: without an exposed gc it is inactive and never collects", async () => {
@@ -154,4 +187,20 @@ Deno.test("compactHeap: with the archiver's V8 flags it gives the grown young ge
   assert.ok(compacted.after <= 2 * MB, `after compactHeap: ${compacted.after / MB} MB`);
   const plain = await run([]);
   assert.equal(plain.ran, false);
+});
+
+Deno.test("heap governor: every timed check also trims the C heap, with or without gc, and none once stopped", async () => {
+  for (const access of [new FakeHeap(), undefined]) {
+    let trims = 0;
+    // Without `access`, this test process (no --expose-gc) gives the governor no gc: only the trim runs.
+    const governor = HeapGovernor.start({ access, trim: () => trims++, intervalMs: 5 });
+    assert.equal(governor.active, access !== undefined);
+    const deadline = Date.now() + 5000;
+    while (trims < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    governor.stop();
+    assert.ok(trims >= 3, `${trims} trims in 5 s`);
+    const stopped = trims;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(trims, stopped);
+  }
 });

@@ -154,9 +154,10 @@ async function runArchive(parsed: Extract<ParsedCommand, { kind: "archive" }>): 
       } finally {
         governor.stop();
         log.debug(
-          governor.active
+          (governor.active
             ? `Heap governor: ${governor.collections} full collections, ${Math.round(governor.collectMs)} ms`
-            : "Heap governor inactive (V8 runs without --expose-gc)",
+            : "Heap governor inactive (V8 runs without --expose-gc)") +
+            `; C heap trimmed ${governor.trims} times, ${Math.round(governor.trimMs)} ms`,
         );
       }
     }

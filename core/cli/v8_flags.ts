@@ -18,8 +18,25 @@
  * `--expose-gc`: lets the main thread's heap governor (core/heap.ts) run a full collection when its heap has grown
  * well beyond what is alive, which bounds the main thread alone (round 5: 6,000 small runs 267 → 194 MB).
  *
+ * The environment, {@link ARCHIVER_ENV}, set by the same tasks and by `bench:e2e` (a binary built by `deno task
+ * compile` cannot carry it: its service unit sets it, README "Install"): `MALLOC_ARENA_MAX=2` bounds glibc's malloc
+ * arenas. glibc gives a thread that finds the arenas busy an arena of its own (up to 8 per core) and keeps what is
+ * freed in the arena it came from, so every thread that handles a run's bytes (the conversion threads, the runtime's
+ * I/O threads) kept its own high-water mark of freed buffers; two arenas share that memory. glibc reads the setting
+ * only when the process starts (`mallopt` from within, after the runtime's threads have their arenas, measured
+ * ~1/3 of the gain). Round 12, 100 runs of 12 MB, interleaved: peak RSS 241–273 MB → 229–246 MB at the same MB/s;
+ * the heap governor's `malloc_trim` (core/malloc.ts) takes it to 221–232 MB.
+ *
  * @module
  */
 
 /** The flags, comma-separated as `--v8-flags=` takes them. */
 export const ARCHIVER_V8_FLAGS = "--max-semi-space-size=8,--expose-gc";
+
+/** The environment every archiver process starts with (see the module doc), as `NAME=value` words. */
+export const ARCHIVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
+
+/** {@link ARCHIVER_ENV} as a shell prefix (`MALLOC_ARENA_MAX=2`), as the deno.json tasks write it. */
+export function archiverEnvPrefix(): string {
+  return Object.entries(ARCHIVER_ENV).map(([name, value]) => `${name}=${value}`).join(" ");
+}

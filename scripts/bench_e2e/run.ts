@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { ARCHIVER_V8_FLAGS } from "../../core/cli/v8_flags.ts";
+import { ARCHIVER_ENV, ARCHIVER_V8_FLAGS } from "../../core/cli/v8_flags.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
 import type { RunSummary } from "../../core/pipeline/summary.ts";
 
@@ -59,10 +59,16 @@ async function tail(stream: ReadableStream<Uint8Array>, limit: number): Promise<
   return new TextDecoder().decode(kept);
 }
 
+/** {@link ARCHIVER_ENV} but for the names this process's environment sets (added to the inherited environment). */
+function taskEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(ARCHIVER_ENV).filter(([name]) => Deno.env.get(name) === undefined));
+}
+
 /**
- * Runs the archiver CLI on `config` with `extraArgs` as the `archive` task does (with {@link ARCHIVER_V8_FLAGS});
- * `cpuProfDir` adds V8 CPU profiling; `v8Flags` replaces the task's V8 flags (to try other heap settings; `""`
- * runs with V8's defaults).
+ * Runs the archiver CLI on `config` with `extraArgs` as the `archive` task does (with {@link ARCHIVER_V8_FLAGS} and
+ * {@link ARCHIVER_ENV}; a name of the latter set in this process's environment keeps its value, so
+ * `MALLOC_ARENA_MAX=16 deno task bench:e2e …` measures glibc's default); `cpuProfDir` adds V8 CPU profiling;
+ * `v8Flags` replaces the task's V8 flags (to try other heap settings; `""` runs with V8's defaults).
  */
 export async function runArchiver(
   config: string,
@@ -77,6 +83,7 @@ export async function runArchiver(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", ...profile, join(REPO_ROOT, "cli.ts"), config, "--json", ...extraArgs],
     cwd: REPO_ROOT,
+    env: taskEnv(),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -4,17 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ARCHIVER_V8_FLAGS } from "../../core/cli/v8_flags.ts";
+import { ARCHIVER_V8_FLAGS, archiverEnvPrefix } from "../../core/cli/v8_flags.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
 
 Deno.test("v8 flags: the archive and serve tasks, compile and bench:e2e use ARCHIVER_V8_FLAGS", async () => {
   const tasks = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))).tasks as Record<string, string>;
   for (const [task, entry] of [["archive", "cli.ts"], ["serve", "server.ts"]]) {
-    assert.equal(tasks[task], `ARCHIVER_TASK=1 deno run -A --v8-flags=${ARCHIVER_V8_FLAGS} ${entry}`, task);
+    assert.equal(
+      tasks[task],
+      `ARCHIVER_TASK=1 ${archiverEnvPrefix()} deno run -A --v8-flags=${ARCHIVER_V8_FLAGS} ${entry}`,
+      task,
+    );
   }
   const uses: Array<[string, RegExp]> = [
     ["scripts/compile.ts", /`--v8-flags=\$\{ARCHIVER_V8_FLAGS\}`/],
     ["scripts/bench_e2e/run.ts", /options\.v8Flags \?\? ARCHIVER_V8_FLAGS/],
+    ["scripts/bench_e2e/run.ts", /env: taskEnv\(\)/],
   ];
   for (const [script, use] of uses) assert.match(await Deno.readTextFile(join(REPO_ROOT, script)), use, script);
 });
