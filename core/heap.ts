@@ -18,7 +18,7 @@
  * 0.9 s in 80 s).
  *
  * Under memory pressure, when the process's resident memory is above {@link PRESSURE_RSS}, the slack is a quarter of
- * that (at least {@link PRESSURE_SLACK}): the import of 12 MB runs promotes ~4 MB a second of garbage on this thread
+ * the live heap (at least {@link PRESSURE_SLACK}): the import of 12 MB runs promotes ~4 MB a second of garbage on this thread
  * while the conversion threads' heaps and the runs' bytes hold most of the memory, and a 32 MB slack was the largest
  * part of the spread of its peak. A collection of this thread's heap is cheap then (little is alive); a thread
  * whose live heap is large (many runs' indexes) pays in proportion, as with the normal slack. Small runs stay under
@@ -126,7 +126,7 @@ export class HeapGovernor {
     const access = this.#access;
     if (access === null) return false;
     const used = access.used();
-    if (used <= this.#live + PRESSURE_SLACK) return false;
+    if (used <= this.#live + PRESSURE_SLACK) return false; // within the smallest slack: no need to read the RSS
     const slack = access.rss() > PRESSURE_RSS
       ? Math.max(PRESSURE_SLACK, this.#live / 4)
       : Math.max(MIN_HEAP_SLACK, this.#live / 2);
