@@ -18,13 +18,13 @@
  * 0.9 s in 80 s).
  *
  * Under memory pressure, when the process's resident memory is above {@link PRESSURE_RSS}, the slack is a quarter of
- * the live heap (at least {@link PRESSURE_SLACK}): the import of 12 MB runs promotes ~4 MB a second of garbage on this thread
- * while the conversion threads' heaps and the runs' bytes hold most of the memory, and a 32 MB slack was the largest
- * part of the spread of its peak. A collection of this thread's heap is cheap then (little is alive); a thread
- * whose live heap is large (many runs' indexes) pays in proportion, as with the normal slack. Small runs stay under
- * the mark and keep the normal slack, whose collections cost them CPU: 16 MB instead of 32 always cost 10–15 % of
- * the CPU of 3,000 small runs (round 12). Round 12, 100 runs of 12 MB, with the C heap's setting (core/malloc.ts):
- * peak RSS 221–254 → 202–216 MB at the same MB/s.
+ * the live heap (at least {@link PRESSURE_SLACK}): the import of 12 MB runs promotes ~4 MB a second of garbage on
+ * this thread while the conversion threads' heaps and the runs' bytes hold most of the memory, and a 32 MB slack was
+ * the largest part of the spread of its peak. A collection of this thread's heap is cheap then (little is alive); a
+ * thread whose live heap is large (many runs' indexes) pays in proportion, as with the normal slack. Small runs stay
+ * under the mark and keep the normal slack, whose collections cost them CPU: 16 MB instead of 32 always cost 10–15 %
+ * of the CPU of 3,000 small runs (round 12). Round 12, 100 runs of 12 MB, with the C heap's setting
+ * (core/malloc.ts): peak RSS 221–254 → 202–216 MB at the same MB/s.
  *
  * Every timed check also gives the C heap's free pages back (core/malloc.ts).
  *
@@ -116,7 +116,7 @@ export class HeapGovernor {
     return governor;
   }
 
-  /** Whether it can collect (`gc` is exposed or an access was given). */
+  /** Whether it can collect (`gc` is exposed or an access was given); its timer also runs to trim without it. */
   get active(): boolean {
     return this.#access !== null;
   }

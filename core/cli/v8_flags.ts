@@ -19,7 +19,7 @@
  * well beyond what is alive, which bounds the main thread alone (round 5: 6,000 small runs 267 → 194 MB).
  *
  * The environment, {@link ARCHIVER_ENV}, set by the same tasks and by `bench:e2e` (a binary built by `deno task
- * compile` cannot carry it: its service unit sets it, README "Install"): `MALLOC_ARENA_MAX=2` bounds glibc's malloc
+ * compile` cannot carry it: its service sets it, README "Installation"): `MALLOC_ARENA_MAX=2` bounds glibc's malloc
  * arenas. glibc gives a thread that finds the arenas busy an arena of its own (up to 8 per core) and keeps what is
  * freed in the arena it came from, so every thread that handles a run's bytes (the conversion threads, the runtime's
  * I/O threads) kept its own high-water mark of freed buffers; two arenas share that memory. glibc reads the setting
@@ -33,7 +33,7 @@
 /** The flags, comma-separated as `--v8-flags=` takes them. */
 export const ARCHIVER_V8_FLAGS = "--max-semi-space-size=8,--expose-gc";
 
-/** The environment every archiver process starts with (see the module doc), as `NAME=value` words. */
+/** The environment every archiver process starts with (see the module doc): variable → value. */
 export const ARCHIVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
 
 /** {@link ARCHIVER_ENV} as a shell prefix (`MALLOC_ARENA_MAX=2`), as the deno.json tasks write it. */
