@@ -4,7 +4,8 @@
  * I/O threads) and freed when the run is done. glibc keeps what is freed in the arena it came from, and gives back
  * only the free memory at the top of an arena's heap, so between runs each arena holds its high-water mark of freed
  * buffers. glibc's `malloc_trim(0)` releases the whole free pages of every arena; the heap governor
- * (core/heap.ts) calls it with its heap checks, a few times a second.
+ * (core/heap.ts) calls it with its heap checks, a few times a second, while the process's RSS is above its pressure
+ * mark (pages given back cost a page fault each when used again: below the mark the CPU matters more).
  *
  * The other half of the C heap's setting is `MALLOC_ARENA_MAX=2` in the archiver's environment
  * (`ARCHIVER_ENV`, core/cli/v8_flags.ts): glibc gives a thread that finds the arenas busy an arena of its own, up to

@@ -24,8 +24,9 @@ class FakeHeap implements HeapAccess {
   used(): number {
     return this.live + this.garbage;
   }
-  rss(): number {
-    return this.resident;
+  /** Options giving the governor this heap and its resident memory. */
+  get options(): { access: HeapAccess; rss: () => number } {
+    return { access: this, rss: () => this.resident };
   }
   collect(): void {
     this.garbage = 0;
@@ -35,7 +36,7 @@ class FakeHeap implements HeapAccess {
 
 Deno.test("heap governor: collects once the heap outgrows the live size by the slack, then measures the live size", () => {
   const heap = new FakeHeap();
-  const governor = new HeapGovernor({ access: heap });
+  const governor = new HeapGovernor(heap.options);
   assert.equal(governor.active, true);
   heap.garbage = MIN_HEAP_SLACK; // exactly the slack: not yet
   assert.equal(governor.check(), false);
@@ -56,7 +57,7 @@ Deno.test("heap governor: collects once the heap outgrows the live size by the s
 Deno.test("heap governor: the slack is at least half the live heap (a large live heap is not collected every second)", () => {
   const heap = new FakeHeap();
   heap.live = 400 * MB;
-  const governor = new HeapGovernor({ access: heap });
+  const governor = new HeapGovernor(heap.options);
   heap.garbage = 150 * MB; // > 32 MB, < 200 MB
   assert.equal(governor.check(), false);
   heap.garbage = 201 * MB;
@@ -65,7 +66,7 @@ Deno.test("heap governor: the slack is at least half the live heap (a large live
 
 Deno.test("heap governor: above PRESSURE_RSS of resident memory the slack is a quarter of the live heap, at least PRESSURE_SLACK", () => {
   const heap = new FakeHeap();
-  const governor = new HeapGovernor({ access: heap });
+  const governor = new HeapGovernor(heap.options);
   heap.resident = PRESSURE_RSS; // at the mark: not yet under pressure
   heap.garbage = PRESSURE_SLACK + 1;
   assert.equal(governor.check(), false);
@@ -142,7 +143,7 @@ Deno.test("heap governor: with the archiver's V8 flags it is active and keeps a 
 Deno.test("heap governor: heapCheckpoint checks the running governor (long synchronous work), none once stopped", () => {
   const heap = new FakeHeap();
   heapCheckpoint(); // none running: nothing happens
-  const governor = HeapGovernor.start({ access: heap, intervalMs: 60_000 });
+  const governor = HeapGovernor.start({ ...heap.options, intervalMs: 60_000 });
   try {
     heap.garbage = MIN_HEAP_SLACK + 1;
     heapCheckpoint();
@@ -189,12 +190,17 @@ Deno.test("compactHeap: with the archiver's V8 flags it gives the grown young ge
   assert.equal(plain.ran, false);
 });
 
-Deno.test("heap governor: every timed check also trims the C heap, with or without gc, and none once stopped", async () => {
+Deno.test("heap governor: under memory pressure every timed check also trims the C heap, with or without gc; not below the mark, none once stopped", async () => {
+  let resident = PRESSURE_RSS;
   for (const access of [new FakeHeap(), undefined]) {
     let trims = 0;
     // Without `access`, this test process (no --expose-gc) gives the governor no gc: only the trim runs.
-    const governor = HeapGovernor.start({ access, trim: () => trims++, intervalMs: 5 });
+    const governor = HeapGovernor.start({ access, rss: () => resident, trim: () => trims++, intervalMs: 5 });
     assert.equal(governor.active, access !== undefined);
+    resident = PRESSURE_RSS; // at the mark: no pressure
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(trims, 0, "no trim below the mark");
+    resident = PRESSURE_RSS + 1;
     const deadline = Date.now() + 5000;
     while (trims < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     governor.stop();
