@@ -35,8 +35,3 @@ export const ARCHIVER_V8_FLAGS = "--max-semi-space-size=8,--expose-gc";
 
 /** The environment every archiver process starts with (see the module doc): variable → value. */
 export const ARCHIVER_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: "2" };
-
-/** {@link ARCHIVER_ENV} as a shell prefix (`MALLOC_ARENA_MAX=2`), as the deno.json tasks write it. */
-export function archiverEnvPrefix(): string {
-  return Object.entries(ARCHIVER_ENV).map(([name, value]) => `${name}=${value}`).join(" ");
-}

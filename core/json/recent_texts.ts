@@ -127,10 +127,9 @@ export class RecentTexts<T> {
 
   /**
    * Called when a document's text has been read. Values with texts up to `keptText` long stay, the most used first,
-   * up to `keptTotal` of text in all: those found again in a
-   * later document get copies of their own strings then (a slice of 13 or more characters keeps the whole document's
-   * text alive, a string only a full collection frees); until then a value keeps its document's text, up to
-   * `keptDocuments` of such text in all.
+   * up to `keptTotal` of text in all: those found again in a later document get copies of their own strings then (a
+   * slice of 13 or more characters keeps the whole document's text alive, a string only a full collection frees);
+   * until then a value keeps its document's text, up to `keptDocuments` of such text in all.
    */
   keep(): void {
     const entries = this.#entries;

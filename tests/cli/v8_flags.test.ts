@@ -4,8 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ARCHIVER_V8_FLAGS, archiverEnvPrefix } from "../../core/cli/v8_flags.ts";
+import { ARCHIVER_ENV, ARCHIVER_V8_FLAGS } from "../../core/cli/v8_flags.ts";
 import { REPO_ROOT } from "../../core/paths.ts";
+
+/** {@link ARCHIVER_ENV} as the shell prefix the deno.json tasks write (`MALLOC_ARENA_MAX=2`). */
+function archiverEnvPrefix(): string {
+  return Object.entries(ARCHIVER_ENV).map(([name, value]) => `${name}=${value}`).join(" ");
+}
 
 Deno.test("v8 flags: the archive and serve tasks, compile and bench:e2e use ARCHIVER_V8_FLAGS", async () => {
   const tasks = JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))).tasks as Record<string, string>;
