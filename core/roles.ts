@@ -55,6 +55,11 @@ export interface PreparedDocument {
    * document the source generated (a converted text file, RunHistory.fcl) or supplied (schema.fcl).
    */
   path?: string;
+  /**
+   * Lower-case hex SHA-256 of `bytes`, when the source computed it (its manifest's): a store may take two documents
+   * with equal digests for equal text, and reuse what it made of the first (the conftool store's converted payload).
+   */
+  sha256?: string;
 }
 
 /** Everything the import stage needs to archive one run, made by `Source.prepare`. */

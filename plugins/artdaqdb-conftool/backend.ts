@@ -10,6 +10,7 @@
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { DocumentFacts } from "./document.ts";
 import type { DocumentFile } from "./fs/document_file.ts";
+import type { PayloadSource } from "./payloads.ts";
 
 /** A document as stored in one collection. */
 export interface StoredDocument {
@@ -44,6 +45,8 @@ export interface EncodedDocument {
    * `upsertEncoded` makes it findable like one it wrote.
    */
   written?: DocumentFile;
+  /** Where the payload of a `written` document lies, for a later document of the same FHiCL to copy. */
+  payload?: PayloadSource;
 }
 
 /** Encoded documents to write into one collection. */

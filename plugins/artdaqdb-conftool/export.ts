@@ -11,7 +11,7 @@
  * @module
  */
 
-import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
+import { releaseBytes } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl, readDbJsonParts, renderFhicl } from "../../core/fhicl/mod.ts";
 import { JsonObject, JsonSyntaxError, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
@@ -19,6 +19,7 @@ import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
 import { type DocumentFile, documentFileSize, readDocumentFile } from "./fs/document_file.ts";
 import { inStretches, type Offload } from "./offload.ts";
+import { RenderedPayloads } from "./rendered.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
 /** The files of an export and the time of the newest exported document. */
@@ -219,13 +220,19 @@ export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Win
   const choice = new LoadChoice<Uint8Array>();
   for (const { file } of items) {
     const bytes = readDocumentFile(file);
-    const text = utf8Text(bytes); // a byte-order mark kept, as `Deno.readTextFile` (the unthreaded reader) does
-    releaseBytes(bytes); // decoded: freed now, not when this thread next collects its heap
-    const read = readForExport(text, { collection: file.collection, id: file.id, source: file.path });
+    // The text decoded with a byte-order mark kept, as `Deno.readTextFile` (the unthreaded reader) does.
+    const read = RENDERED.read(
+      bytes,
+      (text) => readForExport(text, { collection: file.collection, id: file.id, source: file.path }),
+    );
+    releaseBytes(bytes); // read: freed now, not when this thread next collects its heap
     choice.offer(file.collection, read.facts, () => encoder.encode(read.render()));
   }
   return choice.winners();
 }
+
+/** This thread's renderings of recent payloads (rendered.ts). */
+const RENDERED = new RenderedPayloads();
 
 /** A stored document read for the export: its bookkeeping facts, and its rendering (made only for a winner). */
 export interface ExportRead {

@@ -27,6 +27,8 @@ export interface PlannedDocument {
   bytes?: Uint8Array;
   /** The run directory's file it was read from (`PreparedDocument.path`), for messages. */
   path?: string;
+  /** SHA-256 of `bytes` (`PreparedDocument.sha256`), when the source gave it. */
+  sha256?: string;
   collection: string;
   entity: string;
   /**
@@ -84,7 +86,7 @@ export function planDocuments(
   const planned: PlannedDocument[] = [];
   const byEntity = new Map<string, string>();
   const add = (content: PreparedDocument, collection: string, entity: string) => {
-    const { name, path, bytes } = content;
+    const { name, path, bytes, sha256 } = content;
     checkEntity(run, name, entity);
     const other = byEntity.get(entity);
     if (other !== undefined) {
@@ -104,6 +106,7 @@ export function planDocuments(
       },
       ...(bytes !== undefined ? { bytes } : {}),
       ...(path !== undefined ? { path } : {}),
+      ...(sha256 !== undefined ? { sha256 } : {}),
       collection,
       entity,
       dbJson,

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import { releaseBytes } from "../../core/blob/bytes.ts";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
@@ -27,6 +28,7 @@ import { documentId } from "./ids.ts";
 import { groupBy } from "./group.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
 import { inStretches, type Offload } from "./offload.ts";
+import { PayloadSources } from "./payloads.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
 import type { DocumentFile } from "./fs/document_file.ts";
@@ -71,6 +73,8 @@ export class ConftoolStore implements Store {
   readonly #clock: Clock;
   readonly #logger?: Logger;
   readonly #offload?: Offload;
+  /** Payloads written by this store, by the SHA-256 of their FHiCL, for later documents of the same FHiCL. */
+  readonly #payloads = new PayloadSources();
   #ready: Promise<void> | null = null;
 
   constructor(backend: Backend, settings: ConftoolStoreSettings = {}) {
@@ -277,9 +281,21 @@ export class ConftoolStore implements Store {
     };
     if (this.#backend.upsertEncoded) {
       const backend = this.#backend;
-      const items = ordered.flatMap(([collection, writes]) =>
-        writes.map((write) => itemOf(write, write.replaces ? null : backend.newDocumentFile?.(collection, write.id)))
-      );
+      // Files about to be written or removed are no payload source any more (see PayloadSources).
+      const payloads = this.#payloads;
+      for (const { planned, id } of diff.writes) payloads.forget(planned.collection, id);
+      for (const stored of diff.removals) payloads.forget(stored.collection, stored.id);
+      const writes = ordered.flatMap(([, writes]) => writes);
+      // Digests only of documents this thread's threads write themselves (those whose payload can be copied).
+      const digests: Array<string | undefined> = [];
+      const items = writes.map((write) => {
+        const file = write.replaces ? null : backend.newDocumentFile?.(write.planned.collection, write.id);
+        const item = itemOf(write, file);
+        const digest = file ? textDigest(write.planned) : undefined;
+        digests.push(digest);
+        const reuse = payloads.find(digest);
+        return reuse ? { ...item, reuse } : item;
+      });
       const encoded = (await inStretches(
         this.#offload,
         items,
@@ -300,7 +316,13 @@ export class ConftoolStore implements Store {
         throw error;
       }
       await this.#backend.upsertEncoded(batches);
-      for (const document of encoded) if (document.data) releaseBytes(document.data); // written: freed now
+      encoded.forEach((document, i) => {
+        if (document.data) releaseBytes(document.data); // written: freed now
+        const digest = digests[i];
+        if (document.payload && digest !== undefined) {
+          payloads.record(digest, document.collection, document.id, document.payload);
+        }
+      });
       return;
     }
     const batches = ordered.map(([collection, writes]) => ({
@@ -357,6 +379,11 @@ function diffVersion(
     unplanned.push(entityOf(stale[0]));
   }
   return { writes, removals, unplanned };
+}
+
+/** SHA-256 of a planned document's text: the source's, or computed here (a generated document: small). */
+function textDigest(planned: PlannedDocument): string {
+  return planned.sha256 ?? createHash("sha256").update(planned.text).digest("hex");
 }
 
 function hasMarker(documents: readonly StoredDocument[]): boolean {

@@ -5,10 +5,11 @@
  * @module
  */
 import { utf8Text } from "../../core/blob/bytes.ts";
-import { streamArtdaqWith } from "../../core/json/mod.ts";
+import { JsonObject, streamArtdaqWith } from "../../core/json/mod.ts";
 import type { EncodedDocument, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, documentFacts, encodeDocument } from "./document.ts";
 import { type DocumentFile, removeDocumentFile, writeNewDocumentFile } from "./fs/document_file.ts";
+import { type PayloadSource, payloadSource, readPayload, writeStoredDocument } from "./payloads.ts";
 import { convertDocument } from "./plan.ts";
 
 export { renderStretch } from "./export.ts";
@@ -28,6 +29,11 @@ export interface EncodeTarget {
   id: string;
   /** The file to create with the document, when the backend lets the converting code write it (`newDocumentFile`). */
   file?: DocumentFile;
+  /**
+   * With `file`: where the payload of a document of the same FHiCL lies (plugins/artdaqdb-conftool/payloads.ts), to
+   * copy instead of converting (the FHiCL is still given: converted when the payload cannot be read).
+   */
+  reuse?: PayloadSource;
 }
 
 /** Bytes of an item's FHiCL, to cut a run into stretches of about equal work. */
@@ -71,13 +77,31 @@ export function encodeDocuments(items: readonly EncodeItem[], common: EncodeComm
 }
 
 function encodeItem(item: EncodeItem, common: EncodeCommon): EncodedDocument {
-  const stored = storedDocument(item, common);
   const { file } = item;
-  if (file && writeNewDocumentFile(file, (sink) => streamArtdaqWith((writer) => writer.value(stored.doc), sink))) {
-    return { collection: stored.collection, id: stored.id, facts: documentFacts(stored.doc), written: file };
-  }
-  return encodeDocument(stored);
+  if (!file) return encodeDocument(storedDocument(item, common));
+  // A payload written earlier for the same FHiCL is copied (and the bookkeeping written after it), else converted.
+  const payload = item.reuse ? readPayload(item.reuse) : null;
+  const stored = payload ? storedWith(item, common, PAYLOAD_ONLY) : storedDocument(item, common);
+  let end = 0;
+  const written = writeNewDocumentFile(file, (sink) =>
+    streamArtdaqWith((writer) => {
+      if (payload) writer.bytes(payload);
+      end = writeStoredDocument(writer, stored.doc, payload !== null);
+    }, sink));
+  // The file exists already (a crash's leftover): the whole document as bytes, for the backend to replace it.
+  if (!written) return encodeDocument(payload ? storedDocument(item, common) : stored);
+  const source = payloadSource(file.path, end);
+  return {
+    collection: stored.collection,
+    id: stored.id,
+    facts: documentFacts(stored.doc),
+    written: file,
+    ...(source ? { payload: source } : {}),
+  };
 }
+
+/** The DB-JSON whose stored document is the bookkeeping only: what follows a copied payload. */
+const PAYLOAD_ONLY = new JsonObject([["document", new JsonObject()]]);
 
 /** Removes the files that {@link encodeDocuments} wrote for documents whose put is abandoned. */
 export function discardWritten(documents: readonly EncodedDocument[]): void {
@@ -90,11 +114,20 @@ export function discardWritten(documents: readonly EncodedDocument[]): void {
  * backend that takes models.
  */
 export function storedDocument(item: EncodeItem, common: EncodeCommon): StoredDocument {
+  return storedWith(
+    item,
+    common,
+    convertDocument(common.run, { ...item, text: item.text ?? utf8Text(item.bytes!) }, common.timestamp),
+  );
+}
+
+/** The stored document of one item whose FHiCL converted to `dbJson`. */
+function storedWith(item: EncodeItem, common: EncodeCommon, dbJson: JsonObject): StoredDocument {
   return {
     collection: item.collection,
     id: item.id,
     doc: buildStoredDocument(
-      convertDocument(common.run, { ...item, text: item.text ?? utf8Text(item.bytes!) }, common.timestamp),
+      dbJson,
       {
         collection: item.collection,
         configuration: common.configuration,

@@ -106,11 +106,15 @@ export interface MappedDocument {
   generated: boolean;
 }
 
-/** A file's name in the run directory and its content (`bytes`, when given, are the UTF-8 of `text`). */
+/**
+ * A file's name in the run directory and its content (`bytes`, when given, are the UTF-8 of `text`; `sha256`, when
+ * given, their digest).
+ */
 export interface FileContent {
   path: string;
   readonly text: string;
   bytes?: Uint8Array;
+  sha256?: string;
 }
 
 /**
@@ -149,13 +153,14 @@ export function documentFor(file: FileContent, enabled: ReadonlySet<string>): Ma
   };
 }
 
-/** The file as a document of its own name and content, its bytes kept as bytes. */
+/** The file as a document of its own name and content, its bytes kept as bytes (with their digest, when known). */
 function asIs(file: FileContent): PreparedDocument {
-  const { bytes } = file;
+  const { bytes, sha256 } = file;
   if (bytes === undefined) return { name: file.path, text: file.text };
   return {
     name: file.path,
     bytes,
+    ...(sha256 !== undefined ? { sha256 } : {}),
     get text() {
       return utf8Text(bytes);
     },

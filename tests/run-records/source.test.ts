@@ -47,6 +47,10 @@ Deno.test("prepare 11001 (modern, complete): documents, update, times, byte-exac
   // generated documents are texts.
   assertEquals(tpc.bytes, await Deno.readFile(join(PROJECT_RECORDS, "11001/tpc01.fcl")));
   assertEquals(prepared.documents.find((d) => d.name === "boot.fcl")!.bytes, undefined);
+  // With the bytes their SHA-256 (the manifest's), for a store that reuses what it made of equal text; generated
+  // documents have none.
+  assertEquals(tpc.sha256, createHash("sha256").update(tpc.bytes!).digest("hex"));
+  assertEquals(prepared.documents.find((d) => d.name === "boot.fcl")!.sha256, undefined);
   const onDisk = (await Array.fromAsync(Deno.readDir(join(PROJECT_RECORDS, "11001")))).map((e) => e.name).sort();
   assertEquals(prepared.manifest.map((m) => m.path), onDisk);
   for (const entry of prepared.manifest) {

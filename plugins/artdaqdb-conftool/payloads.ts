@@ -1,0 +1,176 @@
+/**
+ * Reuse of converted payloads: the first two members of a stored document, `document` (DB-JSON data and metadata)
+ * and `comments`, are a function of the FHiCL text alone; the rest is bookkeeping (run, configuration, entity, id,
+ * timestamps). Consecutive runs of one configuration carry byte-identical FHiCL files, so the import of a file whose
+ * SHA-256 equals that of a file this store wrote earlier in the process copies that document's payload bytes instead
+ * of parsing, converting and encoding the text again (BENCHMARKS.md round 13: a 12 MB run of repeated files ~0.8 s of
+ * CPU → ~0.1 s).
+ *
+ * Nothing is kept in memory but where each payload lies ({@link PayloadSource}: a file, a length, the file's inode
+ * and size). A payload is taken only when that file is still the one written (same inode and size) and its bytes
+ * begin and end as a payload does; anything else (the file removed, replaced, cut short) falls back to the
+ * conversion, so a reuse never changes what is stored, only how fast.
+ *
+ * @module
+ */
+import type { JsonObject } from "../../core/json/mod.ts";
+import type { ArtdaqBytesWriter } from "../../core/json/stringify.ts";
+
+/** Where the payload of a document written earlier lies: the first `length` bytes of the file `path`. */
+export interface PayloadSource {
+  path: string;
+  /** Bytes of the `document` and `comments` members, from the file's first byte. */
+  length: number;
+  /** The file's inode and size right after it was written: a file replaced or changed since is not used. */
+  ino: number;
+  size: number;
+}
+
+const utf8 = new TextEncoder();
+/** How a stored document's text begins (`{`, then the `document` member) and what follows its payload. */
+const HEAD = utf8.encode('{\n"document" : {');
+const TAIL = utf8.encode(',\n"origin" : ');
+
+/**
+ * Writes `doc` (a stored document: `document`, `comments`, then the bookkeeping) as `writer.value(doc)` does and
+ * returns the writer's position at the end of its payload. With `payload` the first two members are not written:
+ * the caller has written a payload already (the bytes {@link readPayload} returned).
+ */
+export function writeStoredDocument(writer: ArtdaqBytesWriter, doc: JsonObject, payload = false): number {
+  const flat = doc.flat;
+  if (flat[0] !== "document" || flat[2] !== "comments") {
+    throw new TypeError("a stored document begins with its document and comments members");
+  }
+  if (!payload) {
+    writer.raw("{\n");
+    member(writer, "document", flat[1]);
+    writer.raw(",\n");
+    member(writer, "comments", flat[3]);
+  }
+  const end = writer.position();
+  for (let j = 4; j < flat.length; j += 2) {
+    writer.raw(",\n");
+    member(writer, flat[j] as string, flat[j + 1]);
+  }
+  writer.raw("\n}");
+  return end;
+}
+
+function member(writer: ArtdaqBytesWriter, key: string, value: JsonObject["flat"][number]): void {
+  writer.string(key);
+  writer.raw(" : ");
+  writer.value(value);
+}
+
+/** The {@link PayloadSource} of the document just written to `path` with a payload of `length` bytes (null: none). */
+export function payloadSource(path: string, length: number): PayloadSource | null {
+  try {
+    const info = Deno.statSync(path);
+    return info.ino === null ? null : { path, length, ino: info.ino, size: info.size };
+  } catch {
+    return null;
+  }
+}
+
+/** Largest read buffer kept from one reuse to the next. */
+const KEPT_BUFFER = 4 << 20;
+let buffer = new Uint8Array(0);
+
+/**
+ * The payload bytes of `source`, or null when the file is gone, is not the one written (inode or size differ), or
+ * does not begin and end as a payload does. The bytes are a view of a buffer reused by the next call: consume them
+ * at once.
+ */
+export function readPayload(source: PayloadSource): Uint8Array | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(source.path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const info = file.statSync();
+    const wanted = source.length + TAIL.length;
+    if (info.ino !== source.ino || info.size !== source.size || wanted > info.size) return null;
+    const bytes = wanted <= buffer.length ? buffer : new Uint8Array(wanted);
+    if (bytes.length <= KEPT_BUFFER) buffer = bytes;
+    let read = 0;
+    while (read < wanted) {
+      const count = file.readSync(bytes.subarray(read, wanted));
+      if (count === null) return null;
+      read += count;
+    }
+    if (!startsWith(bytes, 0, HEAD) || !startsWith(bytes, source.length, TAIL)) return null;
+    return bytes.subarray(0, source.length);
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+function startsWith(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
+}
+
+/**
+ * The payloads this store wrote, by the SHA-256 of their FHiCL (main thread; bounded: the oldest go first). A
+ * document about to be written or removed is forgotten first, so no entry ever points at a file being changed.
+ *
+ * @example
+ * ```ts
+ * const payloads = new PayloadSources();
+ * payloads.record(sha256, "RunHistory", id, source);
+ * payloads.find(sha256); // source
+ * payloads.forget("RunHistory", id);
+ * payloads.find(sha256); // undefined
+ * ```
+ */
+export class PayloadSources {
+  readonly #limit: number;
+  readonly #bySha = new Map<string, { document: string; source: PayloadSource }>();
+  readonly #byDocument = new Map<string, string>();
+
+  /** At most `limit` entries (default 4,096: ~1 MB). */
+  constructor(limit = 4096) {
+    this.#limit = limit;
+  }
+
+  /** Number of entries. */
+  get size(): number {
+    return this.#bySha.size;
+  }
+
+  /** Where the payload of FHiCL with this digest lies, if this store wrote one. */
+  find(sha256: string | undefined): PayloadSource | undefined {
+    return sha256 === undefined ? undefined : this.#bySha.get(sha256)?.source;
+  }
+
+  /** Notes the payload of the document `id` in `collection`, whose FHiCL has the digest `sha256`. */
+  record(sha256: string, collection: string, id: string, source: PayloadSource): void {
+    const document = `${collection}\0${id}`;
+    this.forget(collection, id);
+    const previous = this.#bySha.get(sha256);
+    if (previous) {
+      this.#byDocument.delete(previous.document);
+      this.#bySha.delete(sha256);
+    }
+    this.#bySha.set(sha256, { document, source });
+    this.#byDocument.set(document, sha256);
+    if (this.#bySha.size > this.#limit) {
+      const [oldest, entry] = this.#bySha.entries().next().value!;
+      this.#bySha.delete(oldest);
+      this.#byDocument.delete(entry.document);
+    }
+  }
+
+  /** Drops the entry of the document `id` in `collection` (it is about to be written again or removed). */
+  forget(collection: string, id: string): void {
+    const document = `${collection}\0${id}`;
+    const sha256 = this.#byDocument.get(document);
+    if (sha256 === undefined) return;
+    this.#byDocument.delete(document);
+    this.#bySha.delete(sha256);
+  }
+}
