@@ -131,6 +131,8 @@ export class PayloadSources {
   readonly #limit: number;
   readonly #bySha = new Map<string, { document: string; source: PayloadSource }>();
   readonly #byDocument = new Map<string, string>();
+  /** Digests a put in flight will write a payload of, and when that put ends. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   /** At most `limit` entries (default 4,096: ~1 MB). */
   constructor(limit = 4096) {
@@ -163,6 +165,34 @@ export class PayloadSources {
       this.#bySha.delete(oldest);
       this.#byDocument.delete(entry.document);
     }
+  }
+
+  /**
+   * Waits until the puts in flight that will write payloads of these digests (those without a source yet) have
+   * ended, then notes this put's own: a later put waits for this one in turn (puts only ever wait for puts that noted
+   * theirs before, so none waits for another in a circle). The returned function ends this put's notes; call it
+   * when the put has ended, however it ended. Two runs of one configuration in flight at once: the second takes the
+   * first's payloads instead of converting the same files beside it.
+   */
+  async inFlight(digests: ReadonlyArray<string | undefined>): Promise<() => void> {
+    const awaited = new Set<Promise<void>>();
+    for (const digest of digests) {
+      const pending = digest === undefined || this.#bySha.has(digest) ? undefined : this.#pending.get(digest);
+      if (pending) awaited.add(pending);
+    }
+    if (awaited.size > 0) await Promise.all(awaited);
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const noted: string[] = [];
+    for (const digest of digests) {
+      if (digest === undefined || this.#bySha.has(digest) || this.#pending.has(digest)) continue;
+      this.#pending.set(digest, ended);
+      noted.push(digest);
+    }
+    return () => {
+      for (const digest of noted) if (this.#pending.get(digest) === ended) this.#pending.delete(digest);
+      end();
+    };
   }
 
   /** Drops the entry of the document `id` in `collection` (it is about to be written again or removed). */

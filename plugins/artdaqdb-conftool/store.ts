@@ -286,43 +286,48 @@ export class ConftoolStore implements Store {
       for (const { planned, id } of diff.writes) payloads.forget(planned.collection, id);
       for (const stored of diff.removals) payloads.forget(stored.collection, stored.id);
       const writes = ordered.flatMap(([, writes]) => writes);
-      // Digests only of documents this thread's threads write themselves (those whose payload can be copied).
-      const digests: Array<string | undefined> = [];
-      const items = writes.map((write) => {
-        const file = write.replaces ? null : backend.newDocumentFile?.(write.planned.collection, write.id);
-        const item = itemOf(write, file);
-        const digest = file ? textDigest(write.planned) : undefined;
-        digests.push(digest);
-        const reuse = payloads.find(digest);
-        return reuse ? { ...item, reuse } : item;
-      });
-      const encoded = (await inStretches(
-        this.#offload,
-        items,
-        encodeItemSize,
-        encodeDocuments,
-        [common],
-        discardWritten,
-      )).flat();
-      let at = 0;
-      const batches = ordered.map(([collection, writes]) => ({
-        collection,
-        documents: encoded.slice(at, at += writes.length),
-      }));
+      const files = writes.map((write) =>
+        write.replaces ? null : backend.newDocumentFile?.(write.planned.collection, write.id) ?? null
+      );
+      // Digests only of documents written by the converting code itself (those whose payload can be copied).
+      const digests = writes.map((write, i) => files[i] ? textDigest(write.planned) : undefined);
+      const ended = await payloads.inFlight(digests);
       try {
-        await removeStale();
-      } catch (error) {
-        discardWritten(encoded);
-        throw error;
-      }
-      await this.#backend.upsertEncoded(batches);
-      encoded.forEach((document, i) => {
-        if (document.data) releaseBytes(document.data); // written: freed now
-        const digest = digests[i];
-        if (document.payload && digest !== undefined) {
-          payloads.record(digest, document.collection, document.id, document.payload);
+        const items = writes.map((write, i) => {
+          const item = itemOf(write, files[i]);
+          const reuse = payloads.find(digests[i]);
+          return reuse ? { ...item, reuse } : item;
+        });
+        const encoded = (await inStretches(
+          this.#offload,
+          items,
+          encodeItemSize,
+          encodeDocuments,
+          [common],
+          discardWritten,
+        )).flat();
+        let at = 0;
+        const batches = ordered.map(([collection, writes]) => ({
+          collection,
+          documents: encoded.slice(at, at += writes.length),
+        }));
+        try {
+          await removeStale();
+        } catch (error) {
+          discardWritten(encoded);
+          throw error;
         }
-      });
+        await this.#backend.upsertEncoded(batches);
+        encoded.forEach((document, i) => {
+          if (document.data) releaseBytes(document.data); // written: freed now
+          const digest = digests[i];
+          if (document.payload && digest !== undefined) {
+            payloads.record(digest, document.collection, document.id, document.payload);
+          }
+        });
+      } finally {
+        ended();
+      }
       return;
     }
     const batches = ordered.map(([collection, writes]) => ({

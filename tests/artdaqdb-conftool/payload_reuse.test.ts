@@ -261,3 +261,46 @@ Deno.test("payload reuse: the export of a run of repeated files on threads equal
     await plain.close();
   }
 });
+
+Deno.test("PayloadSources.inFlight: a put waits for the one in flight writing its digests, never in a circle", async () => {
+  const sources = new PayloadSources();
+  const order: string[] = [];
+  const endA = await sources.inFlight(["x", undefined]); // A will write x
+  const b = sources.inFlight(["x", "y"]).then((end) => { // B waits for A (x) before noting y
+    order.push("B starts");
+    return end;
+  });
+  const endC = await sources.inFlight(["y"]); // C notes y while B waits: C does not wait for B
+  order.push("C starts");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.deepEqual(order, ["C starts"]);
+  sources.record("x", "RunHistory", "a", { path: "/db/a.json", length: 1, ino: 1, size: 2 });
+  endA();
+  const endB = await b; // y is C's: B does not wait again
+  assert.deepEqual(order, ["C starts", "B starts"]);
+  const endD = await sources.inFlight(["x"]); // x has a source now: no wait
+  endB();
+  endC();
+  endD();
+  // Every note ended: nothing to wait for.
+  (await sources.inFlight(["y"]))();
+});
+
+Deno.test("payload reuse: two runs of the same files in flight at once are each stored as a converting store's", async () => {
+  await using a = await tempDir();
+  const pool = new OffloadPool(2);
+  const store = openFilesystemStore(a.path, { durable: false, clock, offload: { pool, minBytes: 0 } });
+  await store.deferCommits(true);
+  await Promise.all([store.putRun(largeRun(720), "initial"), store.putRun(largeRun(721), "initial")]);
+  await store.close();
+  const converted = new Map<string, Uint8Array>();
+  for (const run of [720, 721]) {
+    await using fresh = await tempDir();
+    const plain = openFilesystemStore(fresh.path, { durable: false, clock });
+    await plain.deferCommits(true);
+    await plain.putRun(largeRun(run), "initial");
+    await plain.close();
+    for (const [path, bytes] of documentFiles(fresh.path)) converted.set(path, bytes);
+  }
+  assertSameFiles(documentFiles(a.path), converted);
+});
