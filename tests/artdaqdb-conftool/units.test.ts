@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { BSON } from "bson";
 import { ConfigurationError, RunInputError } from "../../core/errors.ts";
 import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
@@ -167,6 +168,16 @@ Deno.test("hashes: an entity held as bytes is hashed as its bytes, the same dige
     },
   }]);
   assert.equal(asBytes, asText);
+});
+
+Deno.test("hashes: an entity with its SHA-256 is hashed once per digest (the digest's MD5 is remembered)", () => {
+  const bytes = new TextEncoder().encode("a: 1");
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  const plain = hashesText([{ entity: "boot", text: "a: 1" }]);
+  assert.equal(hashesText([{ entity: "boot", bytes, sha256, text: "a: 1" }]), plain);
+  // The same digest again: its MD5 is taken as remembered, the content is not hashed (emptied bytes show it).
+  assert.equal(hashesText([{ entity: "boot", bytes: new Uint8Array(0), sha256, text: "" }]), plain);
+  assert.notEqual(hashesText([{ entity: "boot", bytes: new Uint8Array(0), text: "" }]), plain);
 });
 
 Deno.test("bson: duplicate keys, key order and the C++ types survive a raw round trip", () => {

@@ -171,3 +171,16 @@ Deno.test("binary check: the message names the character (byte-order mark and mu
     runError(12009, /boot\.fcl contains binary data \(control byte 0x00 at character 10\)/),
   );
 });
+
+Deno.test("text check once per content: a file read again is refused again; good content checked once stays good", async () => {
+  await using dir = await tempDir("checked-once-");
+  await Deno.writeTextFile(join(dir.path, "good.fcl"), "a: 1\n");
+  await Deno.writeTextFile(join(dir.path, "bad.fcl"), "a: 1\n\x00");
+  for (let i = 0; i < 2; i++) {
+    assertEquals((await readRunFile(dir.path, "good.fcl", 12010, 1 << 20))?.text, "a: 1\n");
+    await rejects(readRunFile(dir.path, "bad.fcl", 12010, 1 << 20), runError(12010, /bad\.fcl contains binary data/));
+  }
+  // The good file's name with bad content: the content is checked, not the name.
+  await Deno.writeTextFile(join(dir.path, "good.fcl"), "a: 1\n\x01");
+  await rejects(readRunFile(dir.path, "good.fcl", 12010, 1 << 20), runError(12010, /good\.fcl contains binary data/));
+});
