@@ -19,6 +19,7 @@ import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
 import { type DocumentFile, documentFileSize, readDocumentFile } from "./fs/document_file.ts";
 import { inStretches, type Offload } from "./offload.ts";
+import type { WrittenPayload } from "./payloads.ts";
 import { RenderedPayloads } from "./rendered.ts";
 import { artdaqTimestampToIso } from "./timestamp.ts";
 
@@ -186,10 +187,14 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
  * const { files } = await exportDocumentRefs(await backend.locateConfiguration!("12345/standard"));
  * ```
  */
-export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?: Offload): Promise<ExportResult> {
+export async function exportDocumentRefs(
+  refs: readonly DocumentRef[],
+  offload?: Offload,
+  written?: (collection: string, id: string) => WrittenPayload | undefined,
+): Promise<ExportResult> {
   const sorted = byCollectionAndId(refs);
   if (offload && offload.pool.size > 0 && sorted.every((ref) => ref.file)) {
-    return await exportOffloaded(sorted.map((ref) => ref.file!), offload);
+    return await exportOffloaded(sorted.map((ref) => ref.file!), offload, written);
   }
   const choice = new LoadChoice<Uint8Array>();
   for (const ref of sorted) {
@@ -204,8 +209,15 @@ export async function exportDocumentRefs(refs: readonly DocumentRef[], offload?:
  * The export of document files (in (collection, id) order): chosen and rendered in stretches of about equal size
  * ({@link renderStretch}; on the pool's threads for a large run, see `inStretches`), the winners merged in order.
  */
-async function exportOffloaded(files: DocumentFile[], offload: Offload): Promise<ExportResult> {
-  const sized = files.map((file) => ({ file, size: documentFileSize(file) }));
+async function exportOffloaded(
+  files: DocumentFile[],
+  offload: Offload,
+  written?: (collection: string, id: string) => WrittenPayload | undefined,
+): Promise<ExportResult> {
+  const sized = files.map((file) => {
+    const payload = written?.(file.collection, file.id);
+    return { file, size: payload?.source.size ?? documentFileSize(file), ...(payload ? { payload } : {}) };
+  });
   const stretches = await inStretches(offload, sized, (item) => item.size, renderStretch, []);
   const choice = new LoadChoice<Uint8Array>();
   for (const winners of stretches) for (const winner of winners) choice.offerWinner(winner);
@@ -216,19 +228,26 @@ async function exportOffloaded(files: DocumentFile[], offload: Offload): Promise
  * Reads and parses document files (consecutive in (collection, id) order), makes the `load` choice among them and
  * renders the winners: the export's CPU work, run on a pool thread (plugins/artdaqdb-conftool/tasks.ts).
  */
-export function renderStretch(items: ReadonlyArray<{ file: DocumentFile }>): Winner<Uint8Array>[] {
+export function renderStretch(
+  items: ReadonlyArray<{ file: DocumentFile; payload?: WrittenPayload }>,
+): Winner<Uint8Array>[] {
   const choice = new LoadChoice<Uint8Array>();
-  for (const { file } of items) {
-    const bytes = readDocumentFile(file);
+  for (const { file, payload } of items) {
     // The text decoded with a byte-order mark kept, as `Deno.readTextFile` (the unthreaded reader) does.
-    const read = RENDERED.read(
-      bytes,
-      (text) => readForExport(text, { collection: file.collection, id: file.id, source: file.path }),
-    );
-    releaseBytes(bytes); // read: freed now, not when this thread next collects its heap
+    const readWhole = (text: string) =>
+      readForExport(text, { collection: file.collection, id: file.id, source: file.path });
+    const read = (payload && RENDERED.readKnown(file, payload, readWhole)) ?? readFile(file, readWhole);
     choice.offer(file.collection, read.facts, () => encoder.encode(read.render()));
   }
   return choice.winners();
+}
+
+/** A document file read for the export through this thread's renderings by payload. */
+function readFile(file: DocumentFile, readWhole: (text: string) => ExportRead): ExportRead {
+  const bytes = readDocumentFile(file);
+  const read = RENDERED.read(bytes, readWhole);
+  releaseBytes(bytes); // read: freed now, not when this thread next collects its heap
+  return read;
 }
 
 /** This thread's renderings of recent payloads (rendered.ts). */

@@ -114,57 +114,65 @@ function startsWith(bytes: Uint8Array, at: number, expected: Uint8Array): boolea
   return true;
 }
 
+/** A payload this store wrote: the SHA-256 of its FHiCL, and where it lies. */
+export interface WrittenPayload {
+  sha256: string;
+  source: PayloadSource;
+}
+
 /**
- * The payloads this store wrote, by the SHA-256 of their FHiCL (main thread; bounded: the oldest go first). A
- * document about to be written or removed is forgotten first, so no entry ever points at a file being changed.
+ * The payloads this store wrote (main thread): by document, with the SHA-256 of their FHiCL (for the export, which
+ * then reads only a document's bookkeeping when it has rendered that FHiCL lately, rendered.ts), and the newest one
+ * by digest (for the import). Bounded: the oldest documents go first. A document about to be written or removed is
+ * forgotten first, so no entry ever points at a file being changed.
  *
  * @example
  * ```ts
  * const payloads = new PayloadSources();
  * payloads.record(sha256, "RunHistory", id, source);
  * payloads.find(sha256); // source
+ * payloads.written("RunHistory", id); // { sha256, source }
  * payloads.forget("RunHistory", id);
  * payloads.find(sha256); // undefined
  * ```
  */
 export class PayloadSources {
   readonly #limit: number;
-  readonly #bySha = new Map<string, { document: string; source: PayloadSource }>();
-  readonly #byDocument = new Map<string, string>();
+  readonly #documents = new Map<string, WrittenPayload>();
+  /** The newest document (key of `#documents`) by digest. */
+  readonly #bySha = new Map<string, string>();
   /** Digests a put in flight will write a payload of, and when that put ends. */
   readonly #pending = new Map<string, Promise<void>>();
 
-  /** At most `limit` entries (default 4,096: ~1 MB). */
-  constructor(limit = 4096) {
+  /** At most `limit` documents (default 16,384: ~3 MB; 150 runs of 110 documents). */
+  constructor(limit = 16384) {
     this.#limit = limit;
   }
 
-  /** Number of entries. */
+  /** Number of documents noted. */
   get size(): number {
-    return this.#bySha.size;
+    return this.#documents.size;
   }
 
   /** Where the payload of FHiCL with this digest lies, if this store wrote one. */
   find(sha256: string | undefined): PayloadSource | undefined {
-    return sha256 === undefined ? undefined : this.#bySha.get(sha256)?.source;
+    if (sha256 === undefined) return undefined;
+    const document = this.#bySha.get(sha256);
+    return document === undefined ? undefined : this.#documents.get(document)?.source;
+  }
+
+  /** The payload this store wrote as the document `id` in `collection`, if it is noted. */
+  written(collection: string, id: string): WrittenPayload | undefined {
+    return this.#documents.get(`${collection}\0${id}`);
   }
 
   /** Notes the payload of the document `id` in `collection`, whose FHiCL has the digest `sha256`. */
   record(sha256: string, collection: string, id: string, source: PayloadSource): void {
     const document = `${collection}\0${id}`;
-    this.forget(collection, id);
-    const previous = this.#bySha.get(sha256);
-    if (previous) {
-      this.#byDocument.delete(previous.document);
-      this.#bySha.delete(sha256);
-    }
-    this.#bySha.set(sha256, { document, source });
-    this.#byDocument.set(document, sha256);
-    if (this.#bySha.size > this.#limit) {
-      const [oldest, entry] = this.#bySha.entries().next().value!;
-      this.#bySha.delete(oldest);
-      this.#byDocument.delete(entry.document);
-    }
+    this.#drop(document);
+    this.#documents.set(document, { sha256, source });
+    this.#bySha.set(sha256, document);
+    if (this.#documents.size > this.#limit) this.#drop(this.#documents.keys().next().value!);
   }
 
   /**
@@ -197,10 +205,13 @@ export class PayloadSources {
 
   /** Drops the entry of the document `id` in `collection` (it is about to be written again or removed). */
   forget(collection: string, id: string): void {
-    const document = `${collection}\0${id}`;
-    const sha256 = this.#byDocument.get(document);
-    if (sha256 === undefined) return;
-    this.#byDocument.delete(document);
-    this.#bySha.delete(sha256);
+    this.#drop(`${collection}\0${id}`);
+  }
+
+  #drop(document: string): void {
+    const entry = this.#documents.get(document);
+    if (entry === undefined) return;
+    this.#documents.delete(document);
+    if (this.#bySha.get(entry.sha256) === document) this.#bySha.delete(entry.sha256);
   }
 }

@@ -9,10 +9,12 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { utf8Text } from "../../core/blob/bytes.ts";
+import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import { documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
+import type { DocumentFile } from "./fs/document_file.ts";
+import type { WrittenPayload } from "./payloads.ts";
 
 /** What ends a payload in the JsonWriter layout: the top-level `origin` member, the first of the bookkeeping. */
 const ORIGIN = new TextEncoder().encode(',\n"origin" : ');
@@ -62,7 +64,7 @@ export class RenderedPayloads {
   read(bytes: Uint8Array, readWhole: (text: string) => ExportRead): ExportRead {
     const end = payloadEnd(bytes);
     if (end < 0) return readWhole(utf8Text(bytes));
-    const digest = createHash("sha256").update(bytes.subarray(0, end)).digest("hex");
+    const digest = "p" + createHash("sha256").update(bytes.subarray(0, end)).digest("hex");
     const kept = this.#texts.get(digest);
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(end + 2));
@@ -79,6 +81,40 @@ export class RenderedPayloads {
       render: () => {
         const text = read.render();
         this.#keep(digest, text);
+        return text;
+      },
+    };
+  }
+
+  /**
+   * `file` read for the export when this store wrote it with `payload` (the SHA-256 of its FHiCL and where the payload
+   * lies): with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read, no
+   * digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest. Null when the file
+   * is not the one written (another inode or size, or no bookkeeping where its payload ended) or could not be read,
+   * and for a kept rendering whose document is not FHiCL: the caller reads it as any other.
+   */
+  readKnown(file: DocumentFile, payload: WrittenPayload, readWhole: (text: string) => ExportRead): ExportRead | null {
+    const { source } = payload;
+    const key = "f" + payload.sha256;
+    const kept = this.#texts.get(key);
+    const from = kept !== undefined ? source.length : 0;
+    const bytes = readWritten(file.path, source.ino, source.size, from);
+    if (bytes === null || !startsAt(bytes, source.length - from, ORIGIN)) return null;
+    if (kept !== undefined) {
+      const facts = bookkeepingFacts(bytes.subarray(source.length - from + 2));
+      if (facts?.format !== "fhicl") return null;
+      this.#texts.delete(key); // most recently used last
+      this.#texts.set(key, kept);
+      return { facts, render: () => kept };
+    }
+    const read = readWhole(utf8Text(bytes));
+    releaseBytes(bytes); // decoded: freed now
+    if (read.facts.format !== "fhicl") return read;
+    return {
+      facts: read.facts,
+      render: () => {
+        const text = read.render();
+        this.#keep(key, text);
         return text;
       },
     };
@@ -104,4 +140,37 @@ function bookkeepingFacts(tail: Uint8Array) {
   } catch {
     return null;
   }
+}
+
+/** Bytes `from` to the end of the file at `path`, if it is still the file of that inode and size; else null. */
+function readWritten(path: string, ino: number, size: number, from: number): Uint8Array | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const info = file.statSync();
+    if (info.ino !== ino || info.size !== size || from > size) return null;
+    if (from > 0) file.seekSync(from, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(size - from);
+    let read = 0;
+    while (read < bytes.length) {
+      const count = file.readSync(bytes.subarray(read));
+      if (count === null) return null;
+      read += count;
+    }
+    return bytes;
+  } catch {
+    return null;
+  } finally {
+    file.close();
+  }
+}
+
+function startsAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (at < 0) return false;
+  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
+  return true;
 }

@@ -166,7 +166,11 @@ export class ConftoolStore implements Store {
       throw new NotFoundError(`run ${run} is not archived in artdaqDB ${this.#backend.describe()}`, { run });
     }
     const { files, storedAt } = this.#backend.locateConfiguration
-      ? await exportDocumentRefs(await this.#backend.locateConfiguration(configuration), this.#offload)
+      ? await exportDocumentRefs(
+        await this.#backend.locateConfiguration(configuration),
+        this.#offload,
+        (collection, id) => this.#payloads.written(collection, id),
+      )
       : exportDocuments(await this.#backend.findConfiguration(configuration));
     return { run, configuration, files, storedAt };
   }

@@ -190,26 +190,31 @@ for (
   });
 }
 
-Deno.test("PayloadSources: finds by digest, forgets a document, keeps the newest `limit` entries", () => {
+Deno.test("PayloadSources: the newest document by digest, every document noted, the oldest dropped first", () => {
   const source = (n: number): PayloadSource => ({ path: `/db/RunHistory/${n}.json`, length: n, ino: n, size: n + 10 });
-  const sources = new PayloadSources(2);
+  const sources = new PayloadSources(3);
   assert.equal(sources.find(undefined), undefined);
   sources.record("a", "RunHistory", "1", source(1));
   sources.record("b", "RunHistory", "2", source(2));
   assert.deepEqual(sources.find("a"), source(1));
+  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2) });
   sources.forget("RunHistory", "1");
   assert.equal(sources.find("a"), undefined);
-  sources.record("c", "RunHistory", "3", source(3));
-  sources.record("d", "RunHistory", "4", source(4)); // over the limit: "b", the oldest, goes
+  assert.equal(sources.written("RunHistory", "1"), undefined);
+  sources.record("b", "RunHistory", "3", source(3)); // the same digest again: the newer document is found
+  assert.deepEqual(sources.find("b"), source(3));
+  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2) }, "still noted");
+  sources.forget("RunHistory", "2"); // not the one found by digest
+  assert.deepEqual(sources.find("b"), source(3));
+  sources.record("c", "RunHistory", "4", source(4));
+  sources.record("d", "RunHistory", "5", source(5));
+  sources.record("e", "RunHistory", "6", source(6)); // over the limit: document 3, the oldest, goes
+  assert.equal(sources.written("RunHistory", "3"), undefined);
   assert.equal(sources.find("b"), undefined);
-  assert.deepEqual([sources.find("c"), sources.find("d")], [source(3), source(4)]);
-  sources.record("c", "RunHistory", "5", source(5)); // the same digest written again: the newer document
-  assert.deepEqual(sources.find("c"), source(5));
-  sources.forget("RunHistory", "3"); // no longer the source of "c"
-  assert.deepEqual(sources.find("c"), source(5));
-  sources.record("e", "RunHistory", "5", source(6)); // document 5 rewritten with other content
-  assert.equal(sources.find("c"), undefined);
-  assert.equal(sources.size, 2);
+  assert.equal(sources.size, 3);
+  sources.record("f", "RunHistory", "5", source(7)); // document 5 written again with other content
+  assert.equal(sources.find("d"), undefined);
+  assert.deepEqual(sources.written("RunHistory", "5"), { sha256: "f", source: source(7) });
 });
 
 /** `bytes` with the first `ToySimulator` (component01.fcl's payload) spelled `XoySimulator`. */

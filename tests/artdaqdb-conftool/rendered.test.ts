@@ -5,11 +5,13 @@
  * `origin` member or with unreadable bookkeeping is read whole; what is kept stays within its bound.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { streamArtdaqWith } from "../../core/json/mod.ts";
 import { parseStoredDocument } from "../../plugins/artdaqdb-conftool/document.ts";
 import { type ExportRead, readForExport } from "../../plugins/artdaqdb-conftool/export.ts";
 import { writeStoredDocument } from "../../plugins/artdaqdb-conftool/payloads.ts";
 import { payloadEnd, RenderedPayloads } from "../../plugins/artdaqdb-conftool/rendered.ts";
+import { tempDir } from "../_helpers/peers.ts";
 import { SPEC_DOCUMENT, SPEC_OID } from "./_fixtures.ts";
 
 const utf8 = new TextEncoder();
@@ -102,4 +104,75 @@ Deno.test("RenderedPayloads: keeps at most its limit, the most recently used las
   assert.equal(calls.length, 5);
   rendered.read(utf8.encode(texts[1]), readWhole);
   assert.equal(calls.length, 6);
+});
+
+/** `text` written to a file in `dir`, with the `WrittenPayload` a store would have noted for it (FHiCL digest `sha`). */
+function writtenFile(dir: string, name: string, text: string, sha = "fhicl-digest") {
+  const path = join(dir, name);
+  const bytes = utf8.encode(text);
+  Deno.writeFileSync(path, bytes);
+  const info = Deno.statSync(path);
+  const file = { collection: "RunHistory", id: SPEC_OID, path, store: "filesystemdb:///test" };
+  return {
+    file,
+    payload: { sha256: sha, source: { path, length: payloadEnd(bytes), ino: info.ino!, size: info.size } },
+  };
+}
+
+Deno.test("RenderedPayloads.readKnown: a document the store wrote reads only its bookkeeping once its FHiCL is rendered", async () => {
+  await using dir = await tempDir();
+  const rendered = new RenderedPayloads();
+  const { calls, readWhole } = counted();
+  const first = writtenFile(dir.path, "a.json", SPEC);
+  const text = rendered.readKnown(first.file, first.payload, readWhole)!.render();
+  assert.equal(calls.length, 1);
+  const other = otherRun(SPEC);
+  const second = writtenFile(dir.path, "b.json", other);
+  const read = rendered.readKnown(second.file, second.payload, readWhole)!;
+  assert.equal(calls.length, 1, "its payload is not read");
+  assert.deepEqual(read.facts, readForExport(other, where).facts);
+  assert.equal(read.render(), text);
+  // Another FHiCL digest: read whole.
+  const third = writtenFile(dir.path, "c.json", other, "other-digest");
+  rendered.readKnown(third.file, third.payload, readWhole)!.render();
+  assert.equal(calls.length, 2);
+});
+
+for (
+  const [what, change] of [
+    ["replaced (another inode)", (path: string) => {
+      Deno.writeFileSync(`${path}.tmp`, Deno.readFileSync(path));
+      Deno.renameSync(`${path}.tmp`, path);
+    }],
+    ["grown", (path: string) => Deno.writeTextFileSync(path, "\n", { append: true })],
+    ["removed", (path: string) => Deno.removeSync(path)],
+    ["rewritten with its payload's end moved (same inode and size)", (path: string) => {
+      const text = Deno.readTextFileSync(path);
+      const file = Deno.openSync(path, { write: true });
+      const last = text.lastIndexOf("\n"); // in the bookkeeping: the text stays JSON, its payload ends 1 byte later
+      file.writeSync(utf8.encode(" " + text.slice(0, last) + text.slice(last + 1)));
+      file.close();
+    }],
+  ] as const
+) {
+  Deno.test(`RenderedPayloads.readKnown: a file ${what} since it was written is not taken for it`, async () => {
+    await using dir = await tempDir();
+    const rendered = new RenderedPayloads();
+    const { readWhole } = counted();
+    const first = writtenFile(dir.path, "a.json", SPEC);
+    rendered.readKnown(first.file, first.payload, readWhole)!.render();
+    const second = writtenFile(dir.path, "b.json", otherRun(SPEC));
+    change(second.file.path);
+    assert.equal(rendered.readKnown(second.file, second.payload, readWhole), null);
+  });
+}
+
+Deno.test("RenderedPayloads.readKnown: a JSON document under a rendered FHiCL digest is left to the caller", async () => {
+  await using dir = await tempDir();
+  const rendered = new RenderedPayloads();
+  const { readWhole } = counted();
+  const first = writtenFile(dir.path, "a.json", SPEC);
+  rendered.readKnown(first.file, first.payload, readWhole)!.render();
+  const json = writtenFile(dir.path, "b.json", SPEC.replace('"format" : "fhicl"', '"format" : "json"'));
+  assert.equal(rendered.readKnown(json.file, json.payload, readWhole), null);
 });
