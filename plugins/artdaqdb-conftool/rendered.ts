@@ -17,7 +17,8 @@ import type { DocumentFile } from "./fs/document_file.ts";
 import type { WrittenPayload } from "./payloads.ts";
 
 /** What ends a payload in the JsonWriter layout: the top-level `origin` member, the first of the bookkeeping. */
-const ORIGIN = new TextEncoder().encode(',\n"origin" : ');
+const encoder = new TextEncoder();
+const ORIGIN = encoder.encode(',\n"origin" : ');
 /** The bookkeeping is searched for in the last bytes of a document only. */
 const TAIL_LIMIT = 64 << 10;
 
@@ -44,15 +45,16 @@ export function payloadEnd(bytes: Uint8Array): number {
 /** FHiCL rendered lately, by the SHA-256 of the payload it was rendered from; bounded by its texts' length. */
 export class RenderedPayloads {
   readonly #limit: number;
-  readonly #texts = new Map<string, string>();
+  /** UTF-8 of each rendering: flat bytes outside the JavaScript heap (a rendered text may be a rope of many parts). */
+  readonly #texts = new Map<string, Uint8Array>();
   #length = 0;
 
-  /** At most `limit` characters of rendered FHiCL (default 8 Mi). */
+  /** At most `limit` bytes of rendered FHiCL (default 8 MiB). */
   constructor(limit = 8 << 20) {
     this.#limit = limit;
   }
 
-  /** Characters held. */
+  /** Bytes held. */
   get length(): number {
     return this.#length;
   }
@@ -71,7 +73,7 @@ export class RenderedPayloads {
       if (facts?.format === "fhicl") {
         this.#texts.delete(digest); // most recently used last
         this.#texts.set(digest, kept);
-        return { facts, render: () => kept };
+        return { facts, render: () => utf8Text(kept) };
       }
     }
     const read = readWhole(utf8Text(bytes));
@@ -105,7 +107,7 @@ export class RenderedPayloads {
       if (facts?.format !== "fhicl") return null;
       this.#texts.delete(key); // most recently used last
       this.#texts.set(key, kept);
-      return { facts, render: () => kept };
+      return { facts, render: () => utf8Text(kept) };
     }
     const read = readWhole(utf8Text(bytes));
     releaseBytes(bytes); // decoded: freed now
@@ -122,8 +124,9 @@ export class RenderedPayloads {
 
   #keep(digest: string, text: string): void {
     if (text.length > this.#limit / 4 || this.#texts.has(digest)) return;
-    this.#texts.set(digest, text);
-    this.#length += text.length;
+    const bytes = encoder.encode(text);
+    this.#texts.set(digest, bytes);
+    this.#length += bytes.length;
     for (const [oldest, old] of this.#texts) {
       if (this.#length <= this.#limit) break;
       this.#texts.delete(oldest);
