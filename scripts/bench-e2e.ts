@@ -6,7 +6,7 @@
  * and the time of a plain `tar` copy of the same records as a baseline.
  *
  * ```
- * deno task bench:e2e [--runs N] [--mix small|fixtures|real|large|bigdoc|all] [--workers 2]
+ * deno task bench:e2e [--runs N] [--mix small|fixtures|real|large|bigdoc|all] [--distinct] [--workers 2]
  *                     [--threads T] [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
  *                     [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]
  * ```
@@ -18,6 +18,11 @@
  * Credentials never go on the command line: for a MongoDB store or a real UconDB put them in the environment
  * (`BENCH_STORE_URI`, `BENCH_SINK_URL`, `UCONDB_USER`, `UCONDB_PASSWORD`); the generated configuration refers to
  * them as `${VAR}` and the child process expands them.
+ *
+ * The copies of a template are byte-identical, as the files of consecutive runs of one configuration are, so the
+ * archiver's reuse of what it made of a file (converted payloads, renderings, checks, digests) applies from the second
+ * run on. `--distinct` appends a comment line naming the run to every copied `.fcl` file: no two runs share a file,
+ * and every run costs what a run of a new configuration costs.
  *
  * @example
  * ```sh
@@ -37,7 +42,7 @@ import { synthesizeArchivedState } from "./bench_e2e/synthesize.ts";
 import { type ArchiverRun, runArchiver } from "./bench_e2e/run.ts";
 import { writeBenchConfig } from "./bench_e2e/config.ts";
 
-const USAGE = `usage: deno task bench:e2e [--runs N] [--mix ${Object.keys(MIXES).join("|")}] [--workers W]
+const USAGE = `usage: deno task bench:e2e [--runs N] [--mix ${Object.keys(MIXES).join("|")}] [--distinct] [--workers W]
        [--threads T] [--store URI] [--sink URL] [--base-run R] [--incremental-over N] [--verify meta|full]
        [--cpu-prof] [--v8-flags FLAGS] [--keep] [--dir DIR] [--json]`;
 
@@ -45,6 +50,8 @@ const USAGE = `usage: deno task bench:e2e [--runs N] [--mix ${Object.keys(MIXES)
 interface BenchOptions {
   runs: number;
   mix: MixName;
+  /** Every copied `.fcl` file made unique to its run (see the module doc). */
+  distinct: boolean;
   workers: number;
   threads: number | null;
   store: string | null;
@@ -65,6 +72,7 @@ function parseOptions(args: string[]): BenchOptions {
     options: {
       runs: { type: "string", default: "300" },
       mix: { type: "string", default: "small" },
+      distinct: { type: "boolean", default: false },
       workers: { type: "string", default: "2" },
       threads: { type: "string" },
       store: { type: "string" },
@@ -95,6 +103,7 @@ function parseOptions(args: string[]): BenchOptions {
   return {
     runs: int("runs", values.runs, 1),
     mix: values.mix as MixName,
+    distinct: values.distinct,
     workers: int("workers", values.workers, 1),
     threads: values.threads === undefined ? null : int("threads", values.threads, 0),
     store: values.store ?? null,
@@ -154,9 +163,10 @@ async function main(args: string[]): Promise<number> {
     }
     const templates = await templatesOf(options.mix, REPO_ROOT, dir);
     for (const skipped of templates.skipped) say(`skipped template ${skipped.path}: ${skipped.reason}`);
-    const built = await buildRecords(templates.usable, recordsDir, options.baseRun, options.runs);
+    const built = await buildRecords(templates.usable, recordsDir, options.baseRun, options.runs, options.distinct);
     say(
-      `built ${built.runs} run records (${fmt(built.bytes / MB)} MB, ${built.files} files, mix ${options.mix}: ` +
+      `built ${built.runs} ${options.distinct ? "distinct " : ""}run records (${fmt(built.bytes / MB)} MB, ` +
+        `${built.files} files, mix ${options.mix}: ` +
         `${templates.usable.map((t) => `${t.name} ${fmt(t.bytes / 1000, 0)} kB`).join(", ")}) in ${
           fmt(built.seconds, 2)
         } s`,
@@ -180,6 +190,7 @@ async function main(args: string[]): Promise<number> {
     const pipelineSeconds = (run.summary?.durationMs ?? 0) / 1000;
     const result = {
       mix: options.mix,
+      distinct: options.distinct,
       workers: options.workers,
       threads: options.threads,
       runs: built.runs,

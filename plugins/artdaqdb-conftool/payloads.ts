@@ -118,6 +118,11 @@ function startsWith(bytes: Uint8Array, at: number, expected: Uint8Array): boolea
 export interface WrittenPayload {
   sha256: string;
   source: PayloadSource;
+  /**
+   * Whether another document noted has the same FHiCL (as told by {@link PayloadSources.written}): what is made of
+   * this one (the export's rendering) is worth keeping for the others.
+   */
+  shared?: boolean;
 }
 
 /**
@@ -141,6 +146,8 @@ export class PayloadSources {
   readonly #documents = new Map<string, WrittenPayload>();
   /** The newest document (key of `#documents`) by digest. */
   readonly #bySha = new Map<string, string>();
+  /** Documents noted by digest. */
+  readonly #counts = new Map<string, number>();
   /** Digests a put in flight will write a payload of, and when that put ends. */
   readonly #pending = new Map<string, Promise<void>>();
 
@@ -163,7 +170,8 @@ export class PayloadSources {
 
   /** The payload this store wrote as the document `id` in `collection`, if it is noted. */
   written(collection: string, id: string): WrittenPayload | undefined {
-    return this.#documents.get(`${collection}\0${id}`);
+    const entry = this.#documents.get(`${collection}\0${id}`);
+    return entry && { ...entry, shared: (this.#counts.get(entry.sha256) ?? 0) > 1 };
   }
 
   /** Notes the payload of the document `id` in `collection`, whose FHiCL has the digest `sha256`. */
@@ -172,6 +180,7 @@ export class PayloadSources {
     this.#drop(document);
     this.#documents.set(document, { sha256, source });
     this.#bySha.set(sha256, document);
+    this.#counts.set(sha256, (this.#counts.get(sha256) ?? 0) + 1);
     if (this.#documents.size > this.#limit) this.#drop(this.#documents.keys().next().value!);
   }
 
@@ -213,5 +222,8 @@ export class PayloadSources {
     if (entry === undefined) return;
     this.#documents.delete(document);
     if (this.#bySha.get(entry.sha256) === document) this.#bySha.delete(entry.sha256);
+    const count = (this.#counts.get(entry.sha256) ?? 1) - 1;
+    if (count > 0) this.#counts.set(entry.sha256, count);
+    else this.#counts.delete(entry.sha256);
   }
 }

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
-import { documentFacts } from "./document.ts";
+import { type DocumentFacts, documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
 import type { DocumentFile } from "./fs/document_file.ts";
 import type { WrittenPayload } from "./payloads.ts";
@@ -70,28 +70,16 @@ export class RenderedPayloads {
     const kept = this.#texts.get(digest);
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(end + 2));
-      if (facts?.format === "fhicl") {
-        this.#texts.delete(digest); // most recently used last
-        this.#texts.set(digest, kept);
-        return { facts, render: () => utf8Text(kept) };
-      }
+      if (facts?.format === "fhicl") return this.#taken(digest, kept, facts);
     }
-    const read = readWhole(utf8Text(bytes));
-    if (read.facts.format !== "fhicl") return read;
-    return {
-      facts: read.facts,
-      render: () => {
-        const text = read.render();
-        this.#keep(digest, text);
-        return text;
-      },
-    };
+    return this.#keeping(digest, readWhole(utf8Text(bytes)));
   }
 
   /**
    * `file` read for the export when this store wrote it with `payload` (the SHA-256 of its FHiCL and where the payload
    * lies): with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read, no
-   * digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest. Null when the file
+   * digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest when other documents
+   * have that FHiCL (`payload.shared`: a configuration's first run is kept, a unique document is not). Null when the file
    * is not the one written (another inode or size, or no bookkeeping where its payload ended) or could not be read,
    * and for a kept rendering whose document is not FHiCL: the caller reads it as any other.
    */
@@ -104,13 +92,22 @@ export class RenderedPayloads {
     if (bytes === null || !startsAt(bytes, source.length - from, ORIGIN)) return null;
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(source.length - from + 2));
-      if (facts?.format !== "fhicl") return null;
-      this.#texts.delete(key); // most recently used last
-      this.#texts.set(key, kept);
-      return { facts, render: () => utf8Text(kept) };
+      return facts?.format === "fhicl" ? this.#taken(key, kept, facts) : null;
     }
     const read = readWhole(utf8Text(bytes));
     releaseBytes(bytes); // decoded: freed now
+    return payload.shared ? this.#keeping(key, read) : read;
+  }
+
+  /** A document read through the rendering kept under `key` (now the most recently used). */
+  #taken(key: string, kept: Uint8Array, facts: DocumentFacts): ExportRead {
+    this.#texts.delete(key);
+    this.#texts.set(key, kept);
+    return { facts, render: () => utf8Text(kept) };
+  }
+
+  /** `read`, whose FHiCL rendering is kept under `key` when it is made. */
+  #keeping(key: string, read: ExportRead): ExportRead {
     if (read.facts.format !== "fhicl") return read;
     return {
       facts: read.facts,

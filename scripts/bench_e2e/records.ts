@@ -138,13 +138,15 @@ export interface BuiltRecords {
 
 /**
  * Copy `templates` round-robin into `recordsDir/<baseRun + i>` for i < `runs`. Copies are made with
- * `copy_file_range` (Deno.copyFile), a few at a time.
+ * `copy_file_range` (Deno.copyFile), a few at a time; with `distinct`, each `.fcl` file gets a last line
+ * `# bench copy for run <n>` (a FHiCL comment: still valid, and no longer byte-identical to any other run's).
  */
 export async function buildRecords(
   templates: readonly Template[],
   recordsDir: string,
   baseRun: number,
   runs: number,
+  distinct = false,
 ): Promise<BuiltRecords> {
   const started = performance.now();
   await Deno.mkdir(recordsDir, { recursive: true });
@@ -157,12 +159,18 @@ export async function buildRecords(
       const template = templates[i % templates.length];
       const runDir = join(recordsDir, String(baseRun + i));
       await Deno.mkdir(runDir);
+      let added = 0;
       for (const name of template.files) {
         await Deno.copyFile(join(template.path, name), join(runDir, name));
         await Deno.chmod(join(runDir, name), 0o644);
+        if (distinct && name.endsWith(".fcl")) {
+          const line = new TextEncoder().encode(`\n# bench copy for run ${baseRun + i}\n`);
+          await Deno.writeFile(join(runDir, name), line, { append: true });
+          added += line.length;
+        }
       }
       files += template.files.length;
-      bytes += template.bytes;
+      bytes += template.bytes + added;
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));

@@ -197,13 +197,13 @@ Deno.test("PayloadSources: the newest document by digest, every document noted, 
   sources.record("a", "RunHistory", "1", source(1));
   sources.record("b", "RunHistory", "2", source(2));
   assert.deepEqual(sources.find("a"), source(1));
-  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2) });
+  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2), shared: false });
   sources.forget("RunHistory", "1");
   assert.equal(sources.find("a"), undefined);
   assert.equal(sources.written("RunHistory", "1"), undefined);
   sources.record("b", "RunHistory", "3", source(3)); // the same digest again: the newer document is found
   assert.deepEqual(sources.find("b"), source(3));
-  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2) }, "still noted");
+  assert.deepEqual(sources.written("RunHistory", "2"), { sha256: "b", source: source(2), shared: true }, "still noted");
   sources.forget("RunHistory", "2"); // not the one found by digest
   assert.deepEqual(sources.find("b"), source(3));
   sources.record("c", "RunHistory", "4", source(4));
@@ -214,7 +214,10 @@ Deno.test("PayloadSources: the newest document by digest, every document noted, 
   assert.equal(sources.size, 3);
   sources.record("f", "RunHistory", "5", source(7)); // document 5 written again with other content
   assert.equal(sources.find("d"), undefined);
-  assert.deepEqual(sources.written("RunHistory", "5"), { sha256: "f", source: source(7) });
+  assert.deepEqual(sources.written("RunHistory", "5"), { sha256: "f", source: source(7), shared: false });
+  sources.forget("RunHistory", "4");
+  sources.record("d", "RunHistory", "8", source(8));
+  assert.equal(sources.written("RunHistory", "8")!.shared, false, "a forgotten document shares nothing");
 });
 
 /** `bytes` with the first `ToySimulator` (component01.fcl's payload) spelled `XoySimulator`. */

@@ -107,7 +107,7 @@ Deno.test("RenderedPayloads: keeps at most its limit, the most recently used las
 });
 
 /** `text` written to a file in `dir`, with the `WrittenPayload` a store would have noted for it (FHiCL digest `sha`). */
-function writtenFile(dir: string, name: string, text: string, sha = "fhicl-digest") {
+function writtenFile(dir: string, name: string, text: string, sha = "fhicl-digest", shared = true) {
   const path = join(dir, name);
   const bytes = utf8.encode(text);
   Deno.writeFileSync(path, bytes);
@@ -115,7 +115,7 @@ function writtenFile(dir: string, name: string, text: string, sha = "fhicl-diges
   const file = { collection: "RunHistory", id: SPEC_OID, path, store: "filesystemdb:///test" };
   return {
     file,
-    payload: { sha256: sha, source: { path, length: payloadEnd(bytes), ino: info.ino!, size: info.size } },
+    payload: { sha256: sha, source: { path, length: payloadEnd(bytes), ino: info.ino!, size: info.size }, shared },
   };
 }
 
@@ -175,4 +175,17 @@ Deno.test("RenderedPayloads.readKnown: a JSON document under a rendered FHiCL di
   rendered.readKnown(first.file, first.payload, readWhole)!.render();
   const json = writtenFile(dir.path, "b.json", SPEC.replace('"format" : "fhicl"', '"format" : "json"'));
   assert.equal(rendered.readKnown(json.file, json.payload, readWhole), null);
+});
+
+Deno.test("RenderedPayloads.readKnown: the rendering of a document no other document shares is not kept", async () => {
+  await using dir = await tempDir();
+  const rendered = new RenderedPayloads();
+  const { calls, readWhole } = counted();
+  const unique = writtenFile(dir.path, "a.json", SPEC, "unique", false);
+  rendered.readKnown(unique.file, unique.payload, readWhole)!.render();
+  assert.equal(rendered.length, 0);
+  const again = writtenFile(dir.path, "b.json", otherRun(SPEC), "unique", true);
+  rendered.readKnown(again.file, again.payload, readWhole)!.render();
+  assert.equal(calls.length, 2);
+  assert.ok(rendered.length > 0);
 });
