@@ -236,7 +236,7 @@ export function renderStretch(
     // The text decoded with a byte-order mark kept, as `Deno.readTextFile` (the unthreaded reader) does.
     const readWhole = (text: string) =>
       readForExport(text, { collection: file.collection, id: file.id, source: file.path });
-    const read = (payload && RENDERED.readKnown(file, payload, readWhole)) ?? readFile(file, readWhole);
+    const read = (payload && RENDERED.readKnown(payload, readWhole)) ?? readFile(file, readWhole);
     choice.offer(file.collection, read.facts, () => encoder.encode(read.render()));
   }
   return choice.winners();

@@ -7,7 +7,8 @@
  * CPU → ~0.1 s).
  *
  * Nothing is kept in memory but where each payload lies ({@link PayloadSource}: a file, a length, the file's inode
- * and size). A payload is taken only when that file is still the one written (same inode and size) and its bytes
+ * and size) and the digest of its FHiCL (which also lets the export take a rendering it made of that FHiCL,
+ * rendered.ts). A payload is taken only when that file is still the one written (same inode and size) and its bytes
  * begin and end as a payload does; anything else (the file removed, replaced, cut short) falls back to the
  * conversion, so a reuse never changes what is stored, only how fast.
  *
@@ -27,9 +28,10 @@ export interface PayloadSource {
 }
 
 const utf8 = new TextEncoder();
-/** How a stored document's text begins (`{`, then the `document` member) and what follows its payload. */
+/** How a stored document's text begins: `{`, then the `document` member. */
 const HEAD = utf8.encode('{\n"document" : {');
-const TAIL = utf8.encode(',\n"origin" : ');
+/** What follows a payload in the JsonWriter layout: the top-level `origin` member, the first of the bookkeeping. */
+export const PAYLOAD_END: Uint8Array = utf8.encode(',\n"origin" : ');
 
 /**
  * Writes `doc` (a stored document: `document`, `comments`, then the bookkeeping) as `writer.value(doc)` does and
@@ -82,6 +84,25 @@ let buffer = new Uint8Array(0);
  * at once.
  */
 export function readPayload(source: PayloadSource): Uint8Array | null {
+  const end = source.length + PAYLOAD_END.length;
+  if (buffer.length < end) {
+    const grown = new Uint8Array(end);
+    if (grown.length <= KEPT_BUFFER) buffer = grown;
+    return payloadIn(readWritten(source, 0, end, grown), source.length);
+  }
+  return payloadIn(readWritten(source, 0, end, buffer), source.length);
+}
+
+function payloadIn(bytes: Uint8Array | null, length: number): Uint8Array | null {
+  if (bytes === null || !bytesAt(bytes, 0, HEAD) || !bytesAt(bytes, length, PAYLOAD_END)) return null;
+  return bytes.subarray(0, length);
+}
+
+/**
+ * Bytes `from` to `to` of the file `source.path` (read into the start of `into` when given), if it is still the file
+ * written (same inode and size); else null.
+ */
+export function readWritten(source: PayloadSource, from: number, to: number, into?: Uint8Array): Uint8Array | null {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(source.path, { read: true });
@@ -90,18 +111,16 @@ export function readPayload(source: PayloadSource): Uint8Array | null {
   }
   try {
     const info = file.statSync();
-    const wanted = source.length + TAIL.length;
-    if (info.ino !== source.ino || info.size !== source.size || wanted > info.size) return null;
-    const bytes = wanted <= buffer.length ? buffer : new Uint8Array(wanted);
-    if (bytes.length <= KEPT_BUFFER) buffer = bytes;
+    if (info.ino !== source.ino || info.size !== source.size || from > to || to > info.size) return null;
+    if (from > 0) file.seekSync(from, Deno.SeekMode.Start);
+    const bytes = into ? into.subarray(0, to - from) : new Uint8Array(to - from);
     let read = 0;
-    while (read < wanted) {
-      const count = file.readSync(bytes.subarray(read, wanted));
+    while (read < bytes.length) {
+      const count = file.readSync(bytes.subarray(read));
       if (count === null) return null;
       read += count;
     }
-    if (!startsWith(bytes, 0, HEAD) || !startsWith(bytes, source.length, TAIL)) return null;
-    return bytes.subarray(0, source.length);
+    return bytes;
   } catch {
     return null;
   } finally {
@@ -109,7 +128,9 @@ export function readPayload(source: PayloadSource): Uint8Array | null {
   }
 }
 
-function startsWith(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+/** Whether `bytes` hold `expected` at offset `at`. */
+export function bytesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
+  if (at < 0 || at + expected.length > bytes.length) return false;
   for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
   return true;
 }

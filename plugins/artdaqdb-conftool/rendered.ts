@@ -13,12 +13,9 @@ import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import { type DocumentFacts, documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
-import type { DocumentFile } from "./fs/document_file.ts";
-import type { WrittenPayload } from "./payloads.ts";
+import { bytesAt, PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
 
-/** What ends a payload in the JsonWriter layout: the top-level `origin` member, the first of the bookkeeping. */
 const encoder = new TextEncoder();
-const ORIGIN = encoder.encode(',\n"origin" : ');
 /** The bookkeeping is searched for in the last bytes of a document only. */
 const TAIL_LIMIT = 64 << 10;
 
@@ -32,17 +29,17 @@ const TAIL_LIMIT = 64 << 10;
  * ```
  */
 export function payloadEnd(bytes: Uint8Array): number {
-  const last = bytes.length - ORIGIN.length;
   const stop = Math.max(0, bytes.length - TAIL_LIMIT);
-  outer: for (let i = last; i >= stop; i--) {
-    if (bytes[i] !== 0x2c) continue;
-    for (let j = 1; j < ORIGIN.length; j++) if (bytes[i + j] !== ORIGIN[j]) continue outer;
-    return i;
+  for (let i = bytes.length - PAYLOAD_END.length; i >= stop; i--) {
+    if (bytes[i] === 0x2c && bytesAt(bytes, i, PAYLOAD_END)) return i;
   }
   return -1;
 }
 
-/** FHiCL rendered lately, by the SHA-256 of the payload it was rendered from; bounded by its texts' length. */
+/**
+ * FHiCL rendered lately, by the SHA-256 of the payload it was rendered from, or of the FHiCL of a document this store
+ * wrote ({@link RenderedPayloads.readKnown}); bounded in bytes, the least recently used dropped first.
+ */
 export class RenderedPayloads {
   readonly #limit: number;
   /** UTF-8 of each rendering: flat bytes outside the JavaScript heap (a rendered text may be a rope of many parts). */
@@ -76,20 +73,20 @@ export class RenderedPayloads {
   }
 
   /**
-   * `file` read for the export when this store wrote it with `payload` (the SHA-256 of its FHiCL and where the payload
-   * lies): with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read, no
+   * The file of `payload` (a document this store wrote: the SHA-256 of its FHiCL and where the payload lies) read for
+   * the export: with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read, no
    * digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest when other documents
    * have that FHiCL (`payload.shared`: a configuration's first run is kept, a unique document is not). Null when the file
    * is not the one written (another inode or size, or no bookkeeping where its payload ended) or could not be read,
    * and for a kept rendering whose document is not FHiCL: the caller reads it as any other.
    */
-  readKnown(file: DocumentFile, payload: WrittenPayload, readWhole: (text: string) => ExportRead): ExportRead | null {
+  readKnown(payload: WrittenPayload, readWhole: (text: string) => ExportRead): ExportRead | null {
     const { source } = payload;
     const key = "f" + payload.sha256;
     const kept = this.#texts.get(key);
     const from = kept !== undefined ? source.length : 0;
-    const bytes = readWritten(file.path, source.ino, source.size, from);
-    if (bytes === null || !startsAt(bytes, source.length - from, ORIGIN)) return null;
+    const bytes = readWritten(source, from, source.size);
+    if (bytes === null || !bytesAt(bytes, source.length - from, PAYLOAD_END)) return null;
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(source.length - from + 2));
       return facts?.format === "fhicl" ? this.#taken(key, kept, facts) : null;
@@ -140,37 +137,4 @@ function bookkeepingFacts(tail: Uint8Array) {
   } catch {
     return null;
   }
-}
-
-/** Bytes `from` to the end of the file at `path`, if it is still the file of that inode and size; else null. */
-function readWritten(path: string, ino: number, size: number, from: number): Uint8Array | null {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch {
-    return null;
-  }
-  try {
-    const info = file.statSync();
-    if (info.ino !== ino || info.size !== size || from > size) return null;
-    if (from > 0) file.seekSync(from, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(size - from);
-    let read = 0;
-    while (read < bytes.length) {
-      const count = file.readSync(bytes.subarray(read));
-      if (count === null) return null;
-      read += count;
-    }
-    return bytes;
-  } catch {
-    return null;
-  } finally {
-    file.close();
-  }
-}
-
-function startsAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
-  if (at < 0) return false;
-  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
-  return true;
 }

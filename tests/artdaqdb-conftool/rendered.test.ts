@@ -124,17 +124,17 @@ Deno.test("RenderedPayloads.readKnown: a document the store wrote reads only its
   const rendered = new RenderedPayloads();
   const { calls, readWhole } = counted();
   const first = writtenFile(dir.path, "a.json", SPEC);
-  const text = rendered.readKnown(first.file, first.payload, readWhole)!.render();
+  const text = rendered.readKnown(first.payload, readWhole)!.render();
   assert.equal(calls.length, 1);
   const other = otherRun(SPEC);
   const second = writtenFile(dir.path, "b.json", other);
-  const read = rendered.readKnown(second.file, second.payload, readWhole)!;
+  const read = rendered.readKnown(second.payload, readWhole)!;
   assert.equal(calls.length, 1, "its payload is not read");
   assert.deepEqual(read.facts, readForExport(other, where).facts);
   assert.equal(read.render(), text);
   // Another FHiCL digest: read whole.
   const third = writtenFile(dir.path, "c.json", other, "other-digest");
-  rendered.readKnown(third.file, third.payload, readWhole)!.render();
+  rendered.readKnown(third.payload, readWhole)!.render();
   assert.equal(calls.length, 2);
 });
 
@@ -160,10 +160,10 @@ for (
     const rendered = new RenderedPayloads();
     const { readWhole } = counted();
     const first = writtenFile(dir.path, "a.json", SPEC);
-    rendered.readKnown(first.file, first.payload, readWhole)!.render();
+    rendered.readKnown(first.payload, readWhole)!.render();
     const second = writtenFile(dir.path, "b.json", otherRun(SPEC));
     change(second.file.path);
-    assert.equal(rendered.readKnown(second.file, second.payload, readWhole), null);
+    assert.equal(rendered.readKnown(second.payload, readWhole), null);
   });
 }
 
@@ -172,9 +172,9 @@ Deno.test("RenderedPayloads.readKnown: a JSON document under a rendered FHiCL di
   const rendered = new RenderedPayloads();
   const { readWhole } = counted();
   const first = writtenFile(dir.path, "a.json", SPEC);
-  rendered.readKnown(first.file, first.payload, readWhole)!.render();
+  rendered.readKnown(first.payload, readWhole)!.render();
   const json = writtenFile(dir.path, "b.json", SPEC.replace('"format" : "fhicl"', '"format" : "json"'));
-  assert.equal(rendered.readKnown(json.file, json.payload, readWhole), null);
+  assert.equal(rendered.readKnown(json.payload, readWhole), null);
 });
 
 Deno.test("RenderedPayloads.readKnown: the rendering of a document no other document shares is not kept", async () => {
@@ -182,10 +182,10 @@ Deno.test("RenderedPayloads.readKnown: the rendering of a document no other docu
   const rendered = new RenderedPayloads();
   const { calls, readWhole } = counted();
   const unique = writtenFile(dir.path, "a.json", SPEC, "unique", false);
-  rendered.readKnown(unique.file, unique.payload, readWhole)!.render();
+  rendered.readKnown(unique.payload, readWhole)!.render();
   assert.equal(rendered.length, 0);
   const again = writtenFile(dir.path, "b.json", otherRun(SPEC), "unique", true);
-  rendered.readKnown(again.file, again.payload, readWhole)!.render();
+  rendered.readKnown(again.payload, readWhole)!.render();
   assert.equal(calls.length, 2);
   assert.ok(rendered.length > 0);
 });
