@@ -20,6 +20,7 @@ import type { Logger, ManifestEntry, Sink, Source, Store } from "../roles.ts";
 import { type StageName, StageState } from "../state/mod.ts";
 import { describeError } from "../errors.ts";
 import { redact } from "../redact.ts";
+import { Lru } from "../lru.ts";
 import { unpackBlob } from "../blob/mod.ts";
 import { querySources, SOURCE_KEYS, type SourcesSnapshot } from "../status/sources.ts";
 import { buildRunIndex, type RunIndex, type RunRow } from "../status/run_index.ts";
@@ -426,42 +427,4 @@ function identity(object: object): number {
 function emptyStates(): Record<StageName, StageState> {
   const paths = { stateFile: "", failureLog: "" };
   return { import: new StageState("import", paths), migrate: new StageState("migrate", paths) };
-}
-
-/** A small least-recently-used map, bounded by entry count and by total weight (bytes); the newest entry stays. */
-class Lru<K, V> {
-  readonly #map = new Map<K, { value: V; weight: number }>();
-  #total = 0;
-  constructor(readonly capacity: number, readonly maxWeight = Infinity) {}
-  get(key: K): V | undefined {
-    const entry = this.#map.get(key);
-    if (entry === undefined) return undefined;
-    this.#map.delete(key);
-    this.#map.set(key, entry);
-    return entry.value;
-  }
-  set(key: K, value: V): void {
-    this.delete(key);
-    this.#map.set(key, { value, weight: 0 });
-    this.#evict();
-  }
-  /** Record an entry's weight once known (a blob's size after its download). */
-  weigh(key: K, value: V, weight: number): void {
-    const entry = this.#map.get(key);
-    if (!entry || entry.value !== value) return;
-    this.#total += weight - entry.weight;
-    entry.weight = weight;
-    this.#evict();
-  }
-  delete(key: K): void {
-    const entry = this.#map.get(key);
-    if (!entry) return;
-    this.#total -= entry.weight;
-    this.#map.delete(key);
-  }
-  #evict(): void {
-    while (this.#map.size > 1 && (this.#map.size > this.capacity || this.#total > this.maxWeight)) {
-      this.delete(this.#map.keys().next().value as K);
-    }
-  }
 }

@@ -237,7 +237,7 @@ export function renderStretch(
     const readWhole = (text: string) =>
       readForExport(text, { collection: file.collection, id: file.id, source: file.path });
     const read = (payload && RENDERED.readKnown(payload, readWhole)) ?? readFile(file, readWhole);
-    choice.offer(file.collection, read.facts, () => encoder.encode(read.render()));
+    choice.offer(file.collection, read.facts, () => read.renderBytes?.() ?? encoder.encode(read.render()));
   }
   return choice.winners();
 }
@@ -257,6 +257,8 @@ const RENDERED = new RenderedPayloads();
 export interface ExportRead {
   facts: DocumentFacts;
   render(): string;
+  /** The rendering's UTF-8, when the reader has it as bytes (rendered.ts): `encode(render())` without the text. */
+  renderBytes?(): Uint8Array;
 }
 
 /**

@@ -14,6 +14,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { Lru } from "../../core/lru.ts";
 
 /** Entity name of the hashes document. */
 export const HASHES_ENTITY = "hashes";
@@ -31,17 +32,15 @@ export interface HashedContent {
 
 /**
  * MD5s by the SHA-256 of the same bytes: consecutive runs of one configuration hash the same files (12 MB a run, ~35 ms
- * of the main thread's CPU). The oldest go first.
+ * of the main thread's CPU). The least recently used go first.
  */
-const MD5_BY_SHA256 = new Map<string, string>();
-const MD5_KEPT = 4096;
+const MD5_BY_SHA256 = new Lru<string, string>(4096);
 
 function md5Of(item: HashedContent): string {
   if (item.sha256 === undefined) return md5(item.bytes ?? item.text);
   let digest = MD5_BY_SHA256.get(item.sha256);
   if (digest === undefined) {
     digest = md5(item.bytes ?? item.text);
-    if (MD5_BY_SHA256.size >= MD5_KEPT) MD5_BY_SHA256.delete(MD5_BY_SHA256.keys().next().value!);
     MD5_BY_SHA256.set(item.sha256, digest);
   }
   return digest;

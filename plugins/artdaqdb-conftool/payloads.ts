@@ -85,12 +85,9 @@ let buffer = new Uint8Array(0);
  */
 export function readPayload(source: PayloadSource): Uint8Array | null {
   const end = source.length + PAYLOAD_END.length;
-  if (buffer.length < end) {
-    const grown = new Uint8Array(end);
-    if (grown.length <= KEPT_BUFFER) buffer = grown;
-    return payloadIn(readWritten(source, 0, end, grown), source.length);
-  }
-  return payloadIn(readWritten(source, 0, end, buffer), source.length);
+  const into = buffer.length >= end ? buffer : new Uint8Array(end);
+  if (into.length <= KEPT_BUFFER) buffer = into;
+  return payloadIn(readWritten(source, 0, end, into), source.length);
 }
 
 function payloadIn(bytes: Uint8Array | null, length: number): Uint8Array | null {

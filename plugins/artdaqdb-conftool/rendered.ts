@@ -14,6 +14,7 @@ import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import { type DocumentFacts, documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
 import { bytesAt, PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
+import { Lru } from "../../core/lru.ts";
 
 const encoder = new TextEncoder();
 /** The bookkeeping is searched for in the last bytes of a document only. */
@@ -41,19 +42,17 @@ export function payloadEnd(bytes: Uint8Array): number {
  * wrote ({@link RenderedPayloads.readKnown}); bounded in bytes, the least recently used dropped first.
  */
 export class RenderedPayloads {
-  readonly #limit: number;
   /** UTF-8 of each rendering: flat bytes outside the JavaScript heap (a rendered text may be a rope of many parts). */
-  readonly #texts = new Map<string, Uint8Array>();
-  #length = 0;
+  readonly #texts: Lru<string, Uint8Array>;
 
   /** At most `limit` bytes of rendered FHiCL (default 8 MiB). */
   constructor(limit = 8 << 20) {
-    this.#limit = limit;
+    this.#texts = new Lru(Infinity, limit);
   }
 
   /** Bytes held. */
   get length(): number {
-    return this.#length;
+    return this.#texts.weight;
   }
 
   /**
@@ -67,18 +66,18 @@ export class RenderedPayloads {
     const kept = this.#texts.get(digest);
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(end + 2));
-      if (facts?.format === "fhicl") return this.#taken(digest, kept, facts);
+      if (facts?.format === "fhicl") return taken(kept, facts);
     }
     return this.#keeping(digest, readWhole(utf8Text(bytes)));
   }
 
   /**
    * The file of `payload` (a document this store wrote: the SHA-256 of its FHiCL and where the payload lies) read for
-   * the export: with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read, no
-   * digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest when other documents
-   * have that FHiCL (`payload.shared`: a configuration's first run is kept, a unique document is not). Null when the file
-   * is not the one written (another inode or size, or no bookkeeping where its payload ended) or could not be read,
-   * and for a kept rendering whose document is not FHiCL: the caller reads it as any other.
+   * the export: with a rendering of that FHiCL kept, only the bookkeeping after the payload is read (no payload read,
+   * no digest computed); else the whole file, whose rendering is then kept under the FHiCL's digest when other
+   * documents have that FHiCL (`payload.shared`: a configuration's first run is kept, a unique document is not). Null
+   * when the file is not the one written (another inode or size, or no bookkeeping where its payload ended) or could
+   * not be read, and for a kept rendering whose document is not FHiCL: the caller reads it as any other.
    */
   readKnown(payload: WrittenPayload, readWhole: (text: string) => ExportRead): ExportRead | null {
     const { source } = payload;
@@ -89,44 +88,38 @@ export class RenderedPayloads {
     if (bytes === null || !bytesAt(bytes, source.length - from, PAYLOAD_END)) return null;
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(source.length - from + 2));
-      return facts?.format === "fhicl" ? this.#taken(key, kept, facts) : null;
+      return facts?.format === "fhicl" ? taken(kept, facts) : null;
     }
     const read = readWhole(utf8Text(bytes));
     releaseBytes(bytes); // decoded: freed now
     return payload.shared ? this.#keeping(key, read) : read;
   }
 
-  /** A document read through the rendering kept under `key` (now the most recently used). */
-  #taken(key: string, kept: Uint8Array, facts: DocumentFacts): ExportRead {
-    this.#texts.delete(key);
-    this.#texts.set(key, kept);
-    return { facts, render: () => utf8Text(kept) };
-  }
-
-  /** `read`, whose FHiCL rendering is kept under `key` when it is made. */
+  /** `read`, whose FHiCL rendering is kept under `key` when it is made (one quarter of the limit at most). */
   #keeping(key: string, read: ExportRead): ExportRead {
     if (read.facts.format !== "fhicl") return read;
+    const keep = (bytes: Uint8Array) => {
+      if (bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
+    };
     return {
       facts: read.facts,
       render: () => {
         const text = read.render();
-        this.#keep(key, text);
+        keep(encoder.encode(text));
         return text;
+      },
+      renderBytes: () => {
+        const bytes = encoder.encode(read.render());
+        keep(bytes.slice());
+        return bytes;
       },
     };
   }
+}
 
-  #keep(digest: string, text: string): void {
-    if (text.length > this.#limit / 4 || this.#texts.has(digest)) return;
-    const bytes = encoder.encode(text);
-    this.#texts.set(digest, bytes);
-    this.#length += bytes.length;
-    for (const [oldest, old] of this.#texts) {
-      if (this.#length <= this.#limit) break;
-      this.#texts.delete(oldest);
-      this.#length -= old.length;
-    }
-  }
+/** A document read through a kept rendering (copied out: the caller may move its bytes to another thread). */
+function taken(kept: Uint8Array, facts: DocumentFacts): ExportRead {
+  return { facts, render: () => utf8Text(kept), renderBytes: () => kept.slice() };
 }
 
 /** Facts of a document's bookkeeping members (`"origin" : …` to the document's end), or null when unreadable. */

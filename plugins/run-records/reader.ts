@@ -13,6 +13,7 @@ import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join, relative, sep } from "node:path";
 import { utf8Text } from "../../core/blob/bytes.ts";
+import { Lru } from "../../core/lru.ts";
 import { describeError, RunInputError, TransientError } from "../../core/errors.ts";
 import type { ManifestEntry } from "../../core/roles.ts";
 
@@ -217,7 +218,7 @@ async function readOne(
     );
   }
   const sha256 = createHash("sha256").update(bytes).digest("hex");
-  if (!CHECKED.has(sha256)) checkText(bytes, run, display, sha256);
+  if (!CHECKED.get(sha256)) checkText(bytes, run, display, sha256);
   return {
     path: file.path,
     size: bytes.length,
@@ -231,10 +232,9 @@ async function readOne(
 
 /**
  * Digests of contents found to be text already (consecutive runs of one configuration hold the same files: their
- * check, ~15 ms of the main thread's CPU a 12 MB run, is made once). The oldest go first.
+ * check, ~15 ms of the main thread's CPU a 12 MB run, is made once). The least recently used go first.
  */
-const CHECKED = new Set<string>();
-const CHECKED_KEPT = 4096;
+const CHECKED = new Lru<string, true>(4096);
 
 /**
  * Refuses `bytes` unless they are UTF-8 text without control characters; notes `sha256` as checked. Checked as bytes
@@ -259,8 +259,7 @@ function checkText(bytes: Uint8Array, run: number, display: string, sha256: stri
       { run },
     );
   }
-  if (CHECKED.size >= CHECKED_KEPT) CHECKED.delete(CHECKED.values().next().value!);
-  CHECKED.add(sha256);
+  CHECKED.set(sha256, true);
 }
 
 /** Offset of the first byte that is not valid UTF-8 (for the error message). */
