@@ -7,8 +7,9 @@
  */
 import { join } from "node:path";
 import process from "node:process";
+import { encodeDbJsonTrees } from "../core/fhicl/dbjson_bytes.ts";
 import { dbJsonToFhicl, fhiclToDbJson, parse, readDbJsonParts, renderFhicl } from "../core/fhicl/mod.ts";
-import { parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
+import { encodeArtdaq, parseOrdered, stringifyArtdaq } from "../core/json/mod.ts";
 import { realFixturesDir } from "../core/paths.ts";
 
 const REAL = realFixturesDir();
@@ -49,6 +50,11 @@ cpuThroughput(
   "fhiclToDbJson + stringifyArtdaq",
   () => files.forEach((f) => stringifyArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: stamp }))),
 );
+cpuThroughput(
+  "fhiclToDbJson + encodeArtdaq (the reference of the import's bytes)",
+  () => files.forEach((f) => encodeArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: stamp }))),
+);
+cpuThroughput("encodeDbJsonTrees (the import's bytes, direct)", () => files.forEach((f) => encodeDbJsonTrees(f.text)));
 cpuThroughput("dbJsonToFhicl", () => docs.forEach((d) => dbJsonToFhicl(d)));
 cpuThroughput("parseOrdered + dbJsonToFhicl", () => stored.forEach((s) => dbJsonToFhicl(parseOrdered(s))));
 cpuThroughput("readDbJsonParts + renderFhicl", () => stored.forEach(renderStored));
@@ -69,6 +75,10 @@ Deno.bench("fhiclToDbJson (FHiCL → DB-JSON model)", { group: "fhicl" }, () => 
 
 Deno.bench("fhiclToDbJson + stringifyArtdaq (FHiCL → stored JSON text)", { group: "fhicl" }, () => {
   for (const f of files) stringifyArtdaq(fhiclToDbJson(f.text, f.name, { timestamp: "2024-03-04T12:05:01.337-0600" }));
+});
+
+Deno.bench("encodeDbJsonTrees (FHiCL → stored JSON bytes, direct)", { group: "fhicl" }, () => {
+  for (const f of files) encodeDbJsonTrees(f.text);
 });
 
 Deno.bench("dbJsonToFhicl (export, from the model)", { group: "export" }, () => {

@@ -120,14 +120,28 @@ function rootMeta(comment: string, children: JsonObject): JsonObject {
 
 /** Raw data text of a scalar, trimmed as the artdaq patch's `rtrim_whitespace` does. */
 function rawData(atom: FhiclAtom): string {
-  if (atom.type !== "complex") return atom.text;
-  const text = atom.text;
+  return atom.type === "complex" ? complexData(atom.text) : atom.text;
+}
+
+/**
+ * The data text of a complex value `(re, im)` as written: cut at its first blank, `#` or `//`, as the artdaq patch's
+ * `rtrim_whitespace` does (so `(1, 2)` is stored as `(1,`).
+ */
+export function complexData(text: string): string {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x23) return text.slice(0, i);
     if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) return text.slice(0, i);
   }
   return text;
+}
+
+/**
+ * The comment a node takes from the comment on the line above its value: none when there is none, or when that
+ * one starts with `/` or holds `#include `. (The annotation is the comment on the value's own line, as it is.)
+ */
+export function commentFrom(above: string | undefined): string {
+  return above !== undefined && above.charCodeAt(0) !== 0x2f && !above.includes("#include ") ? above : "";
 }
 
 /**
@@ -188,11 +202,10 @@ class Builder {
     return this.line;
   }
 
-  /** Comment (line above, unless it starts with `/` or holds `#include `) and annotation (same line). */
+  /** Comment (line above, see {@link commentFrom}) and annotation (same line). */
   private notes(value: FhiclValue): void {
     const line = this.lineOf(value.start);
-    const above = this.byLine[line - 1];
-    this.comment = above !== undefined && above.charCodeAt(0) !== 0x2f && !above.includes("#include ") ? above : "";
+    this.comment = commentFrom(this.byLine[line - 1]);
     this.annotation = this.byLine[line] ?? "";
   }
 

@@ -7,7 +7,9 @@
 
 import { join, relative } from "node:path";
 import { locate } from "../json/location.ts";
+import { encodeArtdaq, type JsonObject } from "../json/mod.ts";
 import { fhiclToDbJson } from "./dbjson.ts";
+import { encodeDbJsonTrees } from "./dbjson_bytes.ts";
 import { FhiclSyntaxError } from "./errors.ts";
 import { dbJsonToFhicl } from "./export.ts";
 import { mutate, Random, randomCommentedText, randomDocument, randomGarbage } from "./generate.ts";
@@ -109,8 +111,12 @@ export function checkFuzzInput(input: FuzzInput): FuzzResult {
     checkError(error, input.text, filename, input.origin, "parse");
   }
   let stored = false;
+  /** Time spent encoding the reference's trees to compare (not a conversion's time). */
+  let checking = 0;
   try {
-    const exported = dbJsonToFhicl(fhiclToDbJson(input.text, "fuzz", { sourceName: filename, timestamp: "" }));
+    const dbJson = fhiclToDbJson(input.text, "fuzz", { sourceName: filename, timestamp: "" });
+    checking += checkBytes(input, dbJson);
+    const exported = dbJsonToFhicl(dbJson);
     stored = true;
     // A repeated top-level key prints the first occurrence's comment every time (as artdaq_database does), so an
     // export can be far larger than its input; the reload check is skipped for such blown-up exports.
@@ -123,8 +129,47 @@ export function checkFuzzInput(input: FuzzInput): FuzzResult {
       throw new FuzzFailure(`${input.origin}: the export of an accepted document does not load again: ${error}`);
     }
     checkError(error, input.text, filename, input.origin, "fhiclToDbJson");
+    checking += checkBytes(input, null);
   }
-  return { parsed, stored, ms: performance.now() - started };
+  return { parsed, stored, ms: performance.now() - started - checking };
+}
+
+/**
+ * The direct conversion (dbjson_bytes.ts) against the reference's `dbJson` (null: it refused the text): the same
+ * bytes for every tree, or null where the reference refuses; it may leave to the reference only a text with a
+ * character past ASCII. Returns the milliseconds spent encoding the reference's trees for the comparison.
+ */
+function checkBytes(input: FuzzInput, dbJson: JsonObject | null): number {
+  const trees = encodeDbJsonTrees(input.text);
+  if (dbJson === null) {
+    if (trees !== null) {
+      throw new FuzzFailure(`${input.origin}: the direct conversion accepted what the reference refuses`);
+    }
+    return 0;
+  }
+  if (trees === null) {
+    if (!/[^\p{ASCII}]/u.test(input.text)) {
+      throw new FuzzFailure(`${input.origin}: the direct conversion left an ASCII text to the reference`);
+    }
+    return 0;
+  }
+  const started = performance.now();
+  const document = dbJson.get("document") as JsonObject;
+  const expected: Array<[string, Uint8Array[], Uint8Array]> = [
+    ["document.data", trees.data, encodeArtdaq(document.get("data")!)],
+    ["document.metadata", trees.metadata, encodeArtdaq(document.get("metadata")!)],
+    ["comments", [trees.comments], encodeArtdaq(dbJson.get("comments")!)],
+  ];
+  for (const [name, parts, bytes] of expected) {
+    let at = 0;
+    const same = parts.every((part) => {
+      for (let i = 0; i < part.length; i++) if (part[i] !== bytes[at + i]) return false;
+      at += part.length;
+      return true;
+    }) && at === bytes.length;
+    if (!same) throw new FuzzFailure(`${input.origin}: the direct conversion wrote another ${name} than the reference`);
+  }
+  return performance.now() - started;
 }
 
 /**

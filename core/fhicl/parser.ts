@@ -47,10 +47,15 @@ const MODIFIERS: ReadonlySet<string> = new Set([
 const REFERENCE_PREFIXES = ["@local::", "@table::", "@sequence::", "@id::", "@db::"];
 
 // Character classes as lookup tables indexed by char code (ASCII only; other code points are never in a class).
-const IS_NAME_START = new Uint8Array(128);
-const IS_NAME = new Uint8Array(128);
-const IS_TOKEN = new Uint8Array(128); // unquoted value characters: [A-Za-z0-9_:@.]
-const IS_NUMBER_TOKEN = new Uint8Array(128); // characters scanned for a number token before validation
+// 256 entries, so that a UTF-8 byte can index them too (dbjson_bytes.ts).
+/** Characters that may begin a key or a name: `[A-Za-z_]`. */
+export const IS_NAME_START: Uint8Array = new Uint8Array(256);
+/** Characters of a key or a name: `[A-Za-z0-9_]`. */
+export const IS_NAME: Uint8Array = new Uint8Array(256);
+/** Unquoted value characters: `[A-Za-z0-9_:@.]`. */
+export const IS_TOKEN: Uint8Array = new Uint8Array(256);
+/** Characters scanned for a number token before validation: `[A-Za-z0-9_.+-]`. */
+export const IS_NUMBER_TOKEN: Uint8Array = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   const alpha = /[A-Za-z]/.test(ch);

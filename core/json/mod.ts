@@ -26,6 +26,7 @@ export { JsonReader, JsonSyntaxError, MAX_JSON_DEPTH, parseOrdered, type ParseOr
 export {
   type ArtdaqBytesWriter,
   encodeArtdaq,
+  encodeArtdaqWith,
   formatKarmaDouble,
   quoteJsonString,
   streamArtdaqWith,

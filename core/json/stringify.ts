@@ -197,10 +197,24 @@ function writeOther(value: JsonValue): string {
  * ```
  */
 export function encodeArtdaq(value: JsonValue | Record<string, unknown> | unknown[]): Uint8Array {
+  return encodeArtdaqWith((writer) => writer.value(value as JsonValue));
+}
+
+/**
+ * The bytes `write` writes (synchronously) with the writer of {@link encodeArtdaq}: a JsonWriter layout assembled by
+ * hand, in one piece (see {@link streamArtdaqWith} to stream it instead).
+ *
+ * @example
+ * ```ts
+ * new TextDecoder().decode(encodeArtdaqWith((w) => { w.raw("["); w.string("a"); w.raw("]"); })); // '["a"]'
+ * ```
+ */
+export function encodeArtdaqWith(write: (writer: ArtdaqBytesWriter) => void): Uint8Array {
   out = BUFFER.length > 0 ? BUFFER : new Uint8Array(1 << 16);
   at = 0;
+  flushed = 0;
   try {
-    put(value as JsonValue);
+    write(WRITER);
     return out.slice(0, at);
   } finally {
     // Keep a moderate buffer for the next document; let a huge one go.

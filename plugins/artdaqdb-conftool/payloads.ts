@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { DbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { ArtdaqBytesWriter } from "../../core/json/stringify.ts";
 
@@ -56,6 +57,25 @@ export function writeStoredDocument(writer: ArtdaqBytesWriter, doc: JsonObject, 
   }
   writer.raw("\n}");
   return end;
+}
+
+const DATA = utf8.encode('\n"data" : ');
+const METADATA = utf8.encode(',\n"metadata" : ');
+const COMMENTS = utf8.encode(',\n"search" : [\n\n]\n},\n"comments" : ');
+
+/**
+ * Writes the payload of a stored document whose FHiCL was converted straight to bytes (`encodeDbJsonTrees`): what
+ * {@link writeStoredDocument} writes of `document` (`data`, `metadata`, an empty `search`) and `comments`, to be
+ * followed by `writeStoredDocument(writer, doc, true)`.
+ */
+export function writeConvertedPayload(writer: ArtdaqBytesWriter, trees: DbJsonTrees): void {
+  writer.bytes(HEAD);
+  writer.bytes(DATA);
+  for (const part of trees.data) writer.bytes(part);
+  writer.bytes(METADATA);
+  for (const part of trees.metadata) writer.bytes(part);
+  writer.bytes(COMMENTS);
+  writer.bytes(trees.comments);
 }
 
 function member(writer: ArtdaqBytesWriter, key: string, value: JsonObject["flat"][number]): void {

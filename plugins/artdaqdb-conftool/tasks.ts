@@ -5,11 +5,18 @@
  * @module
  */
 import { utf8Text } from "../../core/blob/bytes.ts";
-import { JsonObject, streamArtdaqWith } from "../../core/json/mod.ts";
+import { encodeDbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
+import { type ArtdaqBytesWriter, encodeArtdaqWith, JsonObject, streamArtdaqWith } from "../../core/json/mod.ts";
 import type { EncodedDocument, StoredDocument } from "./backend.ts";
-import { buildStoredDocument, documentFacts, encodeDocument } from "./document.ts";
+import { buildStoredDocument, documentFacts } from "./document.ts";
 import { type DocumentFile, removeDocumentFile, writeNewDocumentFile } from "./fs/document_file.ts";
-import { type PayloadSource, payloadSource, readPayload, writeStoredDocument } from "./payloads.ts";
+import {
+  type PayloadSource,
+  payloadSource,
+  readPayload,
+  writeConvertedPayload,
+  writeStoredDocument,
+} from "./payloads.ts";
 import { convertDocument } from "./plan.ts";
 
 export { renderStretch } from "./export.ts";
@@ -78,26 +85,25 @@ export function encodeDocuments(items: readonly EncodeItem[], common: EncodeComm
 
 function encodeItem(item: EncodeItem, common: EncodeCommon): EncodedDocument {
   const { file } = item;
-  if (!file) return encodeDocument(storedDocument(item, common));
-  // A payload written earlier for the same FHiCL is copied (and the bookkeeping written after it), else converted.
-  const payload = item.reuse ? readPayload(item.reuse) : null;
-  const stored = payload ? storedWith(item, common, PAYLOAD_ONLY) : storedDocument(item, common);
-  let end = 0;
-  const written = writeNewDocumentFile(file, (sink) =>
-    streamArtdaqWith((writer) => {
-      if (payload) writer.bytes(payload);
-      end = writeStoredDocument(writer, stored.doc, payload !== null);
-    }, sink));
-  // The file exists already (a crash's leftover): the whole document as bytes, for the backend to replace it.
-  if (!written) return encodeDocument(payload ? storedDocument(item, common) : stored);
-  const source = payloadSource(file.path, end);
-  return {
-    collection: stored.collection,
-    id: stored.id,
-    facts: documentFacts(stored.doc),
-    written: file,
-    ...(source ? { payload: source } : {}),
+  // The payload (`document` and `comments`): copied from a document of the same FHiCL written earlier, else
+  // converted straight to bytes; text the direct conversion leaves to the reference (a syntax error included, thrown
+  // there) is converted through the model, the whole document with it.
+  const payload = file && item.reuse ? readPayload(item.reuse) : null;
+  const trees = payload ? null : encodeDbJsonTrees(item.text ?? utf8Text(item.bytes!), item.bytes);
+  const stored = payload || trees ? storedWith(item, common, PAYLOAD_ONLY) : storedDocument(item, common);
+  const write = (writer: ArtdaqBytesWriter): number => {
+    if (payload) writer.bytes(payload);
+    else if (trees) writeConvertedPayload(writer, trees);
+    return writeStoredDocument(writer, stored.doc, payload !== null || trees !== null);
   };
+  const facts = { collection: stored.collection, id: stored.id, facts: documentFacts(stored.doc) };
+  if (!file) return { ...facts, data: encodeArtdaqWith(write) };
+  let end = 0;
+  const written = writeNewDocumentFile(file, (sink) => streamArtdaqWith((writer) => end = write(writer), sink));
+  // The file exists already (a crash's leftover): the whole document as bytes, for the backend to replace it.
+  if (!written) return { ...facts, data: encodeArtdaqWith(write) };
+  const source = payloadSource(file.path, end);
+  return { ...facts, written: file, ...(source ? { payload: source } : {}) };
 }
 
 /** The DB-JSON whose stored document is the bookkeeping only: what follows a copied payload. */
