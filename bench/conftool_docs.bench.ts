@@ -2,10 +2,10 @@
  * CPU cost per MB of the conversion hot paths of a large run record, on the real documents of ProtoDUNE run
  * 1001506 (105 `.fcl` files, 11.7 MB) and on the `bench:e2e --mix bigdoc` documents (20 of them grown to ~600 kB):
  *
- * - import: FHiCL text → `fhiclToDbJson` → stored document (`buildStoredDocument`) → JsonWriter bytes
- *   (`encodeDocument`), what the conftool store does per document;
+ * - import: FHiCL text → stored document bytes (`encodeDocuments`: the payload converted straight to bytes, the
+ *   bookkeeping from the model), what the conftool store does per document;
  * - export: stored JSON text → `readForExport` (the model of all but `document.metadata`, which is read into the
- *   FHiCL writer's tree) → facts + FHiCL → UTF-8 bytes, what the export does per document.
+ *   FHiCL writer's tree) → facts + FHiCL as UTF-8 bytes, what the export does per document.
  *
  * Run: `deno bench -A --no-prompt bench/conftool_docs.bench.ts`. MB = FHiCL source bytes; the figures per
  * CPU-second (user + system of this process) are printed first, because the wall clock of a shared machine also
@@ -16,9 +16,8 @@
 import { join } from "node:path";
 import process from "node:process";
 import { realFixturesDir } from "../core/paths.ts";
-import { fhiclToDbJson } from "../core/fhicl/mod.ts";
-import { buildStoredDocument, encodeDocument } from "../plugins/artdaqdb-conftool/document.ts";
 import { readForExport } from "../plugins/artdaqdb-conftool/export.ts";
+import { encodeDocuments } from "../plugins/artdaqdb-conftool/tasks.ts";
 
 const RUN = join(realFixturesDir(), "run_records/1001506");
 const STAMP = "2024-03-04T12:05:01.337-0600";
@@ -46,22 +45,17 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 function importDoc(doc: Doc, i: number): Uint8Array {
-  const stem = doc.name.replace(/\.fcl$/, "");
-  const stored = buildStoredDocument(fhiclToDbJson(doc.text, stem, { timestamp: STAMP }), {
-    collection: "RunHistory",
-    configuration: "1001506/np04",
-    version: "1001506/np04",
-    entity: stem,
-    run: "1001506",
-    id: (i + 1).toString(16).padStart(24, "0"),
-    timestamp: STAMP,
-  });
-  return encodeDocument({ collection: "RunHistory", id: "", doc: stored }).data;
+  const entity = doc.name.replace(/\.fcl$/, "");
+  const id = (i + 1).toString(16).padStart(24, "0");
+  const [encoded] = encodeDocuments(
+    [{ name: doc.name, text: doc.text, collection: "RunHistory", entity, id }],
+    { run: 1001506, configuration: "1001506/np04", version: "1001506/np04", timestamp: STAMP },
+  );
+  return encoded.data!;
 }
 
 function exportDoc(text: string, i: number): Uint8Array {
-  const read = readForExport(text, { collection: "RunHistory", id: String(i), source: `document ${i}` });
-  return encoder.encode(read.render());
+  return readForExport(text, { collection: "RunHistory", id: String(i), source: `document ${i}` }).render();
 }
 
 function set(label: string, docs: Doc[]) {

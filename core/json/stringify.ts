@@ -317,18 +317,28 @@ function putBytes(bytes: Uint8Array): void {
   at += bytes.length;
 }
 
-/** Text whose UTF-16 units are written as they are when all ASCII, else UTF-8 encoded. */
+/**
+ * Text whose UTF-16 units are written as they are when all ASCII, else UTF-8 encoded. A long text goes to the native
+ * encoder at once (a copy for ASCII); short ones are copied here, cheaper than a call into the encoder.
+ */
 function putText(text: string): void {
   const length = text.length;
-  reserve(length * 3);
+  if (at + length * 3 > out.length) reserve(length * 3);
+  if (length > 64) {
+    at += utf8.encodeInto(text, out.subarray(at)).written;
+    return;
+  }
+  const buffer = out;
+  let p = at;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) {
-      at += utf8.encodeInto(text.slice(i), out.subarray(at)).written;
+      at = p + utf8.encodeInto(text.slice(i), buffer.subarray(p)).written;
       return;
     }
-    out[at++] = c;
+    buffer[p++] = c;
   }
+  at = p;
 }
 
 /** Two ASCII characters (the layout's `,\n`, `{\n`, `\n}`, …). */

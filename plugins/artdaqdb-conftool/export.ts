@@ -13,7 +13,7 @@
 
 import { releaseBytes } from "../../core/blob/bytes.ts";
 import { dbJsonToFhicl, readDbJsonParts, renderFhicl } from "../../core/fhicl/mod.ts";
-import { JsonObject, JsonSyntaxError, type JsonValue, stringifyArtdaq } from "../../core/json/mod.ts";
+import { encodeArtdaq, JsonObject, JsonSyntaxError, type JsonValue } from "../../core/json/mod.ts";
 import type { ExportedFile } from "../../core/roles.ts";
 import type { DocumentRef, StoredDocument } from "./backend.ts";
 import { type DocumentFacts, documentFacts, parseStoredDocument } from "./document.ts";
@@ -170,7 +170,7 @@ export function exportDocuments(documents: readonly StoredDocument[]): ExportRes
   const choice = new LoadChoice<Uint8Array>();
   for (const stored of byCollectionAndId(documents)) {
     const read = modelRead(stored.doc);
-    choice.offer(stored.collection, read.facts, () => encoder.encode(read.render()));
+    choice.offer(stored.collection, read.facts, read.render);
   }
   return exportResult(choice.winners());
 }
@@ -200,7 +200,7 @@ export async function exportDocumentRefs(
   for (const ref of sorted) {
     const { doc } = await ref.load();
     const read = modelRead(doc);
-    choice.offer(ref.collection, read.facts, () => encoder.encode(read.render()));
+    choice.offer(ref.collection, read.facts, read.render);
   }
   return exportResult(choice.winners());
 }
@@ -237,7 +237,7 @@ export function renderStretch(
     const readWhole = (text: string) =>
       readForExport(text, { collection: file.collection, id: file.id, source: file.path });
     const read = (payload && RENDERED.readKnown(payload, readWhole)) ?? readFile(file, readWhole);
-    choice.offer(file.collection, read.facts, () => read.renderBytes?.() ?? encoder.encode(read.render()));
+    choice.offer(file.collection, read.facts, read.render);
   }
   return choice.winners();
 }
@@ -253,12 +253,13 @@ function readFile(file: DocumentFile, readWhole: (text: string) => ExportRead): 
 /** This thread's renderings of recent payloads (rendered.ts). */
 const RENDERED = new RenderedPayloads();
 
-/** A stored document read for the export: its bookkeeping facts, and its rendering (made only for a winner). */
+/**
+ * A stored document read for the export: its bookkeeping facts, and its rendering as UTF-8 (made only for a winner;
+ * the caller owns the bytes: they may move to another thread).
+ */
 export interface ExportRead {
   facts: DocumentFacts;
-  render(): string;
-  /** The rendering's UTF-8, when the reader has it as bytes (rendered.ts): `encode(render())` without the text. */
-  renderBytes?(): Uint8Array;
+  render(): Uint8Array;
 }
 
 /**
@@ -272,7 +273,7 @@ export interface ExportRead {
  * ```ts
  * const read = readForExport(text, { collection: "RunHistory", id, source: path });
  * read.facts.entities; // ["boot"]
- * read.render(); // the FHiCL conftool exports
+ * read.render(); // the FHiCL conftool exports, as UTF-8
  * ```
  */
 export function readForExport(text: string, where: { collection: string; id: string; source: string }): ExportRead {
@@ -301,6 +302,10 @@ function readWithoutMetadataModel(text: string, source: string): ExportRead | nu
   return { facts, render: () => originText(facts.format, data, () => renderFhicl(data, metadata)) };
 }
 
+/**
+ * The rendering is made as text and encoded once: built by concatenation, a string costs less than writing each
+ * of its many small pieces as bytes (BENCHMARKS.md round 14).
+ */
 const encoder = new TextEncoder();
 
 /**
@@ -324,9 +329,9 @@ function exportResult(winners: ReadonlyArray<Winner<Uint8Array>>): ExportResult 
 }
 
 /**
- * The text `read_document` with `dataformat: "origin"` returns for a stored document: a JSON payload's `data` in the
- * JsonWriter layout, anything else as FHiCL (`fhicl`).
+ * The text `read_document` with `dataformat: "origin"` returns for a stored document, as UTF-8: a JSON payload's
+ * `data` in the JsonWriter layout, anything else as FHiCL (`fhicl`).
  */
-function originText(format: string, data: JsonValue | undefined, fhicl: () => string): string {
-  return format === "json" ? stringifyArtdaq(data ?? new JsonObject()) : fhicl();
+function originText(format: string, data: JsonValue | undefined, fhicl: () => string): Uint8Array {
+  return format === "json" ? encodeArtdaq(data ?? new JsonObject()) : encoder.encode(fhicl());
 }

@@ -16,7 +16,6 @@ import type { ExportRead } from "./export.ts";
 import { bytesAt, PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
 import { Lru } from "../../core/lru.ts";
 
-const encoder = new TextEncoder();
 /** The bookkeeping is searched for in the last bytes of a document only. */
 const TAIL_LIMIT = 64 << 10;
 
@@ -104,12 +103,7 @@ export class RenderedPayloads {
     return {
       facts: read.facts,
       render: () => {
-        const text = read.render();
-        keep(encoder.encode(text));
-        return text;
-      },
-      renderBytes: () => {
-        const bytes = encoder.encode(read.render());
+        const bytes = read.render();
         keep(bytes.slice());
         return bytes;
       },
@@ -119,7 +113,7 @@ export class RenderedPayloads {
 
 /** A document read through a kept rendering (copied out: the caller may move its bytes to another thread). */
 function taken(kept: Uint8Array, facts: DocumentFacts): ExportRead {
-  return { facts, render: () => utf8Text(kept), renderBytes: () => kept.slice() };
+  return { facts, render: () => kept.slice() };
 }
 
 /** Facts of a document's bookkeeping members (`"origin" : …` to the document's end), or null when unreadable. */

@@ -59,8 +59,8 @@ Deno.test("RenderedPayloads: the same payload under other bookkeeping takes the 
   const whole = readForExport(other, where);
   assert.deepEqual(second.facts, whole.facts);
   assert.notDeepEqual(second.facts, first.facts);
-  assert.equal(second.render(), whole.render());
-  assert.equal(second.render(), text);
+  assert.deepEqual(second.render(), whole.render());
+  assert.deepEqual(second.render(), text);
   // Another payload is read whole.
   rendered.read(utf8.encode(SPEC.replace('"debug_level" : "1"', '"debug_level" : "2"')), readWhole);
   assert.equal(calls.length, 2);
@@ -72,13 +72,13 @@ Deno.test("RenderedPayloads: JSON payloads, no origin member, unreadable bookkee
   const { calls, readWhole } = counted();
   for (let i = 0; i < 2; i++) {
     const read = rendered.read(utf8.encode(json), readWhole);
-    assert.equal(read.render(), readForExport(json, where).render());
+    assert.deepEqual(read.render(), readForExport(json, where).render());
   }
   assert.equal(calls.length, 2);
   assert.equal(rendered.length, 0);
   // The same payload as FHiCL kept first: the JSON document is still rendered as JSON.
   rendered.read(utf8.encode(SPEC), readWhole).render();
-  assert.equal(rendered.read(utf8.encode(json), readWhole).render(), readForExport(json, where).render());
+  assert.deepEqual(rendered.read(utf8.encode(json), readWhole).render(), readForExport(json, where).render());
   assert.equal(calls.length, 4);
   rendered.read(utf8.encode(SPEC), readWhole).render();
   const noOrigin = SPEC.replace('"origin" : {', '"origins" : {');
@@ -131,7 +131,7 @@ Deno.test("RenderedPayloads.readKnown: a document the store wrote reads only its
   const read = rendered.readKnown(second.payload, readWhole)!;
   assert.equal(calls.length, 1, "its payload is not read");
   assert.deepEqual(read.facts, readForExport(other, where).facts);
-  assert.equal(read.render(), text);
+  assert.deepEqual(read.render(), text);
   // Another FHiCL digest: read whole.
   const third = writtenFile(dir.path, "c.json", other, "other-digest");
   rendered.readKnown(third.payload, readWhole)!.render();
