@@ -1,5 +1,5 @@
 /**
- * Byte-array helpers shared by the blob code and the UconDB plugin.
+ * Byte-array helpers shared by the blob code, the UconDB plugin and the FHiCL byte converters.
  *
  * @module
  */
@@ -86,4 +86,97 @@ export function utf8Text(bytes: Uint8Array): string {
     throw new Error("the text was read after its bytes were released");
   }
   return UTF8_TEXT.decode(bytes);
+}
+
+/**
+ * A growable byte buffer written at its end (`at`), for code that assembles bytes piece by piece and reuses the
+ * buffer from one use to the next: {@link reset} keeps it unless it grew past `kept` bytes.
+ *
+ * @example
+ * ```ts
+ * const out = new ByteBuffer();
+ * out.put(new TextEncoder().encode("ab"));
+ * out.byte(0x63);
+ * out.view(); // Uint8Array [97, 98, 99]
+ * ```
+ */
+export class ByteBuffer {
+  buf: Uint8Array;
+  /** Bytes written so far: the next one goes there. */
+  at = 0;
+  readonly #initial: number;
+  readonly #kept: number;
+
+  constructor(initial = 1 << 16, kept = 4 << 20) {
+    this.#initial = initial;
+    this.#kept = kept;
+    this.buf = new Uint8Array(initial);
+  }
+
+  /** Empties the buffer (a large one is let go). */
+  reset(): void {
+    if (this.buf.length > this.#kept) this.buf = new Uint8Array(this.#initial);
+    this.at = 0;
+  }
+
+  /** The bytes written, as a view of the buffer (valid until the next write or reset). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.at);
+  }
+
+  /** Room for `bytes` more bytes. */
+  reserve(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + bytes) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buf.subarray(0, this.at));
+    this.buf = grown;
+  }
+
+  byte(c: number): void {
+    this.reserve(1);
+    this.buf[this.at++] = c;
+  }
+
+  /** `bytes` appended (short ones copied here, cheaper than a call into the native copy). */
+  put(bytes: Uint8Array): void {
+    this.copy(bytes, 0, bytes.length);
+  }
+
+  /** `src[from, to)` appended. */
+  copy(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.reserve(n);
+    const buf = this.buf;
+    let at = this.at;
+    if (n > 16) {
+      buf.set(from === 0 && to === src.length ? src : src.subarray(from, to), at);
+      this.at = at + n;
+      return;
+    }
+    for (let i = from; i < to; i++) buf[at++] = src[i];
+    this.at = at;
+  }
+
+  /**
+   * Moves the bytes from `tail` to the end into the place of `[from, to)` and drops those from `cut` to `tail`
+   * (`from` ≤ `to` ≤ `cut` ≤ `tail`); returns by how much the bytes after `to` moved.
+   */
+  replace(from: number, to: number, cut: number, tail: number): number {
+    const value = this.buf.slice(tail, this.at);
+    this.at = cut;
+    const delta = value.length - (to - from);
+    if (delta > 0) this.reserve(delta);
+    this.buf.copyWithin(from + value.length, to, this.at);
+    this.buf.set(value, from);
+    this.at += delta;
+    return delta;
+  }
+
+  /** Removes `[from, to)`. */
+  remove(from: number, to: number): void {
+    this.buf.copyWithin(from, to, this.at);
+    this.at -= to - from;
+  }
 }

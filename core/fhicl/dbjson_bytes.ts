@@ -15,6 +15,7 @@
  * @module
  */
 
+import { ByteBuffer, matchesAt } from "../blob/bytes.ts";
 import { quoteJsonString } from "../json/stringify.ts";
 import { INCLUDE_KEY_PREFIX, rewriteIncludesMapped, scanComments } from "./comments.ts";
 import { commentFrom, complexData } from "./dbjson.ts";
@@ -91,47 +92,8 @@ interface PrologEntry {
   metaEnd: number;
 }
 
-/** A growable byte buffer, kept from one conversion to the next while moderate. */
-class Sink {
-  buf: Uint8Array;
-  at = 0;
-
-  constructor() {
-    this.buf = new Uint8Array(1 << 16);
-  }
-
-  reset(): void {
-    if (this.buf.length > KEPT_BUFFER) this.buf = new Uint8Array(1 << 16);
-    this.at = 0;
-  }
-
-  view(): Uint8Array {
-    return this.buf.subarray(0, this.at);
-  }
-
-  reserve(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + bytes) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.buf.subarray(0, this.at));
-    this.buf = grown;
-  }
-
-  put(bytes: Uint8Array): void {
-    const n = bytes.length;
-    this.reserve(n);
-    const buf = this.buf;
-    let at = this.at;
-    if (n > 16) {
-      buf.set(bytes, at);
-      this.at = at + n;
-      return;
-    }
-    for (let i = 0; i < n; i++) buf[at++] = bytes[i];
-    this.at = at;
-  }
-
+/** The converter's output: a {@link ByteBuffer} with the JsonWriter layout's pieces. */
+class Sink extends ByteBuffer {
   /** `,\n` before a member or item, or `\n` before the first one. */
   separator(first: boolean): void {
     this.reserve(2);
@@ -145,32 +107,6 @@ class Sink {
     this.buf[this.at++] = CH_LF;
     if (empty) this.buf[this.at++] = CH_LF;
     this.buf[this.at++] = bracket;
-  }
-
-  byte(c: number): void {
-    this.reserve(1);
-    this.buf[this.at++] = c;
-  }
-
-  /**
-   * Moves the bytes from `tail` to the end into the place of `[from, to)` and drops those from `cut` to `tail`
-   * (`from` ≤ `to` ≤ `cut` ≤ `tail`); returns by how much the bytes after `to` moved.
-   */
-  replace(from: number, to: number, cut: number, tail: number): number {
-    const value = this.buf.slice(tail, this.at);
-    this.at = cut;
-    const delta = value.length - (to - from);
-    if (delta > 0) this.reserve(delta);
-    this.buf.copyWithin(from + value.length, to, this.at);
-    this.buf.set(value, from);
-    this.at += delta;
-    return delta;
-  }
-
-  /** Removes `[from, to)`. */
-  remove(from: number, to: number): void {
-    this.buf.copyWithin(from, to, this.at);
-    this.at -= to - from;
   }
 
   /** `"<index>" : `: the metadata key of a sequence item. */
@@ -270,7 +206,7 @@ class Sink {
 let lastText = "";
 let lastQuoted = new Uint8Array(0);
 
-/** Largest buffer kept from one conversion to the next. */
+/** Largest source buffer kept from one conversion to the next. */
 const KEPT_BUFFER = 4 << 20;
 
 /**
@@ -570,7 +506,7 @@ class Converter {
     const next = src[this.pos + 1];
     if (src[this.pos] === 0x20 && next > 0x20 && next !== CH_HASH && next !== CH_SLASH) this.pos++;
     else this.trivia();
-    this.value(depth, protection, !startsWith(src, keyStart, keyEnd, INCLUDE_PREFIX));
+    this.value(depth, protection, !matchesAt(src, INCLUDE_PREFIX, keyStart));
   }
 
   /** One value: its data to `this.data`, its metadata node to `this.meta`. */
@@ -785,7 +721,7 @@ class Converter {
       to = start + complexData(ascii(src, start, this.pos)).length;
     } else if (c === CH_AT) {
       to = this.token(start, true);
-      type = to - start === 4 && startsWith(src, start, to, NIL) ? T_NIL : T_UNQUOTED;
+      type = to - start === 4 && matchesAt(src, NIL, start) ? T_NIL : T_UNQUOTED;
     } else if (isDigit(c) || c === CH_PLUS || c === CH_MINUS || c === CH_DOT) {
       to = this.numberEnd(start + 1);
       if (!isNumber(src, start, to)) throw DECLINE;
@@ -794,9 +730,9 @@ class Converter {
     } else if (IS_NAME_START[c] === 1) {
       to = this.token(start, false);
       const length = to - start;
-      type = (length === 4 && startsWith(src, start, to, TRUE)) || (length === 5 && startsWith(src, start, to, FALSE))
+      type = (length === 4 && matchesAt(src, TRUE, start)) || (length === 5 && matchesAt(src, FALSE, start))
         ? T_BOOL
-        : length === 8 && startsWith(src, start, to, INFINITY)
+        : length === 8 && matchesAt(src, INFINITY, start)
         ? T_NUMBER
         : T_UNQUOTED;
     } else throw DECLINE;
@@ -869,13 +805,6 @@ const INFINITY = bytesOf("infinity");
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
-}
-
-/** Whether `src[from, to)` begins with `prefix`. */
-function startsWith(src: Uint8Array, from: number, to: number, prefix: Uint8Array): boolean {
-  if (to - from < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (src[from + i] !== prefix[i]) return false;
-  return true;
 }
 
 /** `src[from, to)` (ASCII) as a string. */

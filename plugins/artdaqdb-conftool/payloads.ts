@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { matchesAt } from "../../core/blob/bytes.ts";
 import type { DbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { ArtdaqBytesWriter } from "../../core/json/stringify.ts";
@@ -111,7 +112,7 @@ export function readPayload(source: PayloadSource): Uint8Array | null {
 }
 
 function payloadIn(bytes: Uint8Array | null, length: number): Uint8Array | null {
-  if (bytes === null || !bytesAt(bytes, 0, HEAD) || !bytesAt(bytes, length, PAYLOAD_END)) return null;
+  if (bytes === null || !matchesAt(bytes, HEAD, 0) || !matchesAt(bytes, PAYLOAD_END, length)) return null;
   return bytes.subarray(0, length);
 }
 
@@ -143,13 +144,6 @@ export function readWritten(source: PayloadSource, from: number, to: number, int
   } finally {
     file.close();
   }
-}
-
-/** Whether `bytes` hold `expected` at offset `at`. */
-export function bytesAt(bytes: Uint8Array, at: number, expected: Uint8Array): boolean {
-  if (at < 0 || at + expected.length > bytes.length) return false;
-  for (let i = 0; i < expected.length; i++) if (bytes[at + i] !== expected[i]) return false;
-  return true;
 }
 
 /** A payload this store wrote: the SHA-256 of its FHiCL, and where it lies. */

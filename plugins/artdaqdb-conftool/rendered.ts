@@ -9,11 +9,11 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
+import { matchesAt, releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import { type DocumentFacts, documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
-import { bytesAt, PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
+import { PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
 import { Lru } from "../../core/lru.ts";
 
 /** The bookkeeping is searched for in the last bytes of a document only. */
@@ -31,7 +31,7 @@ const TAIL_LIMIT = 64 << 10;
 export function payloadEnd(bytes: Uint8Array): number {
   const stop = Math.max(0, bytes.length - TAIL_LIMIT);
   for (let i = bytes.length - PAYLOAD_END.length; i >= stop; i--) {
-    if (bytes[i] === 0x2c && bytesAt(bytes, i, PAYLOAD_END)) return i;
+    if (bytes[i] === 0x2c && matchesAt(bytes, PAYLOAD_END, i)) return i;
   }
   return -1;
 }
@@ -84,7 +84,7 @@ export class RenderedPayloads {
     const kept = this.#texts.get(key);
     const from = kept !== undefined ? source.length : 0;
     const bytes = readWritten(source, from, source.size);
-    if (bytes === null || !bytesAt(bytes, source.length - from, PAYLOAD_END)) return null;
+    if (bytes === null || !matchesAt(bytes, PAYLOAD_END, source.length - from)) return null;
     if (kept !== undefined) {
       const facts = bookkeepingFacts(bytes.subarray(source.length - from + 2));
       return facts?.format === "fhicl" ? taken(kept, facts) : null;
