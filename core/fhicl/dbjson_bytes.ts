@@ -202,6 +202,107 @@ class Sink extends ByteBuffer {
   }
 }
 
+/** A container remembered by {@link RecentContainers}: where its bytes lie in the arena, and what it spans. */
+interface RecentContainer {
+  /** Position in the arena's stream of bytes ever written (its offset there is this modulo the arena's size). */
+  at: number;
+  sourceLength: number;
+  dataLength: number;
+  metaLength: number;
+  /** Line breaks in its source, and how deep it nests below itself. */
+  lines: number;
+  height: number;
+}
+
+/**
+ * Containers (tables, sequences) converted lately: their source bytes and the data and metadata bytes converted from
+ * them, by {@link recentKey}. The files of a run repeat whole tables (ProtoDUNE run 1001506: every BoardReader's
+ * 40 kB destinations table; of its documents' data, 94 % is in subtrees that one of the 4 documents before it
+ * holds): a container whose bytes equal a remembered one is copied instead of converted.
+ *
+ * The bytes live in one arena allocated once (outside the JavaScript heap), written round and round: an entry is
+ * valid until the writing comes round to its bytes again, so nothing is allocated or freed per container and the
+ * memory is fixed. A container is remembered only when its key was seen before (a second sighting): most containers
+ * never recur, and copying each at every level of nesting would cost more than the reuse saves.
+ */
+export class RecentContainers {
+  readonly #arena: Uint8Array;
+  /** Bytes ever written to the arena. */
+  #written = 0;
+  readonly #entries = new Map<number, RecentContainer>();
+  readonly #seen = new Set<number>();
+
+  constructor(size: number) {
+    this.#arena = new Uint8Array(size);
+  }
+
+  /** The entry under `key` whose source is the bytes at `src[start…]`, if it is still in the arena. */
+  find(key: number, src: Uint8Array, start: number): RecentContainer | null {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || this.#written - entry.at > this.#arena.length) return null;
+    const arena = this.#arena;
+    const from = entry.at % arena.length;
+    const length = entry.sourceLength;
+    if (start + length > src.length) return null;
+    for (let i = 0; i < length; i++) if (arena[from + i] !== src[start + i]) return null;
+    return entry;
+  }
+
+  /** Appends the data and metadata bytes of `entry` to the sinks. */
+  copy(entry: RecentContainer, data: ByteBuffer, meta: ByteBuffer): void {
+    const from = entry.at % this.#arena.length + entry.sourceLength;
+    data.copy(this.#arena, from, from + entry.dataLength);
+    meta.copy(this.#arena, from + entry.dataLength, from + entry.dataLength + entry.metaLength);
+  }
+
+  /** Whether `key` was offered before (noting it now). */
+  seenBefore(key: number): boolean {
+    if (this.#seen.has(key)) return true;
+    if (this.#seen.size >= 1 << 16) this.#seen.clear();
+    this.#seen.add(key);
+    return false;
+  }
+
+  /** Remembers a container under `key` (replacing the entry there): its source, data and metadata bytes. */
+  remember(key: number, source: Uint8Array, data: Uint8Array, meta: Uint8Array, lines: number, height: number): void {
+    const arena = this.#arena;
+    const size = source.length + data.length + meta.length;
+    if (size > arena.length / 8) return;
+    // An entry is contiguous: one that would run past the end starts the next round instead.
+    let at = this.#written;
+    if (at % arena.length + size > arena.length) at += arena.length - at % arena.length;
+    const offset = at % arena.length;
+    arena.set(source, offset);
+    arena.set(data, offset + source.length);
+    arena.set(meta, offset + source.length + data.length);
+    this.#written = at + size;
+    if (this.#entries.size >= 1 << 16) {
+      for (const [k, entry] of this.#entries) if (this.#written - entry.at > arena.length) this.#entries.delete(k);
+    }
+    this.#entries.set(key, {
+      at,
+      sourceLength: source.length,
+      dataLength: data.length,
+      metaLength: meta.length,
+      lines,
+      height,
+    });
+  }
+}
+
+/** Smallest container remembered (smaller ones cost little to convert). */
+const RECENT_MIN = 256;
+/** The arena of each thread that converts. */
+const RECENT = new RecentContainers(8 << 20);
+
+/** The key of a container at `start`: a hash of its first 64 bytes, and the protection it inherits. */
+function recentKey(src: Uint8Array, start: number, len: number, protection: number): number {
+  const end = Math.min(start + 64, len);
+  let hash = 0x811c9dc5 | 0;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ src[i], 0x01000193);
+  return (hash >>> 0) * 4 + protection;
+}
+
 /** The comment {@link Sink.text} wrote last, and its bytes. */
 let lastText = "";
 let lastQuoted = new Uint8Array(0);
@@ -257,7 +358,8 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array): DbJsonTrees
     sink.byte(CH_LBRACE);
   }
   try {
-    new Converter(source, source.length - PADDING, byLine, lastLine + 1).document();
+    const commentLines = Int32Array.from(comments.keys()).sort();
+    new Converter(source, source.length - PADDING, byLine, lastLine + 1, commentLines).document();
   } catch (error) {
     if (error === DECLINE) return null;
     throw error;
@@ -309,6 +411,8 @@ class Converter {
   private memberCount = 0;
   /** Hash of the key just scanned. */
   private keyHash = 0;
+  /** Deepest nesting of a container value seen in the container being converted (see `container`). */
+  private deepest = 0;
 
   private readonly view: DataView;
 
@@ -319,6 +423,8 @@ class Converter {
     private readonly byLine: Array<string | undefined>,
     /** Lines past this one have neither comment nor annotation. */
     private readonly noteLines: number,
+    /** The lines that hold a comment, in order. */
+    private readonly commentLines: Int32Array,
   ) {
     this.len = len;
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
@@ -536,11 +642,7 @@ class Converter {
         meta.put(PROTECTION_TEXT[protection]);
       }
       meta.put(CHILDREN);
-      this.data.byte(c);
-      this.pos++;
-      const empty = c === CH_LBRACE ? this.table(depth + 1, protection) : this.sequence(depth + 1, protection);
-      this.data.close(empty, c === CH_LBRACE ? CH_RBRACE : CH_RBRACKET);
-      this.meta.close(empty, CH_RBRACE);
+      this.container(c, depth, protection);
       this.meta.close(false, CH_RBRACE);
       return;
     }
@@ -558,6 +660,60 @@ class Converter {
       }
       meta.close(false, CH_RBRACE);
     }
+  }
+
+  /**
+   * A table or a sequence from its opening bracket: its data (`{…}` or `[…]`) and its metadata `children` after
+   * their `{`. Taken from {@link RECENT} when a container of the same bytes was converted lately (with the same
+   * protection, and no comment on its lines or the line before: its bytes are then all it depends on), else
+   * converted and, when large, remembered there.
+   */
+  private container(c: number, depth: number, protection: number): void {
+    if (depth > this.deepest) this.deepest = depth;
+    const src = this.src;
+    const start = this.pos;
+    const line = this.line;
+    const key = recentKey(src, start, this.len, protection);
+    const recent = RECENT.find(key, src, start);
+    if (recent !== null && depth + recent.height < MAX_FHICL_DEPTH && !this.noted(line - 1, line + recent.lines)) {
+      RECENT.copy(recent, this.data, this.meta);
+      this.pos = start + recent.sourceLength;
+      this.line = line + recent.lines;
+      if (depth + recent.height > this.deepest) this.deepest = depth + recent.height;
+      return;
+    }
+    const dataStart = this.data.at, metaStart = this.meta.at;
+    const outer = this.deepest;
+    this.deepest = depth;
+    this.data.byte(c);
+    this.pos++;
+    const empty = c === CH_LBRACE ? this.table(depth + 1, protection) : this.sequence(depth + 1, protection);
+    this.data.close(empty, c === CH_LBRACE ? CH_RBRACE : CH_RBRACKET);
+    this.meta.close(empty, CH_RBRACE);
+    const height = this.deepest - depth;
+    if (outer > this.deepest) this.deepest = outer;
+    if (this.pos - start >= RECENT_MIN && RECENT.seenBefore(key) && !this.noted(line - 1, this.line)) {
+      RECENT.remember(
+        key,
+        src.subarray(start, this.pos),
+        this.data.view().subarray(dataStart),
+        this.meta.view().subarray(metaStart),
+        this.line - line,
+        height,
+      );
+    }
+  }
+
+  /** Whether a comment stands on a line from `from` to `to` (a node there could take it). */
+  private noted(from: number, to: number): boolean {
+    const lines = this.commentLines;
+    let lo = 0, hi = lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (lines[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < lines.length && lines[lo] <= to;
   }
 
   /**

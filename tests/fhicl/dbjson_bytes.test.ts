@@ -5,8 +5,8 @@
  * and for the cases it declines by design. The fuzzer (core/fhicl/fuzz.ts) makes the same check on every input.
  */
 import assert from "node:assert/strict";
-import { encodeDbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
-import { fhiclToDbJson } from "../../core/fhicl/mod.ts";
+import { encodeDbJsonTrees, RecentContainers } from "../../core/fhicl/dbjson_bytes.ts";
+import { fhiclToDbJson, scanComments } from "../../core/fhicl/mod.ts";
 import { encodeArtdaq, type JsonObject } from "../../core/json/mod.ts";
 import { listFcl, REAL_FIXTURES } from "./_corpus.ts";
 
@@ -168,4 +168,67 @@ Deno.test("direct conversion: the text's own bytes give what its text gives; buf
   // A small conversion after a large one (buffers kept or dropped) is still exact, and the source is untouched.
   assertSame("a: 1\n");
   assert.equal(utf8.decode(bytes), big);
+});
+
+/** A table of about `bytes` bytes of text (large enough to be remembered), its values numbered from `from`. */
+function bigTable(from: number, bytes = 600): string {
+  const lines: string[] = [];
+  for (let i = 0; lines.join("\n").length < bytes; i++) lines.push(`    k${i}: ${from + i}`);
+  return `{\n${lines.join("\n")}\n  }`;
+}
+
+Deno.test("direct conversion: containers converted lately are taken again exactly, lines counted past them", () => {
+  const table = bigTable(0);
+  const sequence = `[${Array.from({ length: 150 }, (_, i) => i).join(", ")}]`;
+  // Seen thrice: remembered at the second sighting, taken at the third; a comment right after each.
+  const text = [1, 2, 3, 4].map((i) => `t${i}: ${table} # after t${i}\n# above s${i}\ns${i}: ${sequence}\n`).join("");
+  assertSame(text);
+  // Inside a table, in a sequence of tables, and once more in the next document (the thread's memory spans them).
+  assertSame(`outer: {\n  a: ${table}\n  b: ${table}\n  c: [${table}, ${table}, ${table}]\n}\n`);
+  assertSame(`x: ${table}\ny: ${table}\n`);
+});
+
+Deno.test("direct conversion: a remembered container is not taken where a comment, a protection or depth differs", () => {
+  const table = bigTable(100);
+  // A comment inside, or on the line before: the nodes there take it.
+  const commented = table.replace("k3: 103", "k3: 103 # three");
+  assertSame(`a: ${table}\nb: ${table}\nc: ${table}\nd: ${commented}\n# on d's line\ne: ${table}\n`);
+  // The same bytes where the comment scanner sees a comment inside, and where it does not: after `""` the scanner
+  // takes everything up to the next quote as a quoted span (artdaq_database's quirk), comments included.
+  const swallowed = (a: string, b: string) => `q: ""\na: ${a}\nb: ${b}\nw: "z"\n`;
+  assertSame(swallowed(commented, commented) + `c: ${commented}\n`); // remembered without the comment: not taken
+  assertSame(`a: ${commented}\nb: ${commented}\n` + swallowed(commented, table)); // with it: not remembered
+  assert.equal(scanComments(swallowed(commented, commented)).size, 0);
+  // Another inherited protection: every node below carries it.
+  assertSame(`a: ${table}\nb: ${table}\nc @protect_ignore: ${table}\nd @protect_error: ${table}\ne: ${table}\n`);
+  // Taken at a depth where its nesting would pass the limit: the reference refuses, so must the direct conversion.
+  const deep = (levels: number, inner: string) => "[".repeat(levels) + inner + "]".repeat(levels);
+  const nested = deep(300, "1");
+  assert.equal(direct(`a: ${nested}\nb: ${nested}\nc: ${nested}\nd: ${deep(250, nested)}\n`), null);
+  assertSame(`a: ${nested}\nb: ${nested}\nc: ${nested}\nd: ${deep(150, nested)}\n`);
+});
+
+Deno.test("RecentContainers: an entry the arena has written over is not found, even where its source reads the same", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const recent = new RecentContainers(256); // entries of up to 32 bytes
+  const source = bytes("{ a: 1 }");
+  recent.remember(1, source, bytes("DATA-ONE-xxx"), bytes("META-ONE"), 0, 1); // 28 bytes at 0
+  const src = bytes(`x: { a: 1 } y`);
+  assert.ok(recent.find(1, src, 3) !== null);
+  assert.equal(recent.find(1, src, 4), null); // another position: other bytes
+  for (let key = 10; key < 17; key++) {
+    recent.remember(key, bytes(`{ f: ${key} }`), bytes("D".repeat(12)), bytes("M".repeat(10)), 0, 1);
+  }
+  assert.ok(recent.find(1, src, 3) !== null); // 252 bytes written: the first entry is intact
+  // The next does not fit before the arena's end: it starts the next round, over the first entry, with the same
+  // source bytes at its start; the first entry is gone all the same (its data were written over).
+  recent.remember(3, source, bytes("OTHER"), bytes("OTHER"), 0, 1);
+  assert.equal(recent.find(1, src, 3), null);
+  assert.ok(recent.find(3, src, 3) !== null);
+  // Larger than an eighth of the arena: not remembered.
+  recent.remember(4, bytes("{ c: 123456789 }"), bytes("D".repeat(12)), bytes("M".repeat(8)), 0, 1);
+  assert.equal(recent.find(4, bytes("{ c: 123456789 }"), 0), null);
+  // A key is remembered at its second sighting only.
+  assert.equal(recent.seenBefore(99), false);
+  assert.equal(recent.seenBefore(99), true);
 });
