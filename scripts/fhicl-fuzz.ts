@@ -1,7 +1,7 @@
 /**
  * FHiCL fuzzing, bench-style: N seeded inputs (random documents, mutations of the real corpus, random text,
  * pathological shapes) each must end in a tree or a clean `FhiclSyntaxError` with a consistent position, and an
- * input of 100 KB or less must take under `--max-ms` (default 1000 ms).
+ * input of 100 KB or less must take under `--max-ms` (default 1000 ms), through the model and converted directly each.
  *
  * ```
  * deno run -A scripts/fhicl-fuzz.ts [--cases 100000] [--seed 1] [--corpus DIR] [--max-ms 1000]
@@ -47,10 +47,11 @@ export function run(args: string[]): number {
     }
     if (result.parsed) parsed++;
     if (result.stored) stored++;
-    if (result.ms > slowest.ms) slowest = { ms: result.ms, origin: input.origin, size: input.text.length };
-    if (input.text.length <= 100_000 && result.ms > maxMs) {
+    const ms = Math.max(result.ms, result.directMs);
+    if (ms > slowest.ms) slowest = { ms, origin: input.origin, size: input.text.length };
+    if (input.text.length <= 100_000 && ms > maxMs) {
       Deno.writeTextFileSync("fhicl-fuzz-failure.fcl", input.text);
-      console.error(`FAIL ${input.origin}: ${result.ms.toFixed(1)} ms for ${input.text.length} characters`);
+      console.error(`FAIL ${input.origin}: ${ms.toFixed(1)} ms for ${input.text.length} characters`);
       return 1;
     }
     if (++done % 10000 === 0) console.log(`  ${done} cases, ${((performance.now() - started) / 1000).toFixed(1)} s`);

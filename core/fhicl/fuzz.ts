@@ -23,11 +23,15 @@ export interface FuzzInput {
   text: string;
 }
 
-/** Outcome of one input: whether the full parser and the artdaq_database conversion accepted it, and the time. */
+/**
+ * Outcome of one input: whether the full parser and the artdaq_database conversion accepted it, the time of the
+ * parse, the conversion through the model and the export (`ms`), and that of the direct conversion (`directMs`).
+ */
 export interface FuzzResult {
   parsed: boolean;
   stored: boolean;
   ms: number;
+  directMs: number;
 }
 
 /** Every `.fcl` file under `dir` (recursively), sorted by path: the real corpus the fuzzer mutates and tests read. */
@@ -111,11 +115,12 @@ export function checkFuzzInput(input: FuzzInput): FuzzResult {
     checkError(error, input.text, filename, input.origin, "parse");
   }
   let stored = false;
-  /** Time spent encoding the reference's trees to compare (not a conversion's time). */
+  /** Time spent in the direct conversion and in encoding the reference's trees to compare it. */
   let checking = 0;
+  let directMs = 0;
   try {
     const dbJson = fhiclToDbJson(input.text, "fuzz", { sourceName: filename, timestamp: "" });
-    checking += checkBytes(input, dbJson);
+    [directMs, checking] = timedCheck(input, dbJson);
     const exported = dbJsonToFhicl(dbJson);
     stored = true;
     // A repeated top-level key prints the first occurrence's comment every time (as artdaq_database does), so an
@@ -129,9 +134,17 @@ export function checkFuzzInput(input: FuzzInput): FuzzResult {
       throw new FuzzFailure(`${input.origin}: the export of an accepted document does not load again: ${error}`);
     }
     checkError(error, input.text, filename, input.origin, "fhiclToDbJson");
-    checking += checkBytes(input, null);
+    [directMs, checking] = timedCheck(input, null);
   }
-  return { parsed, stored, ms: performance.now() - started - checking };
+  return { parsed, stored, ms: performance.now() - started - checking, directMs };
+}
+
+/** {@link checkBytes}, timed: the direct conversion's milliseconds, and those of the whole check. */
+function timedCheck(input: FuzzInput, dbJson: JsonObject | null): [number, number] {
+  const started = performance.now();
+  const encoding = checkBytes(input, dbJson);
+  const total = performance.now() - started;
+  return [total - encoding, total];
 }
 
 /**
