@@ -176,6 +176,11 @@ export interface Store {
   deferCommits?(enabled: boolean): Promise<void>;
   /** Makes every earlier `putRun` durable (see `deferCommits`). */
   commit?(): Promise<void>;
+  /**
+   * Optional hint that puts are about to come: start what they need (threads, connections) while the caller reads
+   * the first run. Returns at once; never needed for correctness.
+   */
+  warm?(): void;
   /** Human description for reports, credentials removed. */
   describe(): string;
   close(): Promise<void>;

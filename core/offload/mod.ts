@@ -176,6 +176,26 @@ export class OffloadPool {
     }) as T;
   }
 
+  /**
+   * Starts every thread not yet running and has each load `module`, without waiting: calls coming soon then find
+   * their threads ready (a thread takes ~0.1 s to start and load a task module). A failure is left to the calls
+   * that follow to report; a thread that gets no call stops after {@link IDLE_MS} as any idle thread.
+   *
+   * @example
+   * ```ts
+   * pool.warm(new URL("./my_tasks.ts", import.meta.url)); // while this thread reads the first input
+   * ```
+   */
+  warm(module: string | URL): void {
+    if (this.#closed) return;
+    for (let i = this.#threads.length; i < this.size; i++) this.call(module, "", []).catch(() => {});
+  }
+
+  /** Threads running (started, not stopped). */
+  get running(): number {
+    return this.#threads.length;
+  }
+
   /** Calls not yet posted to a thread (every thread had `MAX_QUEUED`). */
   get waiting(): number {
     return this.#waiting.length;
@@ -249,9 +269,10 @@ export class OffloadPool {
   }
 }
 
-/** Runs one call on this thread (the thread's loop, and pools of size 0). */
+/** Runs one call on this thread (the thread's loop, and pools of size 0); name "" only loads the module. */
 export async function runCall<T>(module: string, name: string, args: unknown[]): Promise<T> {
   const loaded = await import(module);
+  if (name === "") return undefined as T;
   const fn = loaded[name];
   if (typeof fn !== "function") throw new TypeError(`offload task ${name} is not a function of ${module}`);
   return await fn(...args) as T;

@@ -125,7 +125,10 @@ export async function runImportStage(env: StageEnv): Promise<StageReport> {
         const updates = await completedPendingRuns(env, state);
         return [...new Set([...updates, ...fresh])].sort((a, b) => a - b);
       },
-      announce: (candidates) => logger.info(`Run range: ${candidates[0]} to ${candidates[candidates.length - 1]}`),
+      announce(candidates) {
+        logger.info(`Run range: ${candidates[0]} to ${candidates[candidates.length - 1]}`);
+        env.roles.store.warm?.(); // its threads start while the first run is read
+      },
       processBatch(batch, universe) {
         logger.info(`Import Stage: Processing batch of ${batch.length} runs.`);
         return importBatch(env, state, batch, universe);

@@ -34,6 +34,11 @@ export const STRETCH_BYTES = 256 << 10;
 /** The task module the pool threads load (plugins/artdaqdb-conftool/tasks.ts). */
 const TASKS: URL = new URL("./tasks.ts", import.meta.url);
 
+/** Starts the pool's threads with the task module loaded, ahead of the calls (see `OffloadPool.warm`). */
+export function warmOffload(offload: Offload | undefined): void {
+  offload?.pool.warm(TASKS);
+}
+
 /**
  * `task(items, ...extra)`, run here when `items` total less than `offload.minBytes` (or there is no pool), else as
  * `task(stretch, ...extra)` on the pool's threads, one call per stretch (see the module doc): the results, one per

@@ -27,7 +27,7 @@ import { exportDocumentRefs, exportDocuments } from "./export.ts";
 import { documentId } from "./ids.ts";
 import { groupBy } from "./group.ts";
 import { configurationOf, updateNumber, updateVersion } from "./naming.ts";
-import { inStretches, type Offload } from "./offload.ts";
+import { inStretches, type Offload, warmOffload } from "./offload.ts";
 import { PayloadSources } from "./payloads.ts";
 import { planDocuments, type PlannedDocument } from "./plan.ts";
 import { SCHEMA_ENTITY, SYSTEM_LAYOUT } from "./schema_rules.ts";
@@ -182,6 +182,11 @@ export class ConftoolStore implements Store {
   async deferCommits(enabled: boolean): Promise<void> {
     if (!enabled) await this.commit();
     await this.#backend.deferIndexWrites?.(enabled);
+  }
+
+  /** Starts the conversion threads ahead of the first put (see `Store.warm`). */
+  warm(): void {
+    warmOffload(this.#offload);
   }
 
   /** Makes every earlier `putRun` durable; `SystemLayout` (the commit marker) is written last. */

@@ -7,6 +7,14 @@ import { getHeapSpaceStatistics } from "node:v8";
 import { RunInputError } from "../../core/errors.ts";
 import { parse } from "../../core/fhicl/mod.ts";
 
+/** When this module was loaded on its thread (`performance.now()` of the thread). */
+const LOADED_AT = performance.now();
+
+/** {@link LOADED_AT}, and the thread's clock now. */
+export function loadedAt(): [number, number] {
+  return [LOADED_AT, performance.now()];
+}
+
 /** Sum of numbers. */
 export function add(a: number, b: number): number {
   return a + b;

@@ -183,3 +183,33 @@ Deno.test("offload: a thread is kept for later calls, of the same task or anothe
     await pool.close();
   }
 });
+
+Deno.test("offload: warm starts every thread with the module loaded, before any call; never fails", async () => {
+  const pool = new OffloadPool(2);
+  try {
+    pool.warm(TASKS);
+    assert.equal(pool.running, 2);
+    pool.warm(TASKS); // already running: nothing more
+    assert.equal(pool.running, 2);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Both threads loaded the module ahead of these calls (its load time is before the call on each thread).
+    const loaded = await Promise.all([
+      pool.call<number[]>(TASKS, "loadedAt", []),
+      pool.call<number[]>(TASKS, "loadedAt", []),
+    ]);
+    for (const [at, now] of loaded) assert.ok(now - at >= 150, `loaded ${now - at} ms before the call`);
+  } finally {
+    await pool.close();
+  }
+  // A module that cannot load is left to the calls to report; the threads still work.
+  const other = new OffloadPool(1);
+  try {
+    other.warm(new URL("./no_such_module.ts", import.meta.url));
+    assert.equal(other.running, 1);
+    assert.equal(await other.call(TASKS, "add", [1, 2]), 3);
+  } finally {
+    await other.close();
+  }
+  pool.warm(TASKS); // closed: nothing
+  assert.equal(pool.running, 0);
+});
