@@ -88,6 +88,8 @@ export function utf8Text(bytes: Uint8Array): string {
   return UTF8_TEXT.decode(bytes);
 }
 
+const ASCII = new TextEncoder();
+
 /**
  * A growable byte buffer written at its end (`at`), for code that assembles bytes piece by piece and reuses the
  * buffer from one use to the next: {@link reset} keeps it unless it grew past `kept` bytes.
@@ -137,6 +139,19 @@ export class ByteBuffer {
   byte(c: number): void {
     this.reserve(1);
     this.buf[this.at++] = c;
+  }
+
+  /** `text`, which must be ASCII, one byte per character (a long one through the native encoder). */
+  ascii(text: string): void {
+    this.reserve(text.length);
+    const buf = this.buf;
+    let at = this.at;
+    if (text.length > 64) {
+      this.at = at + ASCII.encodeInto(text, buf.subarray(at)).written;
+      return;
+    }
+    for (let i = 0; i < text.length; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
   }
 
   /** `bytes` appended (short ones copied here, cheaper than a call into the native copy). */

@@ -32,6 +32,12 @@ export interface DbJsonTrees {
   metadata: Uint8Array[];
   /** The `comments` list. */
   comments: Uint8Array;
+  /**
+   * The FHiCL the export writes of these trees (`dbJsonToFhicl`), as UTF-8, made in the same pass; null where the
+   * reference's writer would read the trees otherwise than in order (a key repeated at the top level or replaced in
+   * a table, a prolog entry removed).
+   */
+  fhicl: Uint8Array[] | null;
 }
 
 const utf8 = new TextEncoder();
@@ -44,6 +50,8 @@ const META_HEAD = bytesOf('{\n"prolog" : {\n"type" : "table",\n"comment" : "#pro
 const META_MAIN = bytesOf('\n},\n"main" : {\n"type" : "table",\n"comment" : "#main",\n"children" : ');
 const META_END = bytesOf("\n}\n}");
 const NO_COMMENTS = bytesOf('[\n{\n"linenum" : 0,\n"value" : "No comments"\n}\n]');
+const BEGIN_PROLOG = bytesOf("BEGIN_PROLOG\n"), END_PROLOG = bytesOf("\nEND_PROLOG\n");
+const INCLUDE_LINE = bytesOf(' \n#include "');
 
 const TYPE_TABLE = bytesOf('{\n"type" : "table",\n"comment" : ');
 const TYPE_SEQUENCE = bytesOf('{\n"type" : "sequence",\n"comment" : ');
@@ -107,6 +115,52 @@ class Sink extends ByteBuffer {
     this.buf[this.at++] = CH_LF;
     if (empty) this.buf[this.at++] = CH_LF;
     this.buf[this.at++] = bracket;
+  }
+
+  /**
+   * A binding's start in the export's FHiCL: its comment (ASCII), a line break, the key `src[from, to)`, the
+   * protection (when not "") and `: `.
+   */
+  bindingStart(comment: string, src: Uint8Array, from: number, to: number, protection: string): void {
+    if (comment !== "") this.ascii(comment);
+    this.reserve(to - from + protection.length + 4);
+    const buf = this.buf;
+    let at = this.at;
+    buf[at++] = CH_LF;
+    for (let i = from; i < to; i++) buf[at++] = src[i];
+    if (protection !== "") {
+      buf[at++] = 0x20;
+      for (let i = 0; i < protection.length; i++) buf[at++] = protection.charCodeAt(i);
+    }
+    buf[at++] = CH_COLON;
+    buf[at++] = 0x20;
+    this.at = at;
+  }
+
+  /**
+   * A scalar in the export's FHiCL: `src[from, to)` between `quote`s (0: none), then, with an `annotation` (a
+   * binding's, ASCII; null for a sequence element), a blank, it and a line break.
+   */
+  scalar(src: Uint8Array, from: number, to: number, quote: number, annotation: string | null): void {
+    this.reserve(to - from + 4);
+    const buf = this.buf;
+    let at = this.at;
+    if (quote !== 0) buf[at++] = quote;
+    for (let i = from; i < to; i++) buf[at++] = src[i];
+    if (quote !== 0) buf[at++] = quote;
+    if (annotation === null) {
+      this.at = at;
+      return;
+    }
+    buf[at++] = 0x20;
+    if (annotation === "") {
+      buf[at++] = CH_LF;
+      this.at = at;
+      return;
+    }
+    this.at = at;
+    this.ascii(annotation);
+    this.byte(CH_LF);
   }
 
   /** `"<index>" : `: the metadata key of a sequence item. */
@@ -209,6 +263,8 @@ interface RecentContainer {
   sourceLength: number;
   dataLength: number;
   metaLength: number;
+  /** -1: its FHiCL rendering was not made in order (see `DbJsonTrees.fhicl`). */
+  fhiclLength: number;
   /** Line breaks in its source, and how deep it nests below itself. */
   lines: number;
   height: number;
@@ -248,11 +304,12 @@ export class RecentContainers {
     return entry;
   }
 
-  /** Appends the data and metadata bytes of `entry` to the sinks. */
-  copy(entry: RecentContainer, data: ByteBuffer, meta: ByteBuffer): void {
-    const from = entry.at % this.#arena.length + entry.sourceLength;
-    data.copy(this.#arena, from, from + entry.dataLength);
-    meta.copy(this.#arena, from + entry.dataLength, from + entry.dataLength + entry.metaLength);
+  /** Appends the data, metadata and (when it has one and `fhicl` is given) FHiCL bytes of `entry` to the sinks. */
+  copy(entry: RecentContainer, data: ByteBuffer, meta: ByteBuffer, fhicl: ByteBuffer | null): void {
+    let from = entry.at % this.#arena.length + entry.sourceLength;
+    data.copy(this.#arena, from, from += entry.dataLength);
+    meta.copy(this.#arena, from, from += entry.metaLength);
+    if (fhicl !== null && entry.fhiclLength > 0) fhicl.copy(this.#arena, from, from + entry.fhiclLength);
   }
 
   /** Whether `key` was offered before (noting it now). */
@@ -263,10 +320,21 @@ export class RecentContainers {
     return false;
   }
 
-  /** Remembers a container under `key` (replacing the entry there): its source, data and metadata bytes. */
-  remember(key: number, source: Uint8Array, data: Uint8Array, meta: Uint8Array, lines: number, height: number): void {
+  /**
+   * Remembers a container under `key` (replacing the entry there): its source, data, metadata and FHiCL bytes
+   * (null: none made in order).
+   */
+  remember(
+    key: number,
+    source: Uint8Array,
+    data: Uint8Array,
+    meta: Uint8Array,
+    fhicl: Uint8Array | null,
+    lines: number,
+    height: number,
+  ): void {
     const arena = this.#arena;
-    const size = source.length + data.length + meta.length;
+    const size = source.length + data.length + meta.length + (fhicl?.length ?? 0);
     if (size > arena.length / 8) return;
     // An entry is contiguous: one that would run past the end starts the next round instead.
     let at = this.#written;
@@ -275,6 +343,7 @@ export class RecentContainers {
     arena.set(source, offset);
     arena.set(data, offset + source.length);
     arena.set(meta, offset + source.length + data.length);
+    if (fhicl) arena.set(fhicl, offset + source.length + data.length + meta.length);
     this.#written = at + size;
     if (this.#entries.size >= 1 << 16) {
       for (const [k, entry] of this.#entries) if (this.#written - entry.at > arena.length) this.#entries.delete(k);
@@ -284,6 +353,7 @@ export class RecentContainers {
       sourceLength: source.length,
       dataLength: data.length,
       metaLength: meta.length,
+      fhiclLength: fhicl?.length ?? -1,
       lines,
       height,
     });
@@ -328,6 +398,7 @@ function padded(bytes: Uint8Array): Uint8Array {
   return sourceBuffer.subarray(0, size);
 }
 const PROLOG_DATA = new Sink(), PROLOG_META = new Sink(), MAIN_DATA = new Sink(), MAIN_META = new Sink();
+const PROLOG_FHICL = new Sink(), MAIN_FHICL = new Sink();
 const COMMENTS = new Sink();
 
 /**
@@ -352,17 +423,27 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array): DbJsonTrees
     if (line > lastLine) lastLine = line;
   }
   COMMENTS.reset();
+  PROLOG_FHICL.reset();
+  MAIN_FHICL.reset();
   // Each top-level object is written whole in its own sink: `{`, the members with separators, the close.
   for (const sink of [PROLOG_DATA, PROLOG_META, MAIN_DATA, MAIN_META]) {
     sink.reset();
     sink.byte(CH_LBRACE);
   }
+  let converter: Converter;
   try {
     const commentLines = Int32Array.from(comments.keys()).sort();
-    new Converter(source, source.length - PADDING, byLine, lastLine + 1, commentLines).document();
+    converter = new Converter(source, source.length - PADDING, byLine, lastLine + 1, commentLines);
+    converter.document();
   } catch (error) {
     if (error === DECLINE) return null;
     throw error;
+  }
+  let fhicl: Uint8Array[] | null = null;
+  if (converter.renderable) {
+    fhicl = converter.prologEntries > 0
+      ? [BEGIN_PROLOG, PROLOG_FHICL.view(), END_PROLOG, MAIN_FHICL.view()]
+      : [MAIN_FHICL.view()];
   }
   let list = NO_COMMENTS;
   if (comments.size > 0) {
@@ -382,6 +463,7 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array): DbJsonTrees
     data: [DATA_HEAD, PROLOG_DATA.view(), DATA_MAIN, MAIN_DATA.view(), TREE_END],
     metadata: [META_HEAD, PROLOG_META.view(), META_MAIN, MAIN_META.view(), META_END],
     comments: list,
+    fhicl,
   };
 }
 
@@ -396,6 +478,19 @@ class Converter {
   /** Where data and metadata go: the prolog's sinks inside `BEGIN_PROLOG`, else the main ones. */
   private data = MAIN_DATA;
   private meta = MAIN_META;
+  private fhicl = MAIN_FHICL;
+  /** Whether the FHiCL rendering made in the pass is the export's (see `DbJsonTrees.fhicl`). */
+  renderable = true;
+  /** Times the rendering was found out of order (a container's rendering is good when this did not change). */
+  private disorders = 0;
+  /** Top-level keys of the prolog and of main so far (a repeated one makes the rendering out of order). */
+  private readonly prologKeys = new Set<string>();
+  private readonly mainKeys = new Set<string>();
+  /** Size of rendering past which it is left to the export (16 times the text, and 1 MiB). */
+  private readonly renderLimit: number;
+  /** Where the data of the atom just scanned lies in `src` (see `atom`). */
+  private atomFrom = 0;
+  private atomTo = 0;
   /** Line of `pos` (1-based): every line break passes through `trivia` or a quoted string. */
   private line = 1;
   /** The top-level prolog entries so far, in order (a main binding of one of their keys removes the first). */
@@ -428,6 +523,7 @@ class Converter {
   ) {
     this.len = len;
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+    this.renderLimit = 16 * len + (1 << 20);
   }
 
   document(): void {
@@ -485,9 +581,11 @@ class Converter {
         this.pos += 12;
         this.data = PROLOG_DATA;
         this.meta = PROLOG_META;
+        this.fhicl = PROLOG_FHICL;
         this.entries(depth, true);
         this.data = MAIN_DATA;
         this.meta = MAIN_META;
+        this.fhicl = MAIN_FHICL;
         continue;
       }
       if (this.atWord("END_PROLOG")) {
@@ -498,7 +596,10 @@ class Converter {
       // Top-level keys repeat freely (each binding is appended); a main one that a prolog entry binds removes it.
       const keyStart = this.pos;
       const keyEnd = this.key(true);
-      const key = inProlog || this.prolog.length > 0 ? ascii(this.src, keyStart, keyEnd) : "";
+      const key = ascii(this.src, keyStart, keyEnd);
+      const keys = inProlog ? this.prologKeys : this.mainKeys;
+      if (keys.has(key)) this.disorder();
+      keys.add(key);
       if (inProlog) {
         const entry = { key, data: PROLOG_DATA.at, meta: PROLOG_META.at, dataEnd: 0, metaEnd: 0 };
         this.member(this.prolog.length === 0, keyStart, keyEnd, depth, 0);
@@ -506,7 +607,7 @@ class Converter {
         entry.metaEnd = PROLOG_META.at;
         this.prolog.push(entry);
       } else {
-        if (key !== "") this.removeProlog(key);
+        if (this.prolog.length > 0) this.removeProlog(key);
         this.member(!this.mainStarted, keyStart, keyEnd, depth, 0);
         this.mainStarted = true;
       }
@@ -518,6 +619,7 @@ class Converter {
     const prolog = this.prolog;
     const index = prolog.findIndex((entry) => entry.key === key);
     if (index < 0) return;
+    this.disorder();
     const entry = prolog[index];
     const next = prolog[index + 1];
     let data = [entry.data, entry.dataEnd], meta = [entry.meta, entry.metaEnd];
@@ -541,6 +643,17 @@ class Converter {
       later.metaEnd -= metaShift;
     }
     prolog.splice(index, 1);
+  }
+
+  /** Marks the rendering out of order. */
+  private disorder(): void {
+    this.renderable = false;
+    this.disorders++;
+  }
+
+  /** Top-level prolog entries (after removals). */
+  get prologEntries(): number {
+    return this.prolog.length;
   }
 
   /** Closes the top-level objects (each sink holds `{` and its members, separated). */
@@ -612,11 +725,15 @@ class Converter {
     const next = src[this.pos + 1];
     if (src[this.pos] === 0x20 && next > 0x20 && next !== CH_HASH && next !== CH_SLASH) this.pos++;
     else this.trivia();
-    this.value(depth, protection, !matchesAt(src, INCLUDE_PREFIX, keyStart));
+    this.value(depth, protection, !matchesAt(src, INCLUDE_PREFIX, keyStart), keyStart, keyEnd);
   }
 
-  /** One value: its data to `this.data`, its metadata node to `this.meta`. */
-  private value(depth: number, protection: number, noted: boolean): void {
+  /**
+   * One value: its data to `this.data`, its metadata node to `this.meta`, its rendering to `this.fhicl` (a binding's
+   * line when `keyStart` ≥ 0, as the export's writer writes it: comment, line break, key, protection, `: `, value,
+   * then annotation and line break but after a table; an element's value alone).
+   */
+  private value(depth: number, protection: number, noted: boolean, keyStart = -1, keyEnd = -1): void {
     const start = this.pos;
     if (start >= this.len) throw DECLINE;
     let comment = "", annotation = "";
@@ -628,8 +745,17 @@ class Converter {
       }
     }
     const c = this.src[start];
+    const fhicl = this.fhicl;
+    const include = keyStart >= 0 && !noted;
+    // A rendering far larger than the text (a long comment taken by thousands of nodes) is left to the export.
+    if (fhicl.at > this.renderLimit) this.disorder();
+    const rendering = this.renderable;
+    if (rendering && keyStart >= 0 && !include) {
+      fhicl.bindingStart(comment, this.src, keyStart, keyEnd, PROTECTIONS[protection]);
+    }
     if (c === CH_LBRACE || c === CH_LBRACKET) {
       if (depth >= MAX_FHICL_DEPTH) throw DECLINE;
+      if (include) this.disorder();
       const meta = this.meta;
       meta.put(c === CH_LBRACE ? TYPE_TABLE : TYPE_SEQUENCE);
       meta.text(comment);
@@ -644,9 +770,19 @@ class Converter {
       meta.put(CHILDREN);
       this.container(c, depth, protection);
       this.meta.close(false, CH_RBRACE);
+      if (c === CH_LBRACKET && this.renderable) this.annotation(annotation);
       return;
     }
     const type = this.atom(start);
+    if (rendering && include) {
+      fhicl.put(INCLUDE_LINE);
+      fhicl.copy(this.src, this.atomFrom, this.atomTo);
+      fhicl.byte(CH_DQUOTE);
+      this.annotation(annotation);
+    } else if (rendering) {
+      const quote = type === T_DOUBLE ? CH_DQUOTE : type === T_SINGLE ? CH_SQUOTE : 0;
+      fhicl.scalar(this.src, this.atomFrom, this.atomTo, quote, keyStart >= 0 ? annotation : null);
+    }
     const meta = this.meta;
     if (comment === "" && annotation === "" && protection === 0) meta.put(PLAIN_LEAF[type]);
     else {
@@ -660,6 +796,13 @@ class Converter {
       }
       meta.close(false, CH_RBRACE);
     }
+  }
+
+  /** `" " + annotation + "\n"` in the rendering: what follows a scalar binding and a sequence. */
+  private annotation(annotation: string): void {
+    this.fhicl.byte(0x20);
+    this.fhicl.ascii(annotation);
+    this.fhicl.byte(CH_LF);
   }
 
   /**
@@ -676,20 +819,31 @@ class Converter {
     const key = recentKey(src, start, this.len, protection);
     const recent = RECENT.find(key, src, start);
     if (recent !== null && depth + recent.height < MAX_FHICL_DEPTH && !this.noted(line - 1, line + recent.lines)) {
-      RECENT.copy(recent, this.data, this.meta);
+      if (recent.fhiclLength < 0) this.disorder();
+      RECENT.copy(recent, this.data, this.meta, this.renderable ? this.fhicl : null);
       this.pos = start + recent.sourceLength;
       this.line = line + recent.lines;
       if (depth + recent.height > this.deepest) this.deepest = depth + recent.height;
       return;
     }
-    const dataStart = this.data.at, metaStart = this.meta.at;
+    const dataStart = this.data.at, metaStart = this.meta.at, fhiclStart = this.fhicl.at;
+    const disorders = this.disorders;
     const outer = this.deepest;
     this.deepest = depth;
     this.data.byte(c);
+    const rendering = this.renderable;
+    if (rendering) {
+      this.fhicl.byte(c);
+      if (c === CH_LBRACE) this.fhicl.byte(CH_LF);
+    }
     this.pos++;
     const empty = c === CH_LBRACE ? this.table(depth + 1, protection) : this.sequence(depth + 1, protection);
     this.data.close(empty, c === CH_LBRACE ? CH_RBRACE : CH_RBRACKET);
     this.meta.close(empty, CH_RBRACE);
+    if (rendering && this.renderable) {
+      if (c === CH_LBRACE) this.fhicl.byte(CH_LF);
+      this.fhicl.byte(c === CH_LBRACE ? CH_RBRACE : CH_RBRACKET);
+    }
     const height = this.deepest - depth;
     if (outer > this.deepest) this.deepest = outer;
     if (this.pos - start >= RECENT_MIN && RECENT.seenBefore(key) && !this.noted(line - 1, this.line)) {
@@ -698,6 +852,7 @@ class Converter {
         src.subarray(start, this.pos),
         this.data.view().subarray(dataStart),
         this.meta.view().subarray(metaStart),
+        rendering && this.disorders === disorders ? this.fhicl.view().subarray(fhiclStart) : null,
         this.line - line,
         height,
       );
@@ -755,6 +910,7 @@ class Converter {
       const dataCut = this.data.at, metaCut = this.meta.at;
       this.member(this.memberCount === from, keyStart, keyEnd, depth, protection);
       if (earlier >= 0) {
+        this.disorder();
         this.replaceMember(earlier, earlier === from, dataCut, metaCut, keyEnd - keyStart);
         continue;
       }
@@ -828,6 +984,10 @@ class Converter {
       if (this.pos >= this.len || src[this.pos] === CH_RBRACKET) throw DECLINE;
       this.data.separator(index === 0);
       this.meta.separator(index === 0);
+      if (index > 0 && this.renderable) {
+        this.fhicl.byte(CH_COMMA);
+        this.fhicl.byte(0x20);
+      }
       this.meta.indexKey(index);
       this.value(depth, protection, true);
       this.trivia();
@@ -900,6 +1060,8 @@ class Converter {
           d === CH_RBRACKET || d === CH_RBRACE || d === CH_HASH || (d === CH_SLASH && src[this.pos + 1] === CH_SLASH))
       ) throw DECLINE;
     }
+    this.atomFrom = from;
+    this.atomTo = to;
     // A quoted string may span lines.
     const lines = this.data.quoted(src, from, to);
     if (lines < 0) throw DECLINE;

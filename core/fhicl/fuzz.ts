@@ -149,8 +149,8 @@ function timedCheck(input: FuzzInput, dbJson: JsonObject | null): [number, numbe
 
 /**
  * The direct conversion (dbjson_bytes.ts) against the reference's `dbJson` (null: it refused the text): the same
- * bytes for every tree, or null where the reference refuses; it may leave to the reference only a text with a
- * character past ASCII. Returns the milliseconds spent encoding the reference's trees for the comparison.
+ * bytes for every tree (and the export's rendering when it made one), or null where the reference refuses; it may
+ * leave to the reference only a text with a character past ASCII. Returns the milliseconds spent encoding the reference's trees for the comparison.
  */
 function checkBytes(input: FuzzInput, dbJson: JsonObject | null): number {
   const trees = encodeDbJsonTrees(input.text);
@@ -173,6 +173,7 @@ function checkBytes(input: FuzzInput, dbJson: JsonObject | null): number {
     ["document.metadata", trees.metadata, encodeArtdaq(document.get("metadata")!)],
     ["comments", [trees.comments], encodeArtdaq(dbJson.get("comments")!)],
   ];
+  if (trees.fhicl !== null) expected.push(["rendering", trees.fhicl, new TextEncoder().encode(dbJsonToFhicl(dbJson))]);
   for (const [name, parts, bytes] of expected) {
     let at = 0;
     const same = parts.every((part) => {

@@ -47,6 +47,15 @@ export interface EncodedDocument {
   written?: DocumentFile;
   /** Where the payload of a `written` document lies, for a later document of the same FHiCL to copy. */
   payload?: PayloadSource;
+  /** With `written`: where the export's rendering of its FHiCL was kept (`EncodeItem.rendering`). */
+  rendered?: KeptRendering;
+}
+
+/** Where a rendering made at conversion lies: `size` bytes at `offset` of the file `path`. */
+export interface KeptRendering {
+  path: string;
+  offset: number;
+  size: number;
 }
 
 /** Encoded documents to write into one collection. */

@@ -18,6 +18,7 @@ import { matchesAt } from "../../core/blob/bytes.ts";
 import type { DbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
 import type { JsonObject } from "../../core/json/mod.ts";
 import type { ArtdaqBytesWriter } from "../../core/json/stringify.ts";
+import type { KeptRendering } from "./backend.ts";
 
 /** Where the payload of a document written earlier lies: the first `length` bytes of the file `path`. */
 export interface PayloadSource {
@@ -155,6 +156,8 @@ export interface WrittenPayload {
    * this one (the export's rendering) is worth keeping for the others.
    */
   shared?: boolean;
+  /** Where the export's rendering of this FHiCL lies, made when it was converted (see {@link PayloadSources}). */
+  rendering?: KeptRendering;
 }
 
 /**
@@ -182,10 +185,34 @@ export class PayloadSources {
   readonly #counts = new Map<string, number>();
   /** Digests a put in flight will write a payload of, and when that put ends. */
   readonly #pending = new Map<string, Promise<void>>();
+  /** Renderings made at conversion, by digest, and the bytes of all those ever noted. */
+  readonly #renderings = new Map<string, KeptRendering>();
+  #renderingBytes = 0;
+  readonly #renderingLimit: number;
 
-  /** At most `limit` documents (default 16,384: ~3 MB; 150 runs of 110 documents). */
-  constructor(limit = 16384) {
+  /**
+   * At most `limit` documents (default 16,384: ~3 MB; 150 runs of 110 documents), and renderings made at conversion
+   * of at most `renderingLimit` bytes in all (default 256 MiB: fifty runs of 12 MB; then no more are made).
+   */
+  constructor(limit = 16384, renderingLimit = 256 << 20) {
     this.#limit = limit;
+    this.#renderingLimit = renderingLimit;
+  }
+
+  /** Whether a rendering of FHiCL of this digest is noted, or no more can be. */
+  renderingNotWanted(sha256: string | undefined): boolean {
+    return sha256 === undefined || this.#renderings.has(sha256) || this.#renderingBytes >= this.#renderingLimit;
+  }
+
+  /**
+   * Notes where the export's rendering of FHiCL of the digest `sha256` lies, written by the conversion of a document
+   * noted with {@link record}; forgotten when no noted document has that FHiCL any more. Its bytes stay where they
+   * are until the store removes its renderings at close.
+   */
+  recordRendering(sha256: string, rendering: KeptRendering): void {
+    if (!this.#counts.has(sha256) || this.#renderings.has(sha256)) return;
+    this.#renderings.set(sha256, rendering);
+    this.#renderingBytes += rendering.size;
   }
 
   /** Number of documents noted. */
@@ -203,7 +230,9 @@ export class PayloadSources {
   /** The payload this store wrote as the document `id` in `collection`, if it is noted. */
   written(collection: string, id: string): WrittenPayload | undefined {
     const entry = this.#documents.get(`${collection}\0${id}`);
-    return entry && { ...entry, shared: (this.#counts.get(entry.sha256) ?? 0) > 1 };
+    if (entry === undefined) return undefined;
+    const rendering = this.#renderings.get(entry.sha256);
+    return { ...entry, shared: (this.#counts.get(entry.sha256) ?? 0) > 1, ...(rendering ? { rendering } : {}) };
   }
 
   /** Notes the payload of the document `id` in `collection`, whose FHiCL has the digest `sha256`. */
@@ -256,6 +285,9 @@ export class PayloadSources {
     if (this.#bySha.get(entry.sha256) === document) this.#bySha.delete(entry.sha256);
     const count = (this.#counts.get(entry.sha256) ?? 1) - 1;
     if (count > 0) this.#counts.set(entry.sha256, count);
-    else this.#counts.delete(entry.sha256);
+    else {
+      this.#counts.delete(entry.sha256);
+      this.#renderings.delete(entry.sha256);
+    }
   }
 }

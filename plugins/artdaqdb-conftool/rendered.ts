@@ -81,7 +81,7 @@ export class RenderedPayloads {
   readKnown(payload: WrittenPayload, readWhole: (text: string) => ExportRead): ExportRead | null {
     const { source } = payload;
     const key = "f" + payload.sha256;
-    const kept = this.#texts.get(key);
+    const kept = this.#texts.get(key) ?? this.#made(payload, key);
     const from = kept !== undefined ? source.length : 0;
     const bytes = readWritten(source, from, source.size);
     if (bytes === null || !matchesAt(bytes, PAYLOAD_END, source.length - from)) return null;
@@ -92,6 +92,19 @@ export class RenderedPayloads {
     const read = readWhole(utf8Text(bytes));
     releaseBytes(bytes); // decoded: freed now
     return payload.shared ? this.#keeping(key, read) : read;
+  }
+
+  /**
+   * The rendering the conversion made of `payload`'s FHiCL (`payload.rendering`), kept here when other documents
+   * share it; undefined when there is none or it cannot be read (the document is then rendered).
+   */
+  #made(payload: WrittenPayload, key: string): Uint8Array | undefined {
+    const rendering = payload.rendering;
+    if (rendering === undefined) return undefined;
+    const bytes = readAt(rendering.path, rendering.offset, rendering.size);
+    if (bytes === null) return undefined;
+    if (payload.shared && bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
+    return bytes;
   }
 
   /** `read`, whose FHiCL rendering is kept under `key` when it is made (one quarter of the limit at most). */
@@ -108,6 +121,30 @@ export class RenderedPayloads {
         return bytes;
       },
     };
+  }
+}
+
+/** `size` bytes at `offset` of the file `path`, or null when they cannot all be read. */
+function readAt(path: string, offset: number, size: number): Uint8Array | null {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    file.seekSync(offset, Deno.SeekMode.Start);
+    const bytes = new Uint8Array(size);
+    for (let read = 0; read < size;) {
+      const count = file.readSync(bytes.subarray(read));
+      if (count === null) return null;
+      read += count;
+    }
+    return bytes;
+  } catch {
+    return null;
+  } finally {
+    file.close();
   }
 }
 

@@ -75,6 +75,8 @@ export class ConftoolStore implements Store {
   readonly #offload?: Offload;
   /** Payloads written by this store, by the SHA-256 of their FHiCL, for later documents of the same FHiCL. */
   readonly #payloads = new PayloadSources();
+  /** Where the renderings made at conversion are kept (made when first needed, removed at close). */
+  #renderings: string | null = null;
   #ready: Promise<void> | null = null;
 
   constructor(backend: Backend, settings: ConftoolStoreSettings = {}) {
@@ -184,6 +186,11 @@ export class ConftoolStore implements Store {
     await this.#backend.deferIndexWrites?.(enabled);
   }
 
+  /** The directory of renderings made at conversion: this store's own, under the system's temporary directory. */
+  #renderingDir(): string {
+    return this.#renderings ??= Deno.makeTempDirSync({ prefix: "archiver-renderings-" });
+  }
+
   /** Starts the conversion threads ahead of the first put (see `Store.warm`). */
   warm(): void {
     warmOffload(this.#offload);
@@ -200,6 +207,8 @@ export class ConftoolStore implements Store {
 
   async close(): Promise<void> {
     try {
+      if (this.#renderings !== null) await Deno.remove(this.#renderings, { recursive: true }).catch(() => {});
+      this.#renderings = null;
       await this.#backend.close();
     } finally {
       await this.#offload?.pool.close();
@@ -304,8 +313,12 @@ export class ConftoolStore implements Store {
       try {
         const items = writes.map((write, i) => {
           const item = itemOf(write, files[i]);
-          const reuse = payloads.find(digests[i]);
-          return reuse ? { ...item, reuse } : item;
+          const digest = digests[i];
+          const reuse = payloads.find(digest);
+          if (reuse) return { ...item, reuse };
+          // A large document's rendering is kept for the export, which then need not read and render it.
+          if (encodeItemSize(item) < RENDERING_MIN || payloads.renderingNotWanted(digest)) return item;
+          return { ...item, rendering: this.#renderingDir() };
         });
         const encoded = (await inStretches(
           this.#offload,
@@ -332,6 +345,7 @@ export class ConftoolStore implements Store {
           const digest = digests[i];
           if (document.payload && digest !== undefined) {
             payloads.record(digest, document.collection, document.id, document.payload);
+            if (document.rendered) payloads.recordRendering(digest, document.rendered);
           }
         });
       } finally {
@@ -394,6 +408,12 @@ function diffVersion(
   }
   return { writes, removals, unplanned };
 }
+
+/**
+ * Smallest FHiCL (bytes) whose rendering is kept at conversion: a small document renders at export in less than a
+ * file written and read costs.
+ */
+const RENDERING_MIN = 32 << 10;
 
 /** SHA-256 of a planned document's text: the source's, or computed here (a generated document: small). */
 function textDigest(planned: PlannedDocument): string {

@@ -7,7 +7,8 @@
 import { utf8Text } from "../../core/blob/bytes.ts";
 import { encodeDbJsonTrees } from "../../core/fhicl/dbjson_bytes.ts";
 import { type ArtdaqBytesWriter, encodeArtdaqWith, JsonObject, streamArtdaqWith } from "../../core/json/mod.ts";
-import type { EncodedDocument, StoredDocument } from "./backend.ts";
+import { join } from "node:path";
+import type { EncodedDocument, KeptRendering, StoredDocument } from "./backend.ts";
 import { buildStoredDocument, documentFacts } from "./document.ts";
 import { type DocumentFile, removeDocumentFile, writeNewDocumentFile } from "./fs/document_file.ts";
 import {
@@ -41,6 +42,11 @@ export interface EncodeTarget {
    * copy instead of converting (the FHiCL is still given: converted when the payload cannot be read).
    */
   reuse?: PayloadSource;
+  /**
+   * With `file`: the directory where to keep the export's rendering of this FHiCL when the conversion makes it in
+   * the same pass (core/fhicl/dbjson_bytes.ts; read by the export: rendered.ts).
+   */
+  rendering?: string;
 }
 
 /** Bytes of an item's FHiCL, to cut a run into stretches of about equal work. */
@@ -103,7 +109,44 @@ function encodeItem(item: EncodeItem, common: EncodeCommon): EncodedDocument {
   // The file exists already (a crash's leftover): the whole document as bytes, for the backend to replace it.
   if (!written) return { ...facts, data: encodeArtdaqWith(write) };
   const source = payloadSource(file.path, end);
-  return { ...facts, written: file, ...(source ? { payload: source } : {}) };
+  const rendered = trees?.fhicl && item.rendering ? keepRendering(item.rendering, trees.fhicl) : null;
+  return { ...facts, written: file, ...(source ? { payload: source } : {}), ...(rendered ? { rendered } : {}) };
+}
+
+/** This thread's file of renderings (appended to; a new one in another directory or past 16 MiB). */
+let log: { dir: string; path: string; file: Deno.FsFile; size: number } | null = null;
+const LOG_BYTES = 16 << 20;
+
+/**
+ * Appends a rendering to this thread's file of renderings in `dir` (one file per thread: creating a file per
+ * rendering cost ~0.5 ms each on ext4, as much as the rendering saves the export). Null when it could not be
+ * written: the export then renders the document.
+ */
+function keepRendering(dir: string, parts: Uint8Array[]): KeptRendering | null {
+  try {
+    if (log === null || log.dir !== dir || log.size >= LOG_BYTES) {
+      log?.file.close();
+      log = null;
+      const path = join(dir, `${crypto.randomUUID()}.fcl`);
+      log = { dir, path, file: Deno.openSync(path, { write: true, createNew: true, mode: 0o600 }), size: 0 };
+    }
+    const offset = log.size;
+    let size = 0;
+    for (const part of parts) {
+      for (let written = 0; written < part.length;) written += log.file.writeSync(part.subarray(written));
+      size += part.length;
+    }
+    log.size += size;
+    return { path: log.path, offset, size };
+  } catch {
+    try {
+      log?.file.close();
+    } catch {
+      // closed already
+    }
+    log = null; // a half-written rendering is never referred to; the next starts a new file
+    return null;
+  }
 }
 
 /** The DB-JSON whose stored document is the bookkeeping only: what follows a copied payload. */

@@ -212,21 +212,21 @@ Deno.test("RecentContainers: an entry the arena has written over is not found, e
   const bytes = (text: string) => new TextEncoder().encode(text);
   const recent = new RecentContainers(256); // entries of up to 32 bytes
   const source = bytes("{ a: 1 }");
-  recent.remember(1, source, bytes("DATA-ONE-xxx"), bytes("META-ONE"), 0, 1); // 28 bytes at 0
+  recent.remember(1, source, bytes("DATA-ONE-xxx"), bytes("META-ONE"), null, 0, 1); // 28 bytes at 0
   const src = bytes(`x: { a: 1 } y`);
   assert.ok(recent.find(1, src, 3) !== null);
   assert.equal(recent.find(1, src, 4), null); // another position: other bytes
   for (let key = 10; key < 17; key++) {
-    recent.remember(key, bytes(`{ f: ${key} }`), bytes("D".repeat(12)), bytes("M".repeat(10)), 0, 1);
+    recent.remember(key, bytes(`{ f: ${key} }`), bytes("D".repeat(12)), bytes("M".repeat(10)), null, 0, 1);
   }
   assert.ok(recent.find(1, src, 3) !== null); // 252 bytes written: the first entry is intact
   // The next does not fit before the arena's end: it starts the next round, over the first entry, with the same
   // source bytes at its start; the first entry is gone all the same (its data were written over).
-  recent.remember(3, source, bytes("OTHER"), bytes("OTHER"), 0, 1);
+  recent.remember(3, source, bytes("OTHER"), bytes("OTHER"), null, 0, 1);
   assert.equal(recent.find(1, src, 3), null);
   assert.ok(recent.find(3, src, 3) !== null);
   // Larger than an eighth of the arena: not remembered.
-  recent.remember(4, bytes("{ c: 123456789 }"), bytes("D".repeat(12)), bytes("M".repeat(8)), 0, 1);
+  recent.remember(4, bytes("{ c: 123456789 }"), bytes("D".repeat(12)), bytes("M".repeat(8)), null, 0, 1);
   assert.equal(recent.find(4, bytes("{ c: 123456789 }"), 0), null);
   // A key is remembered at its second sighting only.
   assert.equal(recent.seenBefore(99), false);
