@@ -8,9 +8,13 @@
  * It takes the common case only and says so: {@link encodeDbJsonTrees} returns null for anything else, and the
  * caller converts through {@link fhiclToDbJson}, the reference, which gives the exact result or the exact error.
  * Null is returned for text that is not valid FHiCL of the storing dialect (no message is made here), for a
- * non-ASCII character in a value or a key, for a key repeated inside one table (the reference replaces the earlier
- * value in place), and for a main key that a prolog entry before it binds (the reference removes that entry). What
- * it accepts it writes as the reference does: the fuzzer (core/fhicl/fuzz.ts) checks every input against it.
+ * non-ASCII character in a value or a key, and for two different keys of one hash in a table of more than 64 members.
+ * A key repeated inside one table replaces the earlier value where it stands, and a main binding of a key that a
+ * prolog entry before it binds removes that entry, as the reference does: by splicing the bytes written. What it
+ * accepts it writes as the reference does: the fuzzer (core/fhicl/fuzz.ts) checks every input against it.
+ *
+ * In the same pass it writes the FHiCL the export renders of the trees ({@link DbJsonTrees.fhicl}), and it copies
+ * the output of a table or sequence whose bytes it converted lately ({@link RecentContainers}).
  *
  * @module
  */
@@ -404,7 +408,8 @@ const COMMENTS = new Sink();
 /**
  * The DB-JSON trees of `text` (whose UTF-8 bytes `bytes` are, when the caller has them) as JsonWriter bytes, or null
  * when the text is left to {@link fhiclToDbJson} (see the module doc). Equal, byte for byte, to `encodeArtdaq` of the
- * `document.data`, `document.metadata` and `comments` of `fhiclToDbJson(text, …)`.
+ * `document.data`, `document.metadata` and `comments` of `fhiclToDbJson(text, …)`; with `render`, also the export's
+ * rendering of them (`DbJsonTrees.fhicl`, else null).
  *
  * @example
  * ```ts
@@ -412,7 +417,7 @@ const COMMENTS = new Sink();
  * // trees.data: '{\n"prolog" : {\n\n},\n"main" : {\n"a" : "1"\n}\n}' in two or more parts
  * ```
  */
-export function encodeDbJsonTrees(text: string, bytes?: Uint8Array): DbJsonTrees | null {
+export function encodeDbJsonTrees(text: string, bytes?: Uint8Array, render = true): DbJsonTrees | null {
   const comments = scanComments(text);
   const rewritten = rewriteIncludesMapped(text);
   const source = padded(rewritten.text === text && bytes !== undefined ? bytes : utf8.encode(rewritten.text));
@@ -434,6 +439,7 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array): DbJsonTrees
   try {
     const commentLines = Int32Array.from(comments.keys()).sort();
     converter = new Converter(source, source.length - PADDING, byLine, lastLine + 1, commentLines);
+    if (!render) converter.renderable = false; // nothing is written to the rendering's sinks
     converter.document();
   } catch (error) {
     if (error === DECLINE) return null;

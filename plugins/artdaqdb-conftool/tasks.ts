@@ -95,7 +95,9 @@ function encodeItem(item: EncodeItem, common: EncodeCommon): EncodedDocument {
   // converted straight to bytes; text the direct conversion leaves to the reference (a syntax error included, thrown
   // there) is converted through the model, the whole document with it.
   const payload = file && item.reuse ? readPayload(item.reuse) : null;
-  const trees = payload ? null : encodeDbJsonTrees(item.text ?? utf8Text(item.bytes!), item.bytes);
+  const trees = payload
+    ? null
+    : encodeDbJsonTrees(item.text ?? utf8Text(item.bytes!), item.bytes, item.rendering !== undefined);
   const stored = payload || trees ? storedWith(item, common, PAYLOAD_ONLY) : storedDocument(item, common);
   const write = (writer: ArtdaqBytesWriter): number => {
     if (payload) writer.bytes(payload);

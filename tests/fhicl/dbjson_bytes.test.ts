@@ -160,6 +160,17 @@ Deno.test("direct conversion: left to the reference — a refused text, or a val
   assert.equal(direct('a: "é"\n'), null);
 });
 
+Deno.test("direct conversion: no rendering when not asked for; the trees are the same", () => {
+  const text = "a: 1 # one\nt: { b: [1, 2] }\n";
+  const rendered = encodeDbJsonTrees(text)!;
+  assert.ok(rendered.fhicl !== null);
+  const trees = { data: direct(text)!.data, metadata: direct(text)!.metadata };
+  const plain = encodeDbJsonTrees(text, undefined, false)!;
+  assert.equal(plain.fhicl, null);
+  assert.equal(plain.data.map((part) => utf8.decode(part)).join(""), trees.data);
+  assert.equal(plain.metadata.map((part) => utf8.decode(part)).join(""), trees.metadata);
+});
+
 Deno.test("direct conversion: the text's own bytes give what its text gives; buffers are reused safely", () => {
   const big = `t: {\n${Array.from({ length: 20_000 }, (_, i) => `  k${i}: "v${i}"`).join("\n")}\n}\n`;
   const bytes = new TextEncoder().encode(big);
