@@ -122,15 +122,29 @@ function payloadIn(bytes: Uint8Array | null, length: number): Uint8Array | null 
  * written (same inode and size); else null.
  */
 export function readWritten(source: PayloadSource, from: number, to: number, into?: Uint8Array): Uint8Array | null {
+  return readRange(source.path, from, to, into, (info) => info.ino === source.ino && info.size === source.size);
+}
+
+/**
+ * Bytes `from` to `to` of the file `path` (read into the start of `into` when given), when the open file's `accept`
+ * (default: any) says so and it has them all; else null.
+ */
+export function readRange(
+  path: string,
+  from: number,
+  to: number,
+  into?: Uint8Array,
+  accept: (info: Deno.FileInfo) => boolean = () => true,
+): Uint8Array | null {
   let file: Deno.FsFile;
   try {
-    file = Deno.openSync(source.path, { read: true });
+    file = Deno.openSync(path, { read: true });
   } catch {
     return null;
   }
   try {
     const info = file.statSync();
-    if (info.ino !== source.ino || info.size !== source.size || from > to || to > info.size) return null;
+    if (!accept(info) || from > to || to > info.size) return null;
     if (from > 0) file.seekSync(from, Deno.SeekMode.Start);
     const bytes = into ? into.subarray(0, to - from) : new Uint8Array(to - from);
     let read = 0;

@@ -13,7 +13,7 @@ import { matchesAt, releaseBytes, utf8Text } from "../../core/blob/bytes.ts";
 import { JsonObject, parseOrdered } from "../../core/json/mod.ts";
 import { type DocumentFacts, documentFacts } from "./document.ts";
 import type { ExportRead } from "./export.ts";
-import { PAYLOAD_END, readWritten, type WrittenPayload } from "./payloads.ts";
+import { PAYLOAD_END, readRange, readWritten, type WrittenPayload } from "./payloads.ts";
 import { Lru } from "../../core/lru.ts";
 
 /** The bookkeeping is searched for in the last bytes of a document only. */
@@ -101,7 +101,7 @@ export class RenderedPayloads {
   #made(payload: WrittenPayload, key: string): Uint8Array | undefined {
     const rendering = payload.rendering;
     if (rendering === undefined) return undefined;
-    const bytes = readAt(rendering.path, rendering.offset, rendering.size);
+    const bytes = readRange(rendering.path, rendering.offset, rendering.offset + rendering.size);
     if (bytes === null) return undefined;
     if (payload.shared && bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
     return bytes;
@@ -121,30 +121,6 @@ export class RenderedPayloads {
         return bytes;
       },
     };
-  }
-}
-
-/** `size` bytes at `offset` of the file `path`, or null when they cannot all be read. */
-function readAt(path: string, offset: number, size: number): Uint8Array | null {
-  let file: Deno.FsFile;
-  try {
-    file = Deno.openSync(path, { read: true });
-  } catch {
-    return null;
-  }
-  try {
-    file.seekSync(offset, Deno.SeekMode.Start);
-    const bytes = new Uint8Array(size);
-    for (let read = 0; read < size;) {
-      const count = file.readSync(bytes.subarray(read));
-      if (count === null) return null;
-      read += count;
-    }
-    return bytes;
-  } catch {
-    return null;
-  } finally {
-    file.close();
   }
 }
 
