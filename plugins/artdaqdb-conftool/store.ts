@@ -18,6 +18,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { releaseBytes } from "../../core/blob/bytes.ts";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
@@ -186,9 +187,17 @@ export class ConftoolStore implements Store {
     await this.#backend.deferIndexWrites?.(enabled);
   }
 
-  /** The directory of renderings made at conversion: this store's own, under the system's temporary directory. */
+  /**
+   * The directory of renderings made at conversion: this store's own, under the system's temporary directory, named
+   * with this process's id; made when first needed, after removing those of processes that no longer run (a crash
+   * leaves its directory behind).
+   */
   #renderingDir(): string {
-    return this.#renderings ??= Deno.makeTempDirSync({ prefix: "archiver-renderings-" });
+    if (this.#renderings === null) {
+      removeStaleRenderings();
+      this.#renderings = Deno.makeTempDirSync({ prefix: `${RENDERINGS_PREFIX}${Deno.pid}-` });
+    }
+    return this.#renderings;
   }
 
   /** Starts the conversion threads ahead of the first put (see `Store.warm`). */
@@ -407,6 +416,37 @@ function diffVersion(
     unplanned.push(entityOf(stale[0]));
   }
   return { writes, removals, unplanned };
+}
+
+/** Prefix of the directories of renderings under the temporary directory: then the process id, `-`, a random part. */
+const RENDERINGS_PREFIX = "archiver-renderings-";
+
+/**
+ * Removes the directories of renderings that processes no longer running left under the temporary directory (`TMPDIR`,
+ * else `/tmp`). A process is known to run by its `/proc` entry; where there is no `/proc`, nothing is removed.
+ */
+export function removeStaleRenderings(): void {
+  const tmp = Deno.env.get("TMPDIR") || "/tmp";
+  try {
+    Deno.statSync("/proc/self");
+    for (const entry of Deno.readDirSync(tmp)) {
+      if (!entry.isDirectory || !entry.name.startsWith(RENDERINGS_PREFIX)) continue;
+      const pid = Number(entry.name.slice(RENDERINGS_PREFIX.length).split("-")[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid || running(pid)) continue;
+      Deno.removeSync(join(tmp, entry.name), { recursive: true });
+    }
+  } catch {
+    // no /proc, or the directory cannot be listed: leave everything as it is
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -11,6 +11,7 @@ import { OffloadPool } from "../../core/offload/mod.ts";
 import { realFixturesDir } from "../../core/paths.ts";
 import type { PreparedRun } from "../../core/roles.ts";
 import { PayloadSources } from "../../plugins/artdaqdb-conftool/payloads.ts";
+import { removeStaleRenderings } from "../../plugins/artdaqdb-conftool/store.ts";
 import { tempDir } from "../_helpers/peers.ts";
 import { openFilesystemStore, preparedRun, SPEC_TIME } from "./_fixtures.ts";
 
@@ -128,4 +129,25 @@ Deno.test("kept renderings: the export takes them as they are (its own files: wr
   const taken = kept.files.filter((file) => file.data.length > 0 && file.data.every((b) => b === 0x40));
   assert.ok(taken.length >= 50, `${taken.length} of ${kept.files.length} documents taken from kept renderings`);
   assert.equal(kept.files.length, rendered.files.length);
+});
+
+Deno.test("kept renderings: directories that processes no longer running left behind are removed; others are kept", async () => {
+  await using tmp = await tempDir();
+  const before = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", tmp.path);
+  const dead = join(tmp.path, "archiver-renderings-2147483646-abc123");
+  const alive = join(tmp.path, `archiver-renderings-${Deno.pid}-def456`);
+  const running = join(tmp.path, "archiver-renderings-1-ghi789"); // pid 1 always runs
+  const other = join(tmp.path, "archiver-renderings-x");
+  for (const dir of [dead, alive, running, other]) {
+    Deno.mkdirSync(dir);
+    Deno.writeTextFileSync(join(dir, "log.fcl"), "a: 1\n");
+  }
+  try {
+    removeStaleRenderings();
+    assert.deepEqual(renderingDirs(tmp.path).sort(), [alive, running, other].sort());
+  } finally {
+    if (before === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", before);
+  }
 });
