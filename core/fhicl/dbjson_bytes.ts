@@ -267,7 +267,7 @@ interface RecentContainer {
   sourceLength: number;
   dataLength: number;
   metaLength: number;
-  /** -1: its FHiCL rendering was not made in order (see `DbJsonTrees.fhicl`). */
+  /** {@link OUT_OF_ORDER}: its rendering is not the export's; {@link NOT_RENDERED}: none was made. */
   fhiclLength: number;
   /** Line breaks in its source, and how deep it nests below itself. */
   lines: number;
@@ -326,19 +326,20 @@ export class RecentContainers {
 
   /**
    * Remembers a container under `key` (replacing the entry there): its source, data, metadata and FHiCL bytes
-   * (null: none made in order).
+   * (or why there are none: {@link OUT_OF_ORDER}, {@link NOT_RENDERED}).
    */
   remember(
     key: number,
     source: Uint8Array,
     data: Uint8Array,
     meta: Uint8Array,
-    fhicl: Uint8Array | null,
+    fhicl: Uint8Array | typeof OUT_OF_ORDER | typeof NOT_RENDERED,
     lines: number,
     height: number,
   ): void {
     const arena = this.#arena;
-    const size = source.length + data.length + meta.length + (fhicl?.length ?? 0);
+    const rendered = typeof fhicl === "number" ? null : fhicl;
+    const size = source.length + data.length + meta.length + (rendered?.length ?? 0);
     if (size > arena.length / 8) return;
     // An entry is contiguous: one that would run past the end starts the next round instead.
     let at = this.#written;
@@ -347,7 +348,7 @@ export class RecentContainers {
     arena.set(source, offset);
     arena.set(data, offset + source.length);
     arena.set(meta, offset + source.length + data.length);
-    if (fhicl) arena.set(fhicl, offset + source.length + data.length + meta.length);
+    if (rendered) arena.set(rendered, offset + source.length + data.length + meta.length);
     this.#written = at + size;
     if (this.#entries.size >= 1 << 16) {
       for (const [k, entry] of this.#entries) if (this.#written - entry.at > arena.length) this.#entries.delete(k);
@@ -357,12 +358,17 @@ export class RecentContainers {
       sourceLength: source.length,
       dataLength: data.length,
       metaLength: meta.length,
-      fhiclLength: fhicl?.length ?? -1,
+      fhiclLength: rendered?.length ?? fhicl as number,
       lines,
       height,
     });
   }
 }
+
+/** A remembered container's rendering is not the export's (made out of order): taking it makes none. */
+const OUT_OF_ORDER = -1;
+/** A remembered container was converted without a rendering. */
+const NOT_RENDERED = -2;
 
 /** Smallest container remembered (smaller ones cost little to convert). */
 const RECENT_MIN = 256;
@@ -824,8 +830,12 @@ class Converter {
     const line = this.line;
     const key = recentKey(src, start, this.len, protection);
     const recent = RECENT.find(key, src, start);
-    if (recent !== null && depth + recent.height < MAX_FHICL_DEPTH && !this.noted(line - 1, line + recent.lines)) {
-      if (recent.fhiclLength < 0) this.disorder();
+    if (
+      recent !== null && depth + recent.height < MAX_FHICL_DEPTH && !this.noted(line - 1, line + recent.lines) &&
+      // One converted without a rendering is converted again when a rendering is made (and remembered with it).
+      !(recent.fhiclLength === NOT_RENDERED && this.renderable)
+    ) {
+      if (recent.fhiclLength === OUT_OF_ORDER) this.disorder();
       RECENT.copy(recent, this.data, this.meta, this.renderable ? this.fhicl : null);
       this.pos = start + recent.sourceLength;
       this.line = line + recent.lines;
@@ -858,7 +868,11 @@ class Converter {
         src.subarray(start, this.pos),
         this.data.view().subarray(dataStart),
         this.meta.view().subarray(metaStart),
-        rendering && this.disorders === disorders ? this.fhicl.view().subarray(fhiclStart) : null,
+        !rendering
+          ? NOT_RENDERED
+          : this.disorders !== disorders
+          ? OUT_OF_ORDER
+          : this.fhicl.view().subarray(fhiclStart),
         this.line - line,
         height,
       );

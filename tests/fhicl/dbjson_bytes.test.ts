@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { encodeDbJsonTrees, RecentContainers } from "../../core/fhicl/dbjson_bytes.ts";
-import { fhiclToDbJson, scanComments } from "../../core/fhicl/mod.ts";
+import { dbJsonToFhicl, fhiclToDbJson, scanComments } from "../../core/fhicl/mod.ts";
 import { encodeArtdaq, type JsonObject } from "../../core/json/mod.ts";
 import { listFcl, REAL_FIXTURES } from "./_corpus.ts";
 
@@ -171,6 +171,22 @@ Deno.test("direct conversion: no rendering when not asked for; the trees are the
   assert.equal(plain.metadata.map((part) => utf8.decode(part)).join(""), trees.metadata);
 });
 
+Deno.test("direct conversion: a container remembered without a rendering does not cost a later one its rendering", () => {
+  const table = bigTable(500);
+  // Seen twice without a rendering (remembered at the second), then in a conversion that renders.
+  encodeDbJsonTrees(`a: ${table}\nb: ${table}\n`, undefined, false);
+  const text = `c: ${table}\n`;
+  const trees = encodeDbJsonTrees(text)!;
+  assert.ok(trees.fhicl !== null);
+  const rendering = trees.fhicl.map((part) => utf8.decode(part)).join("");
+  assert.equal(rendering, dbJsonToFhicl(fhiclToDbJson(text, "x", { timestamp: "" })));
+  // A container whose rendering is out of order (a key replaced inside) still leaves the document without one.
+  const replaced = table.replace("k1: 501", "k1: 501\n    k1: 7");
+  encodeDbJsonTrees(`d: ${replaced}\ne: ${replaced}\n`);
+  assert.equal(encodeDbJsonTrees(`f: ${replaced}\n`)!.fhicl, null);
+  assertSame(`f: ${replaced}\n`);
+});
+
 Deno.test("direct conversion: the text's own bytes give what its text gives; buffers are reused safely", () => {
   const big = `t: {\n${Array.from({ length: 20_000 }, (_, i) => `  k${i}: "v${i}"`).join("\n")}\n}\n`;
   const bytes = new TextEncoder().encode(big);
@@ -223,21 +239,21 @@ Deno.test("RecentContainers: an entry the arena has written over is not found, e
   const bytes = (text: string) => new TextEncoder().encode(text);
   const recent = new RecentContainers(256); // entries of up to 32 bytes
   const source = bytes("{ a: 1 }");
-  recent.remember(1, source, bytes("DATA-ONE-xxx"), bytes("META-ONE"), null, 0, 1); // 28 bytes at 0
+  recent.remember(1, source, bytes("DATA-ONE-xxx"), bytes("META-ONE"), new Uint8Array(0), 0, 1); // 28 bytes at 0
   const src = bytes(`x: { a: 1 } y`);
   assert.ok(recent.find(1, src, 3) !== null);
   assert.equal(recent.find(1, src, 4), null); // another position: other bytes
   for (let key = 10; key < 17; key++) {
-    recent.remember(key, bytes(`{ f: ${key} }`), bytes("D".repeat(12)), bytes("M".repeat(10)), null, 0, 1);
+    recent.remember(key, bytes(`{ f: ${key} }`), bytes("D".repeat(12)), bytes("M".repeat(10)), new Uint8Array(0), 0, 1);
   }
   assert.ok(recent.find(1, src, 3) !== null); // 252 bytes written: the first entry is intact
   // The next does not fit before the arena's end: it starts the next round, over the first entry, with the same
   // source bytes at its start; the first entry is gone all the same (its data were written over).
-  recent.remember(3, source, bytes("OTHER"), bytes("OTHER"), null, 0, 1);
+  recent.remember(3, source, bytes("OTHER"), bytes("OTHER"), new Uint8Array(0), 0, 1);
   assert.equal(recent.find(1, src, 3), null);
   assert.ok(recent.find(3, src, 3) !== null);
   // Larger than an eighth of the arena: not remembered.
-  recent.remember(4, bytes("{ c: 123456789 }"), bytes("D".repeat(12)), bytes("M".repeat(8)), null, 0, 1);
+  recent.remember(4, bytes("{ c: 123456789 }"), bytes("D".repeat(12)), bytes("M".repeat(8)), new Uint8Array(0), 0, 1);
   assert.equal(recent.find(4, bytes("{ c: 123456789 }"), 0), null);
   // A key is remembered at its second sighting only.
   assert.equal(recent.seenBefore(99), false);
