@@ -21,7 +21,7 @@
 
 import { ByteBuffer, matchesAt } from "../blob/bytes.ts";
 import { quoteJsonString } from "../json/stringify.ts";
-import { INCLUDE_KEY_PREFIX, rewriteIncludesMapped, scanComments } from "./comments.ts";
+import { INCLUDE_KEY_PREFIX, rewriteIncludes, scanComments } from "./comments.ts";
 import { commentFrom, complexData } from "./dbjson.ts";
 import { IS_NAME, IS_NAME_START, IS_NUMBER_TOKEN, IS_TOKEN, isNumberToken, MAX_FHICL_DEPTH } from "./parser.ts";
 
@@ -286,21 +286,23 @@ interface RecentContainer {
  * never recur, and copying each at every level of nesting would cost more than the reuse saves.
  */
 export class RecentContainers {
-  readonly #arena: Uint8Array;
+  readonly #size: number;
+  /** Made at the first container remembered: a thread that never converts one never holds it. */
+  #arena: Uint8Array | null = null;
   /** Bytes ever written to the arena. */
   #written = 0;
   readonly #entries = new Map<number, RecentContainer>();
   readonly #seen = new Set<number>();
 
   constructor(size: number) {
-    this.#arena = new Uint8Array(size);
+    this.#size = size;
   }
 
   /** The entry under `key` whose source is the bytes at `src[start…]`, if it is still in the arena. */
   find(key: number, src: Uint8Array, start: number): RecentContainer | null {
     const entry = this.#entries.get(key);
-    if (entry === undefined || this.#written - entry.at > this.#arena.length) return null;
     const arena = this.#arena;
+    if (entry === undefined || arena === null || this.#written - entry.at > arena.length) return null;
     const from = entry.at % arena.length;
     const length = entry.sourceLength;
     if (start + length > src.length) return null;
@@ -310,10 +312,11 @@ export class RecentContainers {
 
   /** Appends the data, metadata and (when it has one and `fhicl` is given) FHiCL bytes of `entry` to the sinks. */
   copy(entry: RecentContainer, data: ByteBuffer, meta: ByteBuffer, fhicl: ByteBuffer | null): void {
-    let from = entry.at % this.#arena.length + entry.sourceLength;
-    data.copy(this.#arena, from, from += entry.dataLength);
-    meta.copy(this.#arena, from, from += entry.metaLength);
-    if (fhicl !== null && entry.fhiclLength > 0) fhicl.copy(this.#arena, from, from + entry.fhiclLength);
+    const arena = this.#arena!; // `entry` was found: the arena exists
+    let from = entry.at % arena.length + entry.sourceLength;
+    data.copy(arena, from, from += entry.dataLength);
+    meta.copy(arena, from, from += entry.metaLength);
+    if (fhicl !== null && entry.fhiclLength > 0) fhicl.copy(arena, from, from + entry.fhiclLength);
   }
 
   /** Whether `key` was offered before (noting it now). */
@@ -337,10 +340,10 @@ export class RecentContainers {
     lines: number,
     height: number,
   ): void {
-    const arena = this.#arena;
     const rendered = typeof fhicl === "number" ? null : fhicl;
     const size = source.length + data.length + meta.length + (rendered?.length ?? 0);
-    if (size > arena.length / 8) return;
+    if (size > this.#size / 8) return;
+    const arena = this.#arena ??= new Uint8Array(this.#size);
     // An entry is contiguous: one that would run past the end starts the next round instead.
     let at = this.#written;
     if (at % arena.length + size > arena.length) at += arena.length - at % arena.length;
@@ -425,14 +428,11 @@ const COMMENTS = new Sink();
  */
 export function encodeDbJsonTrees(text: string, bytes?: Uint8Array, render = true): DbJsonTrees | null {
   const comments = scanComments(text);
-  const rewritten = rewriteIncludesMapped(text);
-  const source = padded(rewritten.text === text && bytes !== undefined ? bytes : utf8.encode(rewritten.text));
+  const rewritten = rewriteIncludes(text);
+  const source = padded(rewritten === text && bytes !== undefined ? bytes : utf8.encode(rewritten));
   const byLine: Array<string | undefined> = [];
-  let lastLine = 0;
-  for (const [line, comment] of comments) {
-    byLine[line] = comment;
-    if (line > lastLine) lastLine = line;
-  }
+  for (const [line, comment] of comments) byLine[line] = comment;
+  const commentLines = Int32Array.from(comments.keys()).sort();
   COMMENTS.reset();
   PROLOG_FHICL.reset();
   MAIN_FHICL.reset();
@@ -443,8 +443,7 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array, render = tru
   }
   let converter: Converter;
   try {
-    const commentLines = Int32Array.from(comments.keys()).sort();
-    converter = new Converter(source, source.length - PADDING, byLine, lastLine + 1, commentLines);
+    converter = new Converter(source, source.length - PADDING, byLine, commentLines);
     if (!render) converter.renderable = false; // nothing is written to the rendering's sinks
     converter.document();
   } catch (error) {
@@ -461,7 +460,7 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array, render = tru
   if (comments.size > 0) {
     COMMENTS.byte(CH_LBRACKET);
     let first = true;
-    for (const line of [...comments.keys()].sort((a, b) => a - b)) {
+    for (const line of commentLines) {
       COMMENTS.separator(first);
       first = false;
       COMMENTS.put(bytesOf(`{\n"linenum" : ${line},\n"value" : `));
@@ -481,8 +480,8 @@ export function encodeDbJsonTrees(text: string, bytes?: Uint8Array, render = tru
 
 /**
  * One conversion: a recursive-descent scan of the storing dialect (the grammar of parser.ts in snippet mode) that
- * writes each value's data and metadata as it goes, and throws {@link DECLINE} wherever the reference would fail or
- * would do more than append.
+ * writes each value's data, metadata and rendering as it goes, and throws {@link DECLINE} wherever the reference
+ * would fail (see the module doc for what else it leaves to the reference).
  */
 class Converter {
   private pos = 0;
@@ -522,20 +521,21 @@ class Converter {
   private deepest = 0;
 
   private readonly view: DataView;
+  /** Lines past this one have neither comment nor annotation. */
+  private readonly noteLines: number;
 
   constructor(
     /** The text's bytes, then {@link PADDING} zeros. */
     private readonly src: Uint8Array,
     len: number,
     private readonly byLine: Array<string | undefined>,
-    /** Lines past this one have neither comment nor annotation. */
-    private readonly noteLines: number,
     /** The lines that hold a comment, in order. */
     private readonly commentLines: Int32Array,
   ) {
     this.len = len;
     this.view = new DataView(src.buffer, src.byteOffset, src.byteLength);
     this.renderLimit = 16 * len + (1 << 20);
+    this.noteLines = (commentLines.at(-1) ?? 0) + 1;
   }
 
   document(): void {
@@ -1102,17 +1102,10 @@ class Converter {
 
   /** One real of a complex value, blanks around it. */
   private complexPart(): void {
-    const src = this.src;
     this.trivia();
     const at = this.pos;
-    let pos = at;
-    for (;;) {
-      const d = src[pos];
-      if (IS_NUMBER_TOKEN[d] !== 1) break;
-      if ((d === CH_PLUS || d === CH_MINUS) && pos > at && (src[pos - 1] | 0x20) !== 0x65) break;
-      pos++;
-    }
-    if (!isNumber(src, at, pos)) throw DECLINE;
+    const pos = IS_NUMBER_TOKEN[this.src[at]] === 1 ? this.numberEnd(at + 1) : at;
+    if (!isNumber(this.src, at, pos)) throw DECLINE;
     this.pos = pos;
     this.trivia();
   }

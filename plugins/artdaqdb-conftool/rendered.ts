@@ -103,21 +103,23 @@ export class RenderedPayloads {
     if (rendering === undefined) return undefined;
     const bytes = readRange(rendering.path, rendering.offset, rendering.offset + rendering.size);
     if (bytes === null) return undefined;
-    if (payload.shared && bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
+    if (payload.shared) this.#keep(key, bytes);
     return bytes;
+  }
+
+  /** Keeps a rendering under `key` (one of at most a quarter of the limit). */
+  #keep(key: string, bytes: Uint8Array): void {
+    if (bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
   }
 
   /** `read`, whose FHiCL rendering is kept under `key` when it is made (one quarter of the limit at most). */
   #keeping(key: string, read: ExportRead): ExportRead {
     if (read.facts.format !== "fhicl") return read;
-    const keep = (bytes: Uint8Array) => {
-      if (bytes.length <= this.#texts.maxWeight / 4) this.#texts.set(key, bytes, bytes.length);
-    };
     return {
       facts: read.facts,
       render: () => {
         const bytes = read.render();
-        keep(bytes.slice());
+        this.#keep(key, bytes.slice());
         return bytes;
       },
     };

@@ -20,6 +20,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { releaseBytes } from "../../core/blob/bytes.ts";
+import { processExists } from "../../core/process.ts";
 import { ConflictError, NotFoundError, RunInputError, StoreError } from "../../core/errors.ts";
 import type { ExportedRun, Logger, PreparedRun, PutKind, Store } from "../../core/roles.ts";
 import type { Backend, ConfigurationEntry, StoredDocument } from "./backend.ts";
@@ -77,7 +78,7 @@ export class ConftoolStore implements Store {
   /** Payloads written by this store, by the SHA-256 of their FHiCL, for later documents of the same FHiCL. */
   readonly #payloads = new PayloadSources();
   /** Where the renderings made at conversion are kept (made when first needed, removed at close). */
-  #renderings: string | null = null;
+  #renderings: Promise<string> | null = null;
   #ready: Promise<void> | null = null;
 
   constructor(backend: Backend, settings: ConftoolStoreSettings = {}) {
@@ -192,12 +193,10 @@ export class ConftoolStore implements Store {
    * with this process's id; made when first needed, after removing those of processes that no longer run (a crash
    * leaves its directory behind).
    */
-  #renderingDir(): string {
-    if (this.#renderings === null) {
-      removeStaleRenderings();
-      this.#renderings = Deno.makeTempDirSync({ prefix: `${RENDERINGS_PREFIX}${Deno.pid}-` });
-    }
-    return this.#renderings;
+  #renderingDir(): Promise<string> {
+    return this.#renderings ??= removeStaleRenderings().then(() =>
+      Deno.makeTempDir({ prefix: `${RENDERINGS_PREFIX}${Deno.pid}-` })
+    );
   }
 
   /** Starts the conversion threads ahead of the first put (see `Store.warm`). */
@@ -216,8 +215,9 @@ export class ConftoolStore implements Store {
 
   async close(): Promise<void> {
     try {
-      if (this.#renderings !== null) await Deno.remove(this.#renderings, { recursive: true }).catch(() => {});
+      const renderings = this.#renderings;
       this.#renderings = null;
+      if (renderings !== null) await Deno.remove(await renderings, { recursive: true }).catch(() => {});
       await this.#backend.close();
     } finally {
       await this.#offload?.pool.close();
@@ -320,15 +320,20 @@ export class ConftoolStore implements Store {
       const digests = writes.map((write, i) => files[i] ? textDigest(write.planned) : undefined);
       const ended = await payloads.inFlight(digests);
       try {
-        const items = writes.map((write, i) => {
+        const items: EncodeItem[] = writes.map((write, i) => {
           const item = itemOf(write, files[i]);
-          const digest = digests[i];
-          const reuse = payloads.find(digest);
-          if (reuse) return { ...item, reuse };
-          // A large document's rendering is kept for the export, which then need not read and render it.
-          if (encodeItemSize(item) < RENDERING_MIN || payloads.renderingNotWanted(digest)) return item;
-          return { ...item, rendering: this.#renderingDir() };
+          const reuse = payloads.find(digests[i]);
+          return reuse ? { ...item, reuse } : item;
         });
+        // A large document's rendering is kept for the export, which then need not read and render it.
+        const keepsRendering = (item: EncodeItem, i: number) =>
+          !item.reuse && encodeItemSize(item) >= RENDERING_MIN && !payloads.renderingNotWanted(digests[i]);
+        if (items.some(keepsRendering)) {
+          const dir = await this.#renderingDir();
+          items.forEach((item, i) => {
+            if (keepsRendering(item, i)) items[i] = { ...item, rendering: dir };
+          });
+        }
         const encoded = (await inStretches(
           this.#offload,
           items,
@@ -423,29 +428,19 @@ const RENDERINGS_PREFIX = "archiver-renderings-";
 
 /**
  * Removes the directories of renderings that processes no longer running left under the temporary directory (`TMPDIR`,
- * else `/tmp`). A process is known to run by its `/proc` entry; where there is no `/proc`, nothing is removed.
+ * else `/tmp`). Whether a process runs is asked of `/proc` (`processExists`); where that cannot tell, nothing is removed.
  */
-export function removeStaleRenderings(): void {
+export async function removeStaleRenderings(): Promise<void> {
   const tmp = Deno.env.get("TMPDIR") || "/tmp";
   try {
-    Deno.statSync("/proc/self");
-    for (const entry of Deno.readDirSync(tmp)) {
+    for await (const entry of Deno.readDir(tmp)) {
       if (!entry.isDirectory || !entry.name.startsWith(RENDERINGS_PREFIX)) continue;
       const pid = Number(entry.name.slice(RENDERINGS_PREFIX.length).split("-")[0]);
-      if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid || running(pid)) continue;
-      Deno.removeSync(join(tmp, entry.name), { recursive: true });
+      if (!Number.isInteger(pid) || pid <= 0 || pid === Deno.pid || await processExists(pid) !== false) continue;
+      await Deno.remove(join(tmp, entry.name), { recursive: true });
     }
   } catch {
-    // no /proc, or the directory cannot be listed: leave everything as it is
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
+    // the directory cannot be listed, or one went meanwhile: leave the rest as it is
   }
 }
 

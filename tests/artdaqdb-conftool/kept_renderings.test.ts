@@ -144,7 +144,7 @@ Deno.test("kept renderings: directories that processes no longer running left be
     Deno.writeTextFileSync(join(dir, "log.fcl"), "a: 1\n");
   }
   try {
-    removeStaleRenderings();
+    await removeStaleRenderings();
     assert.deepEqual(renderingDirs(tmp.path).sort(), [alive, running, other].sort());
   } finally {
     if (before === undefined) Deno.env.delete("TMPDIR");
